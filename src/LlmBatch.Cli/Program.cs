@@ -1,0 +1,3 @@
+using LlmBatch.Cli;
+
+return await CliApp.RunAsync(args).ConfigureAwait(false);

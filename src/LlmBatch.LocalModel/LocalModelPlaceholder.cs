@@ -1,0 +1,3 @@
+namespace LlmBatch.LocalModel;
+
+internal static class LocalModelPlaceholder;

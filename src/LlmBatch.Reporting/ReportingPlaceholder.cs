@@ -1,0 +1,3 @@
+namespace LlmBatch.Reporting;
+
+internal static class ReportingPlaceholder;

@@ -1,0 +1,3 @@
+namespace LlmBatch.Simulator;
+
+internal static class SimulatorPlaceholder;

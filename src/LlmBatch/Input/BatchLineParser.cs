@@ -1,0 +1,308 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+
+namespace LlmBatch;
+
+/// <summary>
+/// Parses one Batch API input line into a <see cref="BatchRequest"/>, reporting every problem of the line with its field.
+/// One pass of <see cref="Utf8JsonReader"/> over the line: no DOM is built for the hot path.
+/// </summary>
+internal static class BatchLineParser
+{
+
+    /// <summary>Parses a line. Returns null and adds to <paramref name="errors"/> when the line is invalid.</summary>
+    public static BatchRequest? ParseLine(ReadOnlyMemory<byte> line, string path, long lineNumber, List<BatchInputError> errors)
+    {
+        var span = line.Span;
+        var reader = new Utf8JsonReader(span, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 256 });
+        string? customId = null;
+        string? method = null;
+        string? url = null;
+        ReadOnlyMemory<byte> body = default;
+        var before = errors.Count;
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                errors.Add(new BatchInputError(path, lineNumber, "", "the line is not a JSON object"));
+                return null;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("custom_id"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.String)
+                    {
+                        customId = reader.GetString();
+                    }
+                    else
+                    {
+                        errors.Add(new BatchInputError(path, lineNumber, "custom_id", $"must be a string (found {Describe(reader.TokenType)})"));
+                        reader.Skip();
+                    }
+                }
+                else if (reader.ValueTextEquals("method"u8))
+                {
+                    reader.Read();
+                    method = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    if (method is null)
+                    {
+                        errors.Add(new BatchInputError(path, lineNumber, "method", $"must be the string \"POST\" (found {Describe(reader.TokenType)})"));
+                        reader.Skip();
+                    }
+                }
+                else if (reader.ValueTextEquals("url"u8))
+                {
+                    reader.Read();
+                    url = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    if (url is null)
+                    {
+                        errors.Add(new BatchInputError(path, lineNumber, "url", $"must be a string (found {Describe(reader.TokenType)})"));
+                        reader.Skip();
+                    }
+                }
+                else if (reader.ValueTextEquals("body"u8))
+                {
+                    reader.Read();
+                    var start = (int)reader.TokenStartIndex;
+                    reader.Skip();
+                    var end = (int)reader.BytesConsumed;
+                    body = line[start..end];
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+
+            // Anything after the object (a second object, stray text) makes the line invalid.
+            if (reader.Read())
+            {
+                errors.Add(new BatchInputError(path, lineNumber, "", "unexpected content after the JSON object"));
+            }
+        }
+        catch (JsonException ex)
+        {
+            errors.Add(new BatchInputError(path, lineNumber, "", $"invalid JSON: {Trim(ex.Message)}"));
+            return null;
+        }
+
+        if (customId is null)
+        {
+            if (errors.Count == before)
+            {
+                errors.Add(new BatchInputError(path, lineNumber, "custom_id", "is missing"));
+            }
+        }
+        else if (customId.Length == 0)
+        {
+            errors.Add(new BatchInputError(path, lineNumber, "custom_id", "must not be empty"));
+        }
+
+        if (method is not null && !string.Equals(method, "POST", StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add(new BatchInputError(path, lineNumber, "method", $"must be POST (was \"{method}\")"));
+        }
+        else if (method is null && errors.Count == before)
+        {
+            errors.Add(new BatchInputError(path, lineNumber, "method", "is missing (expected \"POST\")"));
+        }
+
+        BatchEndpointKind kind = default;
+        if (url is null)
+        {
+            if (!HasField(errors, before, "url"))
+            {
+                errors.Add(new BatchInputError(path, lineNumber, "url", "is missing (expected for example \"/v1/chat/completions\")"));
+            }
+        }
+        else if (!TryGetEndpoint(url, out kind))
+        {
+            errors.Add(new BatchInputError(path, lineNumber, "url", $"\"{url}\" is not supported; use /v1/chat/completions, /v1/completions, /v1/embeddings or /v1/responses"));
+        }
+
+        string? model = null;
+        int? maxTokens = null;
+        if (body.IsEmpty)
+        {
+            errors.Add(new BatchInputError(path, lineNumber, "body", "is missing"));
+        }
+        else
+        {
+            InspectBody(body.Span, path, lineNumber, errors, out model, out maxTokens);
+        }
+
+        if (errors.Count != before)
+        {
+            return null;
+        }
+
+        return new BatchRequest(customId!, kind, url!, body, model!, maxTokens, lineNumber);
+    }
+
+    /// <summary>Builds a request from parts given in code; throws with every problem found.</summary>
+    public static BatchRequest FromParts(string customId, string url, ReadOnlyMemory<byte> body)
+    {
+        var errors = new List<BatchInputError>();
+        if (customId.Length == 0)
+        {
+            errors.Add(new BatchInputError("(code)", 0, "custom_id", "must not be empty"));
+        }
+
+        if (!TryGetEndpoint(url, out var kind))
+        {
+            errors.Add(new BatchInputError("(code)", 0, "url", $"\"{url}\" is not supported; use /v1/chat/completions, /v1/completions, /v1/embeddings or /v1/responses"));
+        }
+
+        string? model = null;
+        int? maxTokens = null;
+        try
+        {
+            InspectBody(body.Span, "(code)", 0, errors, out model, out maxTokens);
+        }
+        catch (JsonException ex)
+        {
+            errors.Add(new BatchInputError("(code)", 0, "body", $"invalid JSON: {Trim(ex.Message)}"));
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new BatchInputException(errors);
+        }
+
+        return new BatchRequest(customId, kind, url, body, model!, maxTokens, 0);
+    }
+
+    /// <summary>Maps a Batch API url to its endpoint; accepts the path with or without the <c>/v1</c> prefix.</summary>
+    public static bool TryGetEndpoint(string url, out BatchEndpointKind kind)
+    {
+        var path = url.StartsWith("/v1/", StringComparison.Ordinal) ? url.AsSpan(3) : url.AsSpan();
+        switch (path)
+        {
+            case "/chat/completions":
+                kind = BatchEndpointKind.ChatCompletions;
+                return true;
+            case "/completions":
+                kind = BatchEndpointKind.Completions;
+                return true;
+            case "/embeddings":
+                kind = BatchEndpointKind.Embeddings;
+                return true;
+            case "/responses":
+                kind = BatchEndpointKind.Responses;
+                return true;
+            default:
+                kind = default;
+                return false;
+        }
+    }
+
+    private static void InspectBody(ReadOnlySpan<byte> body, string path, long lineNumber, List<BatchInputError> errors, out string? model, out int? maxTokens)
+    {
+        model = null;
+        maxTokens = null;
+        var reader = new Utf8JsonReader(body);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            errors.Add(new BatchInputError(path, lineNumber, "body", $"must be a JSON object (found {Describe(reader.TokenType)})"));
+            return;
+        }
+
+        var modelSeen = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("model"u8))
+            {
+                modelSeen = true;
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.String && reader.ValueSpan.Length > 0)
+                {
+                    model = reader.GetString();
+                }
+                else
+                {
+                    errors.Add(new BatchInputError(path, lineNumber, "body.model", "must be a non-empty string"));
+                    reader.Skip();
+                }
+            }
+            else if (reader.ValueTextEquals("max_completion_tokens"u8) || reader.ValueTextEquals("max_tokens"u8) || reader.ValueTextEquals("max_output_tokens"u8))
+            {
+                var field = reader.GetString();
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var n) && n >= 0)
+                {
+                    // max_completion_tokens supersedes max_tokens when both are present.
+                    if (maxTokens is null || field == "max_completion_tokens")
+                    {
+                        maxTokens = n;
+                    }
+                }
+                else if (reader.TokenType != JsonTokenType.Null)
+                {
+                    errors.Add(new BatchInputError(path, lineNumber, "body." + field, "must be a non-negative integer"));
+                    reader.Skip();
+                }
+            }
+            else if (reader.ValueTextEquals("stream"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.True)
+                {
+                    errors.Add(new BatchInputError(path, lineNumber, "body.stream", "streaming is not supported in a batch; remove \"stream\": true"));
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        if (!modelSeen)
+        {
+            errors.Add(new BatchInputError(path, lineNumber, "body.model", "is missing"));
+        }
+    }
+
+    private static bool HasField(List<BatchInputError> errors, int from, string field)
+    {
+        for (var i = from; i < errors.Count; i++)
+        {
+            if (errors[i].Field == field)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string Describe(JsonTokenType t) => t switch
+    {
+        JsonTokenType.StartObject => "an object",
+        JsonTokenType.StartArray => "an array",
+        JsonTokenType.String => "a string",
+        JsonTokenType.Number => "a number",
+        JsonTokenType.True or JsonTokenType.False => "a boolean",
+        JsonTokenType.Null => "null",
+        JsonTokenType.None => "nothing",
+        _ => t.ToString(),
+    };
+
+    // System.Text.Json messages end with a path/position suffix that means nothing to a user of a JSONL file.
+    private static string Trim(string message)
+    {
+        var i = message.IndexOf(" Path:", StringComparison.Ordinal);
+        return i > 0 ? message[..i] : message;
+    }
+
+
+}

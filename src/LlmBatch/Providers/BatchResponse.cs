@@ -1,0 +1,17 @@
+namespace LlmBatch;
+
+/// <summary>What a provider answered to one attempt.</summary>
+public sealed class BatchResponse
+{
+    /// <summary>The HTTP status code.</summary>
+    public required int StatusCode { get; init; }
+
+    /// <summary>The response body as UTF-8 bytes (JSON for every endpoint LlmBatch supports).</summary>
+    public ReadOnlyMemory<byte> Body { get; init; }
+
+    /// <summary>Rate-limit and retry facts read from the response headers; <see cref="RateLimitHeaders.Empty"/> when there were none.</summary>
+    public RateLimitHeaders Headers { get; init; } = RateLimitHeaders.Empty;
+
+    /// <summary>The provider's request id, when it sent one.</summary>
+    public string? RequestId { get; init; }
+}

@@ -1,0 +1,136 @@
+namespace LlmBatch;
+
+/// <summary>
+/// How a batch runs: concurrency, rate budgets, retries and timeouts. Every property states its default;
+/// <see cref="Validate"/> checks them all at once and reports every problem in one exception.
+/// </summary>
+public sealed class BatchOptions
+{
+    /// <summary>
+    /// Requests in flight at most. Default 256: by Little's law a provider allowing 10,000 requests per minute
+    /// with 1.5 s answers needs about 250 in flight to be kept busy, while 256 sockets and tasks cost little.
+    /// The rate budgets, not this bound, are what normally limits a run.
+    /// </summary>
+    public int MaxConcurrency { get; set; } = 256;
+
+    /// <summary>Requests per minute at most, or null (default) to learn the limit from response headers.</summary>
+    public double? RequestsPerMinute { get; set; }
+
+    /// <summary>Tokens per minute at most (prompt plus reserved completion), or null (default) to learn it from headers.</summary>
+    public double? TokensPerMinute { get; set; }
+
+    /// <summary>
+    /// Whether <c>x-ratelimit-*</c> headers adjust the live budgets (default true). Flags, when given, stay an upper bound.
+    /// </summary>
+    public bool LearnLimitsFromHeaders { get; set; } = true;
+
+    /// <summary>Attempts per item at most, the first included (default 6).</summary>
+    public int MaxAttempts { get; set; } = 6;
+
+    /// <summary>
+    /// A fixed timeout for every attempt, or null (default) for the adaptive timeout: a multiple of the observed
+    /// latency of similar requests, kept between <see cref="AttemptTimeoutFloor"/> and <see cref="AttemptTimeoutCeiling"/>.
+    /// </summary>
+    public TimeSpan? AttemptTimeout { get; set; }
+
+    /// <summary>The adaptive timeout never drops below this (default 5 s).</summary>
+    public TimeSpan AttemptTimeoutFloor { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The adaptive timeout never exceeds this, and applies it until latencies have been observed (default 10 min).</summary>
+    public TimeSpan AttemptTimeoutCeiling { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The adaptive timeout is this multiple of the 95th-percentile latency of similar requests (default 4).</summary>
+    public double AttemptTimeoutMultiplier { get; set; } = 4;
+
+    /// <summary>The first retry waits up to this long, with full jitter; each further retry doubles it (default 1 s).</summary>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>No computed retry delay exceeds this (default 60 s); a wait the server asks for is honoured as given.</summary>
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>An item still unfinished this long after its first attempt fails permanently, or null (default) for no deadline.</summary>
+    public TimeSpan? ItemDeadline { get; set; }
+
+    /// <summary>
+    /// Completion tokens reserved for a request whose body sets no <c>max_tokens</c>, <c>max_completion_tokens</c>
+    /// or <c>max_output_tokens</c> (default 256). Settled against the reported usage once the response arrives.
+    /// </summary>
+    public int DefaultMaxOutputTokens { get; set; } = 256;
+
+    /// <summary>
+    /// Stop the whole run when a 401 or 403 arrives before any success (default true): a bad key would otherwise
+    /// fail every item one by one.
+    /// </summary>
+    public bool StopOnAuthenticationFailure { get; set; } = true;
+
+    /// <summary>Checks every option and throws one exception that lists every problem.</summary>
+    /// <exception cref="BatchOptionsException">At least one option is out of range.</exception>
+    public void Validate()
+    {
+        var problems = new List<string>();
+        if (MaxConcurrency is < 1 or > 100_000)
+        {
+            problems.Add($"MaxConcurrency must be between 1 and 100000 (was {MaxConcurrency}).");
+        }
+
+        if (RequestsPerMinute is { } rpm && !(rpm > 0 && double.IsFinite(rpm)))
+        {
+            problems.Add($"RequestsPerMinute must be a positive number (was {rpm}).");
+        }
+
+        if (TokensPerMinute is { } tpm && !(tpm > 0 && double.IsFinite(tpm)))
+        {
+            problems.Add($"TokensPerMinute must be a positive number (was {tpm}).");
+        }
+
+        if (MaxAttempts is < 1 or > 100)
+        {
+            problems.Add($"MaxAttempts must be between 1 and 100 (was {MaxAttempts}).");
+        }
+
+        if (AttemptTimeout is { } t && t <= TimeSpan.Zero)
+        {
+            problems.Add($"AttemptTimeout must be positive (was {t}).");
+        }
+
+        if (AttemptTimeoutFloor <= TimeSpan.Zero)
+        {
+            problems.Add($"AttemptTimeoutFloor must be positive (was {AttemptTimeoutFloor}).");
+        }
+
+        if (AttemptTimeoutCeiling < AttemptTimeoutFloor)
+        {
+            problems.Add($"AttemptTimeoutCeiling ({AttemptTimeoutCeiling}) must not be below AttemptTimeoutFloor ({AttemptTimeoutFloor}).");
+        }
+
+        if (!(AttemptTimeoutMultiplier >= 1 && double.IsFinite(AttemptTimeoutMultiplier)))
+        {
+            problems.Add($"AttemptTimeoutMultiplier must be at least 1 (was {AttemptTimeoutMultiplier}).");
+        }
+
+        if (RetryBaseDelay < TimeSpan.Zero)
+        {
+            problems.Add($"RetryBaseDelay must not be negative (was {RetryBaseDelay}).");
+        }
+
+        if (RetryMaxDelay < RetryBaseDelay)
+        {
+            problems.Add($"RetryMaxDelay ({RetryMaxDelay}) must not be below RetryBaseDelay ({RetryBaseDelay}).");
+        }
+
+        if (ItemDeadline is { } d && d <= TimeSpan.Zero)
+        {
+            problems.Add($"ItemDeadline must be positive (was {d}).");
+        }
+
+        if (DefaultMaxOutputTokens is < 0 or > 10_000_000)
+        {
+            problems.Add($"DefaultMaxOutputTokens must be between 0 and 10000000 (was {DefaultMaxOutputTokens}).");
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new BatchOptionsException(problems);
+        }
+    }
+}

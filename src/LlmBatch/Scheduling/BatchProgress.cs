@@ -1,0 +1,47 @@
+namespace LlmBatch;
+
+/// <summary>A consistent-enough snapshot of a running batch, cheap to take, for progress displays and metrics.</summary>
+public sealed record BatchProgress
+{
+    /// <summary>Time since the run started.</summary>
+    public TimeSpan Elapsed { get; init; }
+
+    /// <summary>Items that reached a final outcome in this run.</summary>
+    public long Completed { get; init; }
+
+    /// <summary>Items that succeeded in this run.</summary>
+    public long Succeeded { get; init; }
+
+    /// <summary>Items that failed permanently in this run.</summary>
+    public long Failed { get; init; }
+
+    /// <summary>Requests on the wire now.</summary>
+    public int InFlight { get; init; }
+
+    /// <summary>Items waiting for the rate limiter now.</summary>
+    public int WaitingOnLimiter { get; init; }
+
+    /// <summary>Attempts made in all (first attempts and retries).</summary>
+    public long Attempts { get; init; }
+
+    /// <summary>Retries made (attempts beyond each item's first).</summary>
+    public long Retries { get; init; }
+
+    /// <summary>Responses with status 429.</summary>
+    public long RateLimited { get; init; }
+
+    /// <summary>Prompt tokens of finished items (reported usage where known).</summary>
+    public long PromptTokens { get; init; }
+
+    /// <summary>Completion tokens of finished items.</summary>
+    public long CompletionTokens { get; init; }
+
+    /// <summary>The request budget in force, per minute; null when unlimited or not yet learned.</summary>
+    public double? RequestsPerMinuteLimit { get; init; }
+
+    /// <summary>The token budget in force, per minute; null when unlimited or not yet learned.</summary>
+    public double? TokensPerMinuteLimit { get; init; }
+
+    /// <summary>Until when dispatch is paused after a 429, if it is.</summary>
+    public DateTimeOffset? PausedUntil { get; init; }
+}

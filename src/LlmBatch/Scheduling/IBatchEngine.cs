@@ -1,0 +1,19 @@
+namespace LlmBatch;
+
+/// <summary>
+/// Runs a stream of requests through a provider at the fastest pace its limits allow and yields exactly one
+/// <see cref="BatchResult"/> per request, in completion order. Build one with <c>BatchEngineBuilder</c>
+/// or resolve it from dependency injection.
+/// </summary>
+public interface IBatchEngine
+{
+    /// <summary>Runs the requests. The input is read only as fast as the engine can dispatch (back-pressure).</summary>
+    /// <param name="requests">The requests; custom_ids should be unique.</param>
+    /// <param name="cancellationToken">Stops dispatch; requests in flight are abandoned and yield no result.</param>
+    /// <returns>One result per request that reached a final outcome.</returns>
+    IAsyncEnumerable<BatchResult> RunAsync(IAsyncEnumerable<BatchRequest> requests, CancellationToken cancellationToken = default);
+
+    /// <summary>A snapshot of the run under way (or the last one).</summary>
+    /// <returns>The snapshot.</returns>
+    BatchProgress GetProgress();
+}
