@@ -31,6 +31,9 @@ internal sealed class JsonlLineReader : IDisposable
     /// <summary>Offset in the stream of the current line's first byte.</summary>
     public long LineOffset { get; private set; }
 
+    /// <summary>Offset in the stream of the first byte of <see cref="Line"/> (after a BOM).</summary>
+    public long ContentOffset { get; private set; }
+
     /// <summary>Bytes of the current line in the stream, its <c>\n</c> included when it has one.</summary>
     public int RawLength { get; private set; }
 
@@ -108,6 +111,7 @@ internal sealed class JsonlLineReader : IDisposable
             contentLength--;
         }
 
+        ContentOffset = _bufferOffset + contentStart;
         Line = _buffer.AsMemory(contentStart, contentLength);
     }
 
