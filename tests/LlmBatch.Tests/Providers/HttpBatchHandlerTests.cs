@@ -260,6 +260,23 @@ public sealed class HttpBatchHandlerTests
     }
 
     [Fact]
+    public async Task SendAsync_ChunkedBodyAbortedMidway_ThrowsTransportException()
+    {
+        await using var server = await LoopbackServer.StartAsync(async context =>
+        {
+            // No Content-Length: only the missing final chunk tells the client the body is incomplete.
+            await context.Response.Body.WriteAsync("""{"id":"chatcmpl-1","choices":[{"#"""u8.ToArray());
+            await context.Response.Body.FlushAsync();
+            context.Abort();
+        }, Ct);
+        using var handler = new HttpBatchHandler(server.Url("v1"), null);
+
+        var ex = await Assert.ThrowsAnyAsync<Exception>(async () => await handler.SendAsync(Call(), Ct));
+
+        Assert.True(ex is IOException or HttpRequestException, $"unexpected {ex.GetType()}: {ex.Message}");
+    }
+
+    [Fact]
     public async Task SendAsync_ConnectionReset_ThrowsHttpRequestExceptionWithoutKey()
     {
         await using var server = await LoopbackServer.StartAsync(context =>
