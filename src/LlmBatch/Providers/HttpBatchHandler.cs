@@ -30,7 +30,8 @@ internal sealed class HttpBatchHandler : IBatchHandler, IDisposable
         ArgumentNullException.ThrowIfNull(baseUrl);
         if (!baseUrl.IsAbsoluteUri || (baseUrl.Scheme != Uri.UriSchemeHttp && baseUrl.Scheme != Uri.UriSchemeHttps))
         {
-            throw new ArgumentException($"The base URL \"{baseUrl}\" must be an absolute http or https URL.", nameof(baseUrl));
+            // The URL itself is not quoted: it may carry credentials in its user-info part.
+            throw new ArgumentException("The base URL must be an absolute http or https URL, for example http://localhost:11434/v1.", nameof(baseUrl));
         }
 
         BaseUrl = baseUrl;
@@ -108,7 +109,7 @@ internal sealed class HttpBatchHandler : IBatchHandler, IDisposable
     }
 
     /// <inheritdoc />
-    public override string ToString() => $"HttpBatchHandler({BaseUrl.GetLeftPart(UriPartial.Path)}, auth: {_authHeaderName ?? "none"})";
+    public override string ToString() => $"HttpBatchHandler({BaseUrl.Scheme}://{BaseUrl.Authority}{BaseUrl.AbsolutePath}, auth: {_authHeaderName ?? "none"})";
 
     /// <summary>
     /// Joins an endpoint path such as <c>/chat/completions</c> to a base URL. A base URL with no path gets OpenAI's

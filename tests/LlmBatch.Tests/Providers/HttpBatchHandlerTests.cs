@@ -369,6 +369,14 @@ public sealed class HttpBatchHandlerTests
     }
 
     [Fact]
+    public void ToString_BaseUrlWithUserInfo_DoesNotShowIt()
+    {
+        using var handler = new HttpBatchHandler(new Uri("https://user:pw-SECRET@example.com/v1"), null);
+
+        Assert.DoesNotContain("SECRET", handler.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ToString_WithKey_DoesNotShowKey()
     {
         using var handler = new HttpBatchHandler(new Uri("https://api.openai.com/v1"), Key);
