@@ -13,6 +13,13 @@ internal static class BatchLineParser
 
     /// <summary>Parses a line. Returns null and adds to <paramref name="errors"/> when the line is invalid.</summary>
     public static BatchRequest? ParseLine(ReadOnlyMemory<byte> line, string path, long lineNumber, List<BatchInputError> errors)
+        => ParseLine(line, path, lineNumber, errors, copyBody: false);
+
+    /// <summary>
+    /// Parses a line. With <paramref name="copyBody"/> the request's body is copied into an exact-size array, so the
+    /// request stays valid after <paramref name="line"/> (a pooled read buffer) is reused; otherwise it slices the line.
+    /// </summary>
+    public static BatchRequest? ParseLine(ReadOnlyMemory<byte> line, string path, long lineNumber, List<BatchInputError> errors, bool copyBody)
     {
         var span = line.Span;
         var reader = new Utf8JsonReader(span, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 256 });
@@ -141,7 +148,37 @@ internal static class BatchLineParser
             return null;
         }
 
-        return new BatchRequest(customId!, kind, url!, body, model!, maxTokens, lineNumber);
+        return new BatchRequest(customId!, kind, url!, copyBody ? body.ToArray() : body, model!, maxTokens, lineNumber);
+    }
+
+    /// <summary>
+    /// True when the text is the start of a JSON object or array that ends before it is closed: what a truncated
+    /// line, or the first line of a pretty-printed document, looks like. False for complete or otherwise invalid JSON.
+    /// </summary>
+    public static bool IsIncompleteJson(ReadOnlySpan<byte> text)
+    {
+        var reader = new Utf8JsonReader(text, isFinalBlock: false, state: default);
+        try
+        {
+            if (!reader.Read() || reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
+            {
+                return false;
+            }
+
+            while (reader.Read())
+            {
+                if (reader.CurrentDepth == 0)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Builds a request from parts given in code; throws with every problem found.</summary>
