@@ -13,10 +13,6 @@ namespace LlmBatch.Cli.Commands;
 /// </summary>
 internal sealed class ValidateCommand : AsyncCommand<ValidateCommand.Settings>
 {
-    public const int ExitValid = 0;
-    public const int ExitInvalid = 2;
-    public const int ExitInterrupted = 130;
-
     public sealed class Settings : CommandSettings
     {
         [CommandArgument(0, "<FILE>")]
@@ -71,17 +67,23 @@ internal sealed class ValidateCommand : AsyncCommand<ValidateCommand.Settings>
         catch (BatchOptionsException ex)
         {
             await Console.Error.WriteLineAsync("llmbatch validate: " + string.Join("; ", ex.Problems)).ConfigureAwait(false);
-            return ExitInvalid;
+            return CliApp.ExitUsage;
         }
         catch (OperationCanceledException)
         {
             await Console.Error.WriteLineAsync("llmbatch validate: interrupted").ConfigureAwait(false);
-            return ExitInterrupted;
+            return CliApp.ExitInterrupted;
         }
 
         await WriteErrorsAsync(report).ConfigureAwait(false);
-        WriteSummary(report);
-        return report.IsValid ? ExitValid : ExitInvalid;
+
+        // A summary of zeros for a file that is not there would only bury the one line that matters.
+        if (settings.File == "-" || File.Exists(settings.File))
+        {
+            WriteSummary(report);
+        }
+
+        return report.IsValid ? CliApp.ExitSuccess : CliApp.ExitUsage;
     }
 
     // Plain text, not markup: the errors quote the file, and file content must never be read as markup.

@@ -380,7 +380,7 @@ internal sealed class BatchFileReader : IAsyncDisposable
                 : null;
         }
 
-        return trimmed.IndexOfAny(",;\t"u8) >= 0 ? "CSV or TSV (no line starts with \"{\")" : "plain text (it does not start with \"{\")";
+        return trimmed.IndexOfAny(",;\t"u8) >= 0 ? "CSV or TSV (its first line does not start with \"{\")" : "plain text (its first line does not start with \"{\")";
     }
 
     private static int FirstInvalidUtf8(ReadOnlySpan<byte> span)
