@@ -16,21 +16,21 @@ internal sealed class ValidateCommand : AsyncCommand<ValidateCommand.Settings>
     public sealed class Settings : CommandSettings
     {
         [CommandArgument(0, "<FILE>")]
-        [Description("The Batch API input file (JSONL), or - for standard input.")]
+        [Description("The Batch API input file (JSONL).")]
         public string File { get; init; } = "";
 
         [CommandOption("--max-errors <N>")]
-        [Description("Problems listed at most (default 100); all are counted.")]
+        [Description("Problems listed at most All are counted.")]
         [DefaultValue(100)]
         public int MaxErrors { get; init; } = 100;
 
         [CommandOption("--max-line-bytes <N>")]
-        [Description("The longest line accepted, in bytes (default 8388608 = 8 MiB).")]
+        [Description("The longest line accepted, in bytes (8388608 = 8 MiB).")]
         [DefaultValue(BatchValidationOptions.DefaultMaxLineBytes)]
         public int MaxLineBytes { get; init; } = BatchValidationOptions.DefaultMaxLineBytes;
 
         [CommandOption("--max-output-tokens <N>")]
-        [Description("Completion tokens reserved for a request whose body sets no limit (default 256).")]
+        [Description("Completion tokens reserved for a request whose body sets no limit.")]
         [DefaultValue(256)]
         public int DefaultMaxOutputTokens { get; init; } = 256;
 
@@ -54,15 +54,7 @@ internal sealed class ValidateCommand : AsyncCommand<ValidateCommand.Settings>
         try
         {
             options.Validate();
-            if (settings.File == "-")
-            {
-                using var stdin = Console.OpenStandardInput();
-                report = await BatchInputFile.ValidateAsync(stdin, "-", options, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                report = await BatchInputFile.ValidateAsync(settings.File, options, cancellationToken).ConfigureAwait(false);
-            }
+            report = await BatchInputFile.ValidateAsync(settings.File, options, cancellationToken).ConfigureAwait(false);
         }
         catch (BatchOptionsException ex)
         {
@@ -78,9 +70,9 @@ internal sealed class ValidateCommand : AsyncCommand<ValidateCommand.Settings>
         await WriteErrorsAsync(report).ConfigureAwait(false);
 
         // A summary of zeros for a file that is not there would only bury the one line that matters.
-        if (settings.File == "-" || File.Exists(settings.File))
+        if (File.Exists(settings.File))
         {
-            WriteSummary(report);
+            WriteSummary(report, tokensCounted: !settings.NoTokens);
         }
 
         return report.IsValid ? CliApp.ExitSuccess : CliApp.ExitUsage;
@@ -109,7 +101,7 @@ internal sealed class ValidateCommand : AsyncCommand<ValidateCommand.Settings>
         await Console.Error.FlushAsync().ConfigureAwait(false);
     }
 
-    private static void WriteSummary(BatchValidationReport report)
+    private static void WriteSummary(BatchValidationReport report, bool tokensCounted)
     {
         var console = AnsiConsole.Console;
         var verdict = report.IsValid
@@ -122,7 +114,7 @@ internal sealed class ValidateCommand : AsyncCommand<ValidateCommand.Settings>
         table.AddRow("requests", $"{report.Requests:N0}");
         AddCounts(table, "endpoints", report.ByEndpoint);
         AddCounts(table, "models", report.ByModel);
-        table.AddRow("prompt tokens", $"{report.EstimatedPromptTokens:N0} (estimated)");
+        table.AddRow("prompt tokens", tokensCounted ? $"{report.EstimatedPromptTokens:N0} (estimated)" : "not counted (--no-tokens)");
         table.AddRow("completion tokens", $"{report.ReservedCompletionTokens:N0} (reserved)");
         var seconds = report.Elapsed.TotalSeconds;
         var rate = seconds > 0 ? $", {report.Lines / seconds:N0} lines/s" : "";

@@ -54,7 +54,9 @@ internal static class BatchLineParser
                 else if (reader.ValueTextEquals("method"u8))
                 {
                     reader.Read();
-                    method = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    method = reader.TokenType != JsonTokenType.String ? null
+                        : reader.ValueTextEquals("POST"u8) ? "POST"
+                        : reader.GetString();
                     if (method is null)
                     {
                         errors.Add(new BatchInputError(path, lineNumber, "method", $"must be the string \"POST\" (found {Describe(reader.TokenType)})"));
@@ -64,7 +66,7 @@ internal static class BatchLineParser
                 else if (reader.ValueTextEquals("url"u8))
                 {
                     reader.Read();
-                    url = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    url = reader.TokenType == JsonTokenType.String ? KnownUrlOrString(ref reader) : null;
                     if (url is null)
                     {
                         errors.Add(new BatchInputError(path, lineNumber, "url", $"must be a string (found {Describe(reader.TokenType)})"));
@@ -268,7 +270,9 @@ internal static class BatchLineParser
             }
             else if (reader.ValueTextEquals("max_completion_tokens"u8) || reader.ValueTextEquals("max_tokens"u8) || reader.ValueTextEquals("max_output_tokens"u8))
             {
-                var field = reader.GetString();
+                var field = reader.ValueTextEquals("max_completion_tokens"u8) ? "max_completion_tokens"
+                    : reader.ValueTextEquals("max_tokens"u8) ? "max_tokens"
+                    : "max_output_tokens";
                 reader.Read();
                 if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var n) && n >= 0)
                 {
@@ -308,6 +312,14 @@ internal static class BatchLineParser
             errors.Add(new BatchInputError(path, lineNumber, "body.model", "is missing"));
         }
     }
+
+    // Every line names its method and url: the usual values are shared strings, not a fresh copy per line.
+    private static string? KnownUrlOrString(ref Utf8JsonReader reader) =>
+        reader.ValueTextEquals("/v1/chat/completions"u8) ? "/v1/chat/completions"
+        : reader.ValueTextEquals("/v1/embeddings"u8) ? "/v1/embeddings"
+        : reader.ValueTextEquals("/v1/responses"u8) ? "/v1/responses"
+        : reader.ValueTextEquals("/v1/completions"u8) ? "/v1/completions"
+        : reader.GetString();
 
     private static bool HasField(List<BatchInputError> errors, int from, string field)
     {
