@@ -330,7 +330,7 @@ internal sealed class BatchFileReader : IAsyncDisposable
         else if (firstContentLine && DescribeNotJsonl(span) is { } shape)
         {
             notJsonl = true;
-            explanation = $"the file is not JSONL: it looks like {shape}; {ExpectedJsonl}";
+            explanation = NotJsonlMessage(shape);
         }
         else if (BatchLineParser.IsIncompleteJson(span))
         {
@@ -365,6 +365,7 @@ internal sealed class BatchFileReader : IAsyncDisposable
 
     private static BatchInputException FileError(string path, string message) => new(new BatchInputError(path, 0, "", message));
 
+    // Shapes that are certain from the first line alone: no JSONL line can start with "[" or be a lone open object.
     private static string? DescribeNotJsonl(ReadOnlySpan<byte> line)
     {
         var trimmed = line.TrimStart(" \t\r"u8);
@@ -373,15 +374,38 @@ internal sealed class BatchFileReader : IAsyncDisposable
             return "a JSON array (it starts with \"[\")";
         }
 
-        if (trimmed[0] == (byte)'{')
+        return trimmed[0] == (byte)'{' && BatchLineParser.IsIncompleteJson(trimmed)
+            ? "a pretty-printed JSON document (one object spread over several lines)"
+            : null;
+    }
+
+    /// <summary>
+    /// What a first line that is not JSON at all suggests the file is (CSV, plain text, binary), or null when it
+    /// starts like JSON. Only a guess: the caller trusts it when the next line fails too, since one stray header
+    /// line in a JSONL file deserves its own plain error instead.
+    /// </summary>
+    internal static string? GuessNonJsonShape(ReadOnlySpan<byte> line)
+    {
+        if (line.StartsWith("\uFEFF"u8))
         {
-            return BatchLineParser.IsIncompleteJson(trimmed)
-                ? "a pretty-printed JSON document (one object spread over several lines)"
-                : null;
+            line = line[3..];
         }
 
-        return trimmed.IndexOfAny(",;\t"u8) >= 0 ? "CSV or TSV (its first line does not start with \"{\")" : "plain text (its first line does not start with \"{\")";
+        var trimmed = line.TrimStart(" \t\r"u8);
+        if (trimmed.IsEmpty || trimmed[0] is (byte)'{' or (byte)'[')
+        {
+            return null;
+        }
+
+        if (!Utf8.IsValid(trimmed))
+        {
+            return "a binary file, not UTF-8 text (compressed, perhaps?)";
+        }
+
+        return trimmed.IndexOfAny(",;\t"u8) >= 0 ? "CSV or TSV (its lines do not start with \"{\")" : "plain text (its lines do not start with \"{\")";
     }
+
+    internal static string NotJsonlMessage(string shape) => $"the file is not JSONL: it looks like {shape}; {ExpectedJsonl}";
 
     private static int FirstInvalidUtf8(ReadOnlySpan<byte> span)
     {
@@ -490,6 +514,12 @@ internal sealed class BatchFileReader : IAsyncDisposable
             {
                 var firstContentLine = true;
                 var counter = options.CountTokens ? TokenCounter.Shared : null;
+
+                // A first line that is not JSON at all: its errors wait for the next content line to tell a
+                // stray header line from a file that is CSV or text throughout.
+                string? suspectShape = null;
+                long suspectLine = 0;
+                List<BatchInputError>? heldErrors = null;
                 while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false))
                 {
                     Lines++;
@@ -500,7 +530,32 @@ internal sealed class BatchFileReader : IAsyncDisposable
                         continue;
                     }
 
+                    if (firstContentLine && request is null && !notJsonl && GuessNonJsonShape(reader.Line.Span) is { } shape)
+                    {
+                        firstContentLine = false;
+                        suspectShape = shape;
+                        suspectLine = reader.LineNumber;
+                        heldErrors = [.. _lineErrors];
+                        continue;
+                    }
+
                     firstContentLine = false;
+                    if (suspectShape is not null)
+                    {
+                        if (request is null)
+                        {
+                            AddError(new BatchInputError(reader.Path, suspectLine, "", NotJsonlMessage(suspectShape)));
+                            return;
+                        }
+
+                        foreach (var e in heldErrors!)
+                        {
+                            AddError(e);
+                        }
+
+                        suspectShape = null;
+                    }
+
                     if (request is null)
                     {
                         foreach (var e in _lineErrors)
@@ -541,6 +596,12 @@ internal sealed class BatchFileReader : IAsyncDisposable
                     {
                         PromptTokens += counter.CountPromptTokens(request);
                     }
+                }
+
+                if (suspectShape is not null)
+                {
+                    // The file had one content line and it was not JSON: say what the file looks like.
+                    AddError(new BatchInputError(reader.Path, suspectLine, "", NotJsonlMessage(suspectShape)));
                 }
             }
         }

@@ -293,6 +293,7 @@ public class BatchInputFileValidateTests
     [InlineData("{\n  \"custom_id\": \"a\",\n  \"method\": \"POST\"\n}\n", "pretty-printed JSON")]
     [InlineData("custom_id,prompt\na,hello\nb,world\n", "CSV")]
     [InlineData("Hello there\nthis is a note\n", "plain text")]
+    [InlineData("just one line", "plain text")]
     public async Task ValidateAsync_NotJsonl_OneErrorSayingWhatItLooksLike(string content, string looksLike)
     {
         using var file = TempFile.WithText(content);
@@ -305,6 +306,37 @@ public class BatchInputFileValidateTests
         Assert.Contains("not JSONL", error.Message, StringComparison.Ordinal);
         Assert.Contains(looksLike, error.Message, StringComparison.Ordinal);
         Assert.Contains("one request object per line", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_StrayHeaderLineThenJsonl_PlainErrorOnThatLineOnly()
+    {
+        using var file = TempFile.WithLines("# my requests, v2", TempFile.Chat("a"), TempFile.Chat("b"));
+
+        var report = await BatchInputFile.ValidateAsync(file.Path, NoTokens, Ct);
+
+        var error = Assert.Single(report.Errors);
+        Assert.Equal(1, error.Line);
+        Assert.Contains("invalid JSON", error.Message, StringComparison.Ordinal);
+        Assert.Equal(2, report.Requests);
+    }
+
+    [Fact]
+    public async Task ValidateAsync_CompressedFile_SaysBinary()
+    {
+        using var compressed = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(compressed, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
+        {
+            var text = string.Join("\n", Enumerable.Range(0, 200).Select(i => TempFile.Chat($"id-{i}", content: Guid.NewGuid().ToString())));
+            gzip.Write(Encoding.UTF8.GetBytes(text));
+        }
+
+        using var file = TempFile.WithBytes(compressed.ToArray());
+
+        var report = await BatchInputFile.ValidateAsync(file.Path, NoTokens, Ct);
+
+        var error = Assert.Single(report.Errors);
+        Assert.Contains("binary file", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
