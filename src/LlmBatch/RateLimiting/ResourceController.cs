@@ -32,8 +32,8 @@ internal sealed class ResourceController : IDisposable
 
     private TokenBudget? _requests;
     private TokenBudget? _tokens;
-    private double _requestsCapacitySeen;
-    private double _tokensCapacitySeen;
+    private CapacityEvidence _requestsCapacity;
+    private CapacityEvidence _tokensCapacity;
     private long _requestsDispatched;
     private long _tokensDispatched;
     private bool _probing;
@@ -409,7 +409,7 @@ internal sealed class ResourceController : IDisposable
         _requests = LearnBudget(
             _requests,
             _requestsFlag,
-            ref _requestsCapacitySeen,
+            ref _requestsCapacity,
             headers.LimitRequests,
             headers.RemainingRequests,
             headers.ResetRequests,
@@ -420,7 +420,7 @@ internal sealed class ResourceController : IDisposable
         _tokens = LearnBudget(
             _tokens,
             _tokensFlag,
-            ref _tokensCapacitySeen,
+            ref _tokensCapacity,
             headers.LimitTokens,
             headers.RemainingTokens,
             headers.ResetTokens,
@@ -433,7 +433,7 @@ internal sealed class ResourceController : IDisposable
     private TokenBudget? LearnBudget(
         TokenBudget? budget,
         double? flag,
-        ref double capacitySeen,
+        ref CapacityEvidence evidence,
         long? limit,
         long? remaining,
         TimeSpan? reset,
@@ -459,19 +459,20 @@ internal sealed class ResourceController : IDisposable
         var refill = serverRate ?? r;
         if (remaining is { } left)
         {
-            // The server's level just before it admitted this request is a lower bound of its capacity; when it
-            // says how long until full, level plus refill over that time is the capacity itself.
-            var seen = (double)left + cost;
+            // The server's level just before it admitted this request is only a lower bound of its capacity; when
+            // it also says how long until full, level plus refill over that time is the capacity itself.
+            evidence.AtLeast = Math.Max(evidence.AtLeast, (double)left + cost);
             if (reset is { } untilFull)
             {
-                seen = Math.Max(seen, left + (refill * untilFull.TotalSeconds));
+                evidence.Measured = Math.Max(evidence.Measured, left + (refill * untilFull.TotalSeconds));
             }
-
-            capacitySeen = Math.Max(capacitySeen, seen);
         }
 
-        var capacity = capacitySeen > 0 ? Math.Min(capacitySeen, r * 60) : r * DefaultBurstSeconds;
-        capacity = Math.Max(1, capacity);
+        // Lower bounds only ever raise the burst assumed from a flag (a busy bucket is never seen full), while a
+        // measured capacity may lower it: the server's burst can be far smaller than a minute's worth.
+        var assumed = flag is not null ? r * DefaultBurstSeconds : 0;
+        var capacity = evidence.Measured > 0 ? evidence.Measured : Math.Max(evidence.AtLeast, assumed);
+        capacity = capacity > 0 ? Math.Max(1, Math.Min(capacity, r * 60)) : r * DefaultBurstSeconds;
         if (budget is null)
         {
             budget = new TokenBudget(_time, r, capacity);
@@ -544,6 +545,16 @@ internal sealed class ResourceController : IDisposable
             (null, { } b) => b,
             _ => null,
         };
+    }
+
+    /// <summary>What responses have shown of a server bucket's capacity.</summary>
+    private struct CapacityEvidence
+    {
+        /// <summary>The largest remaining-plus-this-request seen: the capacity is at least this.</summary>
+        public double AtLeast;
+
+        /// <summary>The largest remaining-plus-refill-until-reset seen, or 0 when no reset header came.</summary>
+        public double Measured;
     }
 
     /// <summary>One queued acquisition; it is its own completion source to save an allocation.</summary>

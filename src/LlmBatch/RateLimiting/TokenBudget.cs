@@ -78,7 +78,7 @@ internal sealed class TokenBudget
         var seconds = (target - _level) / RatePerSecond;
 
         // Round up so that a timer set for this wait finds the level sufficient when it fires.
-        var ticks = Math.Ceiling(seconds * TimeSpan.TicksPerSecond) + 1;
+        var ticks = Math.Ceiling(seconds * TimeSpan.TicksPerSecond);
         return ticks >= TimeSpan.MaxValue.Ticks ? TimeSpan.MaxValue : TimeSpan.FromTicks((long)ticks);
     }
 
