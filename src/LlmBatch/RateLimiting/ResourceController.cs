@@ -496,7 +496,7 @@ internal sealed class ResourceController : IDisposable
         {
             // What the server had when it answered, plus its refill since, minus what was sent after this request
             // (the server counts those too): an upper bound of its level now, so the client never believes it has more.
-            budget.Correct(Math.Min(budget.Capacity, rem + (refill * elapsed)) - dispatchedSince);
+            budget.Correct(Math.Min(budget.Capacity, rem + (refill * elapsed) - dispatchedSince));
         }
 
         return budget;
