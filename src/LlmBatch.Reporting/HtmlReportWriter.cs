@@ -393,7 +393,7 @@ internal sealed class HtmlReportWriter
 
     private static string Pct(double v) => v.ToString("0.##", CultureInfo.InvariantCulture) + " %";
 
-    private static string Money(decimal v) => "$" + (v >= 100 ? v.ToString("#,0.00", CultureInfo.InvariantCulture) : v.ToString("0.00####", CultureInfo.InvariantCulture));
+    private static string Money(decimal v) => "$" + (v >= 100 ? v.ToString("#,0.00", CultureInfo.InvariantCulture) : v.ToString(v >= 1 ? "0.00" : "0.00##", CultureInfo.InvariantCulture));
 
     internal static string Ms(double ms) => ms switch
     {
@@ -473,7 +473,7 @@ internal sealed class HtmlReportWriter
         th,td{padding:5px 6px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
         th{font-weight:500;color:#475467}
         tr:last-child th,tr:last-child td{border-bottom:none}
-        td.n,th.n{text-align:right}
+        td.n,th.n{text-align:right;white-space:nowrap}
         tr.sub th{padding-left:18px;color:var(--muted)}
         table.list thead th{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);border-bottom:2px solid var(--line)}
         table.list tbody tr:nth-child(even){background:#fafbfd}

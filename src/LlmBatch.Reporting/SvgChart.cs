@@ -10,10 +10,10 @@ namespace LlmBatch.Reporting;
 internal sealed class SvgChart
 {
     private const double Width = 660;
-    private const double Height = 270;
+    private const double Height = 280;
     private const double Left = 62;
     private const double Right = 14;
-    private const double Top = 38;
+    private const double Top = 50;
     private const double Bottom = 34;
 
     private readonly List<(string Name, string Color, IReadOnlyList<(double X, double Y)> Points, bool Area)> _lines = [];
@@ -210,7 +210,7 @@ internal sealed class SvgChart
             svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{Left}\" x2=\"{Width - Right}\" y1=\"{F(Y(y))}\" y2=\"{F(Y(y))}\" stroke=\"{color}\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"><title>{Esc(name)} {Esc(YFormat(y))}</title></line>");
         }
 
-        // Legend, right-aligned on the title row.
+        // Legend, right-aligned on its own row under the title.
         var entries = _stacks.Select(s => (s.Name, s.Color, Dashed: false))
             .Concat(_lines.Select(l => (l.Name, l.Color, Dashed: false)))
             .Concat(_limits.Select(l => (l.Name, l.Color, Dashed: true)))
@@ -221,11 +221,11 @@ internal sealed class SvgChart
             var (name, color, dashed) = entries[i];
             var textWidth = (name.Length * 6.3) + 8;
             lx -= textWidth;
-            svg.Append(CultureInfo.InvariantCulture, $"<text class=\"lg\" x=\"{F(lx)}\" y=\"18\">{Esc(name)}</text>");
+            svg.Append(CultureInfo.InvariantCulture, $"<text class=\"lg\" x=\"{F(lx)}\" y=\"36\">{Esc(name)}</text>");
             lx -= 16;
             svg.Append(dashed
-                ? string.Create(CultureInfo.InvariantCulture, $"<line x1=\"{F(lx)}\" x2=\"{F(lx + 12)}\" y1=\"14\" y2=\"14\" stroke=\"{color}\" stroke-width=\"2\" stroke-dasharray=\"4 2\"/>")
-                : string.Create(CultureInfo.InvariantCulture, $"<rect x=\"{F(lx)}\" y=\"9\" width=\"12\" height=\"10\" rx=\"2\" fill=\"{color}\"/>"));
+                ? string.Create(CultureInfo.InvariantCulture, $"<line x1=\"{F(lx)}\" x2=\"{F(lx + 12)}\" y1=\"32\" y2=\"32\" stroke=\"{color}\" stroke-width=\"2\" stroke-dasharray=\"4 2\"/>")
+                : string.Create(CultureInfo.InvariantCulture, $"<rect x=\"{F(lx)}\" y=\"27\" width=\"12\" height=\"10\" rx=\"2\" fill=\"{color}\"/>"));
             lx -= 10;
         }
 
