@@ -14,6 +14,32 @@ public static class RunReport
     /// <summary>The file name of the HTML report.</summary>
     public const string HtmlFileName = "report.html";
 
+    /// <summary>
+    /// Builds the report of an output file (ours, also one left by a crashed or running job, or a provider's Batch API
+    /// output) and writes both files into <paramref name="reportDirectory"/>.
+    /// </summary>
+    /// <param name="outputJsonlPath">The output file.</param>
+    /// <param name="reportDirectory">The directory to write into; created when missing. Existing report files are replaced.</param>
+    /// <param name="options">Live figures, limits, prices; null for the defaults.</param>
+    /// <param name="cancellationToken">Stops reading.</param>
+    /// <returns>The paths written and the summary.</returns>
+    /// <exception cref="BatchInputException">A line of the file is not a valid output line.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    public static Task<RunReportFiles> WriteAsync(
+        string outputJsonlPath,
+        string reportDirectory,
+        RunReportOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(outputJsonlPath);
+        return WriteAsync(
+            BatchOutputFile.ReadAsync(outputJsonlPath, cancellationToken),
+            reportDirectory,
+            Path.GetFileName(outputJsonlPath),
+            options,
+            cancellationToken);
+    }
+
     /// <summary>Builds the report of the results and writes both files into <paramref name="reportDirectory"/>.</summary>
     /// <param name="results">The run's results, in any order (for example read back from its output file).</param>
     /// <param name="reportDirectory">The directory to write into; created when missing. Existing report files are replaced.</param>
