@@ -27,6 +27,7 @@ internal static class CliApp
             config.UseStrictParsing();
             config.SetExceptionHandler((ex, _) => HandleException(ex));
             // Commands are registered here, one line each.
+            config.AddCommand<Commands.ValidateCommand>("validate").WithDescription("Check a Batch API input file (every line, unique ids) and estimate its tokens, without sending anything.");
         });
         return app.RunAsync(args);
     }
