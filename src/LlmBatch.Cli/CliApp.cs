@@ -28,6 +28,7 @@ internal static class CliApp
             config.SetExceptionHandler((ex, _) => HandleException(ex));
             // Commands are registered here, one line each.
             config.AddCommand<Commands.ValidateCommand>("validate").WithDescription("Check a Batch API input file (every line, unique ids) and estimate its tokens, without sending anything.");
+            config.AddCommand<Commands.ReportCommand>("report").WithDescription("Rebuild summary.json and report.html from an output file.");
         });
         return app.RunAsync(args);
     }
