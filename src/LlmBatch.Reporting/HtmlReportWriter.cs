@@ -454,8 +454,8 @@ internal sealed class HtmlReportWriter
         .tl{font-size:12px;color:var(--muted);font-weight:600}
         .tv{font-size:22px;font-weight:700;margin:2px 0;white-space:nowrap;font-variant-numeric:tabular-nums}
         .ts{font-size:12px;color:var(--muted);white-space:nowrap}
-        .charts{display:grid;grid-template-columns:1fr 1fr;gap:14px;margin-bottom:14px}
-        .grid{display:grid;grid-template-columns:repeat(4,1fr);gap:14px;margin-bottom:14px}
+        .charts{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:14px;margin-bottom:14px}
+        .grid{display:grid;grid-template-columns:repeat(4,minmax(0,1fr));gap:14px;margin-bottom:14px}
         .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:14px 16px;box-shadow:0 1px 2px rgba(16,24,40,.06);margin:0}
         .card.wide{margin-bottom:14px;overflow-x:auto}
         figure.card{padding:10px 12px 12px}
