@@ -29,6 +29,7 @@ internal static class CliApp
             // Commands are registered here, one line each.
             config.AddCommand<Commands.RunCommand>("run").WithDescription("Run a Batch API JSONL file through an OpenAI-compatible endpoint at the provider's limit; resumable.");
             config.AddCommand<Commands.ValidateCommand>("validate").WithDescription("Check a Batch API input file (every line, unique ids) and estimate its tokens, without sending anything.");
+            config.AddCommand<Commands.ReportCommand>("report").WithDescription("Rebuild summary.json and report.html from an output file.");
         });
         return app.RunAsync(args);
     }
