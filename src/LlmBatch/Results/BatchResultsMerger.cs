@@ -221,6 +221,7 @@ public static class BatchResultsMerger
                 }
             }
 
+            row.Gold = gold;
             if (row.ErrorCode is not null)
             {
                 builder.AddFailure();
@@ -436,7 +437,7 @@ public static class BatchResultsMerger
                 .Append(c?.Score?.ToString("0.######", CultureInfo.InvariantCulture)).Append(',')
                 .Append(CsvField(c?.RunnerUp ?? "")).Append(',')
                 .Append(c?.RunnerUpScore?.ToString("0.######", CultureInfo.InvariantCulture)).Append(',')
-                .Append(CsvField(c?.Gold ?? "")).Append(',')
+                .Append(CsvField(c?.Gold ?? row.Gold ?? "")).Append(',')
                 .Append(CsvField(row.ErrorCode ?? "")).Append('\n');
         }
 
@@ -486,6 +487,8 @@ public static class BatchResultsMerger
         public string? ErrorMessage { get; set; }
 
         public ClassifiedItem? Classified { get; set; }
+
+        public string? Gold { get; set; }
 
         public bool IsLabel => CustomId.StartsWith(LabelIdPrefix, StringComparison.Ordinal);
     }
