@@ -37,12 +37,12 @@ internal sealed class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embe
     {
         ArgumentNullException.ThrowIfNull(values);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (options?.ModelId is { Length: > 0 } modelId && !IsThisModel(modelId))
+        // Whatever model the request named, the vectors are this model's, and every Embedding says so in its ModelId:
+        // routing decides which requests come here (LocalModels.IsLocalModel, or every embeddings request when no
+        // endpoint is configured).
+        if (options?.Dimensions is { } dims && dims != _encoder.Dimensions)
         {
-            throw new ArgumentException(
-                $"The embedded model is {LocalModels.EmbeddingModelId}; \"{modelId}\" is not available offline. " +
-                "Use that model name, or configure an endpoint for other models.",
-                nameof(options));
+            throw InputError($"The embedded model {LocalModels.EmbeddingModelId} returns {_encoder.Dimensions} dimensions; {dims} were asked for.", null);
         }
 
         var texts = values as IReadOnlyList<string> ?? values.ToList();
@@ -111,10 +111,12 @@ internal sealed class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embe
         // disposing never blocks on a model invocation.
     }
 
-    private static bool IsThisModel(string modelId)
-        => string.Equals(modelId, LocalModels.EmbeddingModelId, StringComparison.OrdinalIgnoreCase)
-           || string.Equals(modelId, "all-MiniLM-L6-v2", StringComparison.OrdinalIgnoreCase)
-           || string.Equals(modelId, "sentence-transformers/all-MiniLM-L6-v2", StringComparison.OrdinalIgnoreCase);
+    /// <summary>
+    /// A problem with the input itself, which no retry can fix. An <see cref="HttpRequestException"/> with status 400
+    /// is what the provider adapters turn into a 400 response, so the engine records it at once instead of retrying.
+    /// </summary>
+    private static HttpRequestException InputError(string message, Exception? inner)
+        => new(message, inner, System.Net.HttpStatusCode.BadRequest);
 
     private void EnsureWorker()
     {
@@ -204,7 +206,7 @@ internal sealed class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embe
         }
         catch (Exception ex)
         {
-            batch[0].Request.Fail(new InvalidOperationException($"The embedded model failed on this input: {ex.Message}", ex));
+            batch[0].Request.Fail(InputError($"The embedded model failed on this input: {ex.Message}", ex));
             return;
         }
 

@@ -69,7 +69,8 @@ public class LocalEmbeddingGeneratorTests
 
         Assert.Single(await good1);
         Assert.Single(await good2);
-        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => bad);
+        var ex = await Assert.ThrowsAsync<HttpRequestException>(() => bad);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, ex.StatusCode);
         Assert.Contains("embedded model failed", ex.Message, StringComparison.Ordinal);
     }
 
@@ -94,14 +95,25 @@ public class LocalEmbeddingGeneratorTests
     }
 
     [Fact]
-    public async Task GenerateAsync_OtherModelRequested_ThrowsWithClearMessage()
+    public async Task GenerateAsync_OtherDimensionsRequested_BadRequestWithClearMessage()
     {
         using var generator = new LocalEmbeddingGenerator(new FakeSentenceEncoder(), 32);
 
-        var ex = await Assert.ThrowsAsync<ArgumentException>(() => generator.GenerateAsync(
-            ["x"], new EmbeddingGenerationOptions { ModelId = "text-embedding-3-small" }, TestContext.Current.CancellationToken));
+        var ex = await Assert.ThrowsAsync<HttpRequestException>(() => generator.GenerateAsync(
+            ["x"], new EmbeddingGenerationOptions { Dimensions = 1536 }, TestContext.Current.CancellationToken));
 
-        Assert.Contains("not available offline", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, ex.StatusCode);
+        Assert.Contains("1536", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GenerateAsync_OtherModelNamed_VectorsSayTheyAreLocal()
+    {
+        using var generator = new LocalEmbeddingGenerator(new FakeSentenceEncoder(), 32);
+
+        var result = await generator.GenerateAsync(["x"], new EmbeddingGenerationOptions { ModelId = "text-embedding-3-small" }, TestContext.Current.CancellationToken);
+
+        Assert.Equal(LocalModels.EmbeddingModelId, result[0].ModelId);
     }
 
     [Fact]
