@@ -27,6 +27,8 @@ internal static class CliApp
             config.UseStrictParsing();
             config.SetExceptionHandler((ex, _) => HandleException(ex));
             // Commands are registered here, one line each.
+            config.AddCommand<Commands.PrepareCommand>("prepare").WithDescription("Turn text, CSV or JSONL plus a template into Batch API request lines.");
+            config.AddCommand<Commands.MergeCommand>("merge").WithDescription("Merge a results file: text in input order, embeddings as .npy, classification with accuracy; errors counted by kind.");
         });
         return app.RunAsync(args);
     }
