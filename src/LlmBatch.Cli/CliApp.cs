@@ -29,6 +29,7 @@ internal static class CliApp
             // Commands are registered here, one line each.
             config.AddCommand<Commands.PrepareCommand>("prepare").WithDescription("Turn text, CSV or JSONL plus a template into Batch API request lines.");
             config.AddCommand<Commands.MergeCommand>("merge").WithDescription("Merge a results file: text in input order, embeddings as .npy, classification with accuracy; errors counted by kind.");
+            config.AddCommand<Commands.ValidateCommand>("validate").WithDescription("Check a Batch API input file (every line, unique ids) and estimate its tokens, without sending anything.");
         });
         return app.RunAsync(args);
     }
