@@ -129,7 +129,7 @@ public static class BatchInputConverter
     /// <summary>Writes one Batch API input line for a request, newline included.</summary>
     internal static void WriteRequestLine(IBufferWriter<byte> output, BatchRequest request)
     {
-        using (var w = new Utf8JsonWriter(output))
+        using (var w = new Utf8JsonWriter(output, JsonFiles.WriterOptions))
         {
             w.WriteStartObject();
             w.WriteString("custom_id"u8, request.CustomId);
@@ -147,7 +147,7 @@ public static class BatchInputConverter
     internal static byte[] BuildBody(BatchInputConversionOptions options, BatchEndpointKind endpoint, string prompt)
     {
         var buffer = new ArrayBufferWriter<byte>(256 + (prompt.Length * 2));
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, JsonFiles.WriterOptions))
         {
             w.WriteStartObject();
             w.WriteString("model"u8, options.Model);

@@ -11,7 +11,7 @@ internal static class BatchMetadataFile
 {
     public static void WriteLine(IBufferWriter<byte> output, string customId, IReadOnlyList<KeyValuePair<string, string>> metadata)
     {
-        using (var w = new Utf8JsonWriter(output))
+        using (var w = new Utf8JsonWriter(output, JsonFiles.WriterOptions))
         {
             w.WriteStartObject();
             w.WriteString("custom_id"u8, customId);

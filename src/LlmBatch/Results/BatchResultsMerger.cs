@@ -375,7 +375,7 @@ public static class BatchResultsMerger
                 else
                 {
                     buffer.ResetWrittenCount();
-                    using (var w = new Utf8JsonWriter(buffer))
+                    using (var w = new Utf8JsonWriter(buffer, JsonFiles.WriterOptions))
                     {
                         w.WriteStartObject();
                         w.WriteString("custom_id"u8, row.CustomId);
