@@ -118,11 +118,10 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
             ]);
         }
 
-        using var generator = !chat && LocalModels.IsLocalModel(model) ? LocalModels.CreateEmbeddingGenerator() : null;
-        var (provider, description) = generator is not null
-            ? (BatchProviders.EmbeddingGenerator(generator), $"embedded model {LocalModels.EmbeddingModelId}, offline")
-            : ProviderSetup.Create(settings.BaseUrl, settings.ApiKeyEnv);
-        using var disposeProvider = provider as IDisposable;
+        // The same routing as `run`: local/… embedding models run in-process, anything else goes to the endpoint.
+        using var setup = ProviderSetup.Create(settings.BaseUrl, settings.ApiKeyEnv, new Dictionary<string, long> { [chat ? "/v1/chat/completions" : "/v1/embeddings"] = 1 });
+        var provider = setup.Handler;
+        var description = !chat && LocalModels.IsLocalModel(model) ? $"embedded model {LocalModels.EmbeddingModelId}, offline" : setup.Description;
         Console.Error.WriteLine($"llmbatch: classifying with {description}");
 
         Directory.CreateDirectory(settings.Output);

@@ -222,11 +222,20 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 
         using var stop = new CancellationTokenSource();
         using var signals = StopSignals.Register(stop);
-        var (provider, description) = ProviderSetup.Create(settings.BaseUrl, settings.ApiKeyEnv);
-        using var disposeProvider = provider as IDisposable;
+        var validation = new BatchValidationOptions { CountTokens = false };
+        if (settings.MaxLineBytes is { } maxLine)
+        {
+            validation.MaxLineBytes = maxLine;
+        }
+
+        // Checked here as well as by the job: the endpoints in the file decide which provider can serve it.
+        var check = await BatchInputFile.ValidateAsync(settings.Input, validation, stop.Token).ConfigureAwait(false);
+        check.ThrowIfInvalid();
+        using var setup = ProviderSetup.Create(settings.BaseUrl, settings.ApiKeyEnv, check.ByEndpoint);
+        var provider = setup.Handler;
         if (!settings.Quiet)
         {
-            Console.Error.WriteLine($"llmbatch: {description}");
+            Console.Error.WriteLine($"llmbatch: {check.Requests:N0} request(s); {setup.Description}");
         }
 
         using var telemetry = TelemetrySetup.Start(settings.Otlp || settings.OtlpEndpoint is not null, settings.OtlpEndpoint is null ? null : new Uri(settings.OtlpEndpoint), settings.PrometheusPort);
@@ -243,13 +252,10 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             job.ShutdownGracePeriod = grace;
         }
 
-        if (settings.MaxLineBytes is { } maxLine)
-        {
-            job.Validation.MaxLineBytes = maxLine;
-        }
+        job.Validation = validation;
 
         BatchJobResult result;
-        var progress = ProgressDisplay.Start(engine.GetProgress, null, settings.ProgressMode, null);
+        var progress = ProgressDisplay.Start(engine.GetProgress, check.Requests, settings.ProgressMode, null);
         await using (progress.ConfigureAwait(false))
         {
             result = await BatchJob.RunAsync(engine, job, stop.Token).ConfigureAwait(false);
