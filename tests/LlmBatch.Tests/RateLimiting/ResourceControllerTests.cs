@@ -485,6 +485,45 @@ public sealed class ResourceControllerTests : IDisposable
     }
 
     [Fact]
+    public void OnResponse_RemainingWithoutLimitUnderAFlag_StillCorrectsTheLevel()
+    {
+        // Azure sends remaining counts but no limit: with a flag giving the rate, they still keep the client honest.
+        var controller = Controller(Options(rpm: 6_000));
+        var first = Granted(controller.AcquireAsync(Chat(), Ct));
+
+        controller.OnResponse(first, Ok(new RateLimitHeaders { RemainingRequests = 3 }));
+
+        Assert.Equal(3, AcquireUntilBlocked(controller, 100));
+        Assert.Equal(6_000, controller.RequestsPerMinuteLimit);
+    }
+
+    [Fact]
+    public void OnResponse_TooManyRequestsAskingForDays_PauseIsCappedAtOneDay()
+    {
+        var controller = Controller(Options(learn: false));
+        var lease = Granted(controller.AcquireAsync(Chat(), Ct));
+
+        controller.OnResponse(lease, TooMany(new RateLimitHeaders { RetryAfter = TimeSpan.FromDays(30) }));
+
+        Assert.Equal(_time.GetUtcNow() + TimeSpan.FromDays(1), controller.PausedUntil);
+        var waiter = controller.AcquireAsync(Chat(), Ct).AsTask();
+        _time.Advance(TimeSpan.FromHours(23));
+        Assert.False(waiter.IsCompleted);
+        _time.Advance(TimeSpan.FromHours(1));
+        Assert.True(waiter.IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public void TokenCost_PromptNotCounted_EstimatesFromTheBodySize()
+    {
+        var controller = Controller(Options());
+        var call = Chat(maxTokens: 100);
+        call.EstimatedPromptTokens = -1;
+
+        Assert.Equal((call.Request.Body.Length / 4) + 100, controller.TokenCost(call));
+    }
+
+    [Fact]
     public void Dispose_WithWaiters_FailsThem()
     {
         var controller = Controller(Options(rpm: 60));
