@@ -11,6 +11,9 @@ internal sealed class ParsedRequest
 
     public bool IncludeUsage { get; set; }
 
+    /// <summary>Where the <c>true</c> of <c>"stream": true</c> starts in the body, or -1.</summary>
+    public int StreamValueOffset { get; set; } = -1;
+
     /// <summary><c>max_completion_tokens</c> or <c>max_tokens</c>, when given.</summary>
     public int? MaxTokens { get; set; }
 

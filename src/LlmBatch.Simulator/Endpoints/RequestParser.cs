@@ -105,6 +105,7 @@ internal static class RequestParser
                     if (reader.TokenType is JsonTokenType.True or JsonTokenType.False)
                     {
                         into.Stream = reader.GetBoolean();
+                        into.StreamValueOffset = into.Stream ? (int)reader.TokenStartIndex : -1;
                     }
                     else if (reader.TokenType != JsonTokenType.Null)
                     {
@@ -118,9 +119,11 @@ internal static class RequestParser
                     break;
                 case "max_tokens" or "max_completion_tokens":
                     error = Integer(ref reader, name, 1, int.MaxValue, out var max);
-                    if (max is not null)
+
+                    // max_completion_tokens supersedes max_tokens, as on OpenAI and in the client's estimate.
+                    if (max is not null && (into.MaxTokens is null || name == "max_completion_tokens"))
                     {
-                        into.MaxTokens = into.MaxTokens is { } other ? Math.Min(other, max.Value) : max;
+                        into.MaxTokens = max;
                     }
 
                     break;

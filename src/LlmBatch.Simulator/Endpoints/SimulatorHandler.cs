@@ -116,7 +116,7 @@ internal sealed class SimulatorHandler : IDisposable
         {
             try
             {
-                promptTokens = PromptTokenCounter.Count(path, body);
+                promptTokens = PromptTokenCounter.Count(path, body, request);
             }
             catch (BatchInputException ex)
             {
