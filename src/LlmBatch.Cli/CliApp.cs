@@ -1,3 +1,4 @@
+using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace LlmBatch.Cli;
@@ -5,6 +6,18 @@ namespace LlmBatch.Cli;
 /// <summary>The command tree of <c>llmbatch</c>; each command is a thin shell over the library.</summary>
 internal static class CliApp
 {
+    /// <summary>All succeeded.</summary>
+    public const int ExitSuccess = 0;
+
+    /// <summary>Some items failed permanently; their error lines are in the output.</summary>
+    public const int ExitItemsFailed = 1;
+
+    /// <summary>Usage or input error: nothing was sent.</summary>
+    public const int ExitUsage = 2;
+
+    /// <summary>Interrupted; the same command resumes.</summary>
+    public const int ExitInterrupted = 130;
+
     public static Task<int> RunAsync(string[] args)
     {
         var app = new CommandApp();
@@ -12,8 +25,40 @@ internal static class CliApp
         {
             config.SetApplicationName("llmbatch");
             config.UseStrictParsing();
+            config.SetExceptionHandler((ex, _) => HandleException(ex));
             // Commands are registered here, one line each.
         });
         return app.RunAsync(args);
     }
+
+    /// <summary>Turns any failure into a clear message and an exit code; never a stack trace for the user's mistakes.</summary>
+    internal static int HandleException(Exception ex)
+    {
+        switch (ex)
+        {
+            case BatchInputException input:
+                Error(input.Message);
+                return ExitUsage;
+            case BatchOptionsException options:
+                Error(options.Message);
+                return ExitUsage;
+            case BatchAuthenticationException auth:
+                Error(auth.Message);
+                return ExitUsage;
+            case CommandAppException cli:
+                Error(cli.Message);
+                return ExitUsage;
+            case FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException:
+                Error(ex.Message);
+                return ExitUsage;
+            case OperationCanceledException:
+                return ExitInterrupted;
+            default:
+                Error($"Unexpected error: {ex.GetType().Name}: {ex.Message}");
+                return ExitItemsFailed;
+        }
+    }
+
+    internal static void Error(string message) =>
+        Console.Error.WriteLine($"llmbatch: {message}");
 }

@@ -63,6 +63,13 @@ public sealed class BatchOptions
     /// </summary>
     public bool StopOnAuthenticationFailure { get; set; } = true;
 
+    /// <summary>
+    /// A memory limit for the process in bytes, or null (default) for none. Near it (about 90 %) intake pauses until
+    /// memory falls back (about 80 %); nothing is dropped. When the process cannot get under it at all, only growth
+    /// above the level it settles at is held back, so the run still completes.
+    /// </summary>
+    public long? MaxMemoryBytes { get; set; }
+
     /// <summary>Checks every option and throws one exception that lists every problem.</summary>
     /// <exception cref="BatchOptionsException">At least one option is out of range.</exception>
     public void Validate()
@@ -126,6 +133,11 @@ public sealed class BatchOptions
         if (DefaultMaxOutputTokens is < 0 or > 10_000_000)
         {
             problems.Add($"DefaultMaxOutputTokens must be between 0 and 10000000 (was {DefaultMaxOutputTokens}).");
+        }
+
+        if (MaxMemoryBytes is { } mem && mem <= 0)
+        {
+            problems.Add($"MaxMemoryBytes must be positive (was {mem}).");
         }
 
         if (problems.Count > 0)

@@ -1,0 +1,39 @@
+namespace LlmBatch;
+
+/// <summary>
+/// Exponential backoff with full jitter (uniform between zero and the exponential bound, capped), which spreads a
+/// crowd of retries evenly instead of synchronising them. A wait the server asks for takes precedence.
+/// </summary>
+internal sealed class RetryBackoff
+{
+    private readonly TimeSpan _baseDelay;
+    private readonly TimeSpan _maxDelay;
+    private readonly Random _random;
+
+    public RetryBackoff(TimeSpan baseDelay, TimeSpan maxDelay, Random? random = null)
+    {
+        _baseDelay = baseDelay;
+        _maxDelay = maxDelay;
+        _random = random ?? Random.Shared;
+    }
+
+    /// <summary>The delay before retry number <paramref name="retry"/> (1 for the first retry).</summary>
+    public TimeSpan Next(int retry, TimeSpan? serverDelay)
+    {
+        if (serverDelay is { } given)
+        {
+            // Honour the server's word as given, with a little spread so that a crowd told "1 s" does not return as one.
+            return given + TimeSpan.FromMilliseconds(_random.NextDouble() * Math.Min(250, given.TotalMilliseconds * 0.1));
+        }
+
+        return TimeSpan.FromTicks((long)(_random.NextDouble() * UpperBound(retry).Ticks));
+    }
+
+    /// <summary>The largest delay full jitter may choose before retry number <paramref name="retry"/>.</summary>
+    public TimeSpan UpperBound(int retry)
+    {
+        var exponent = Math.Clamp(retry - 1, 0, 30);
+        var ticks = Math.Min(_maxDelay.Ticks, _baseDelay.Ticks * (double)(1L << exponent));
+        return TimeSpan.FromTicks((long)ticks);
+    }
+}

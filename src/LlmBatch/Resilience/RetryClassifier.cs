@@ -1,0 +1,51 @@
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace LlmBatch;
+
+/// <summary>
+/// Decides whether an attempt's outcome is final. Retried: 429, 408, 409, 5xx, 529, transport failures, attempt
+/// timeouts and a 2xx whose body is not a valid response. Not retried: other 4xx. <c>x-should-retry</c> overrides both.
+/// </summary>
+internal static class RetryClassifier
+{
+    public static RetryDecision Classify(BatchResponse response, BatchEndpointKind endpoint)
+    {
+        var status = response.StatusCode;
+        if (status is >= 200 and < 300)
+        {
+            // A 200 whose body is cut or is not the expected object is a server fault worth another attempt.
+            return ResponseShape.IsValid(response.Body.Span, endpoint) ? RetryDecision.Success : RetryDecision.Retry;
+        }
+
+        if (response.Headers.ShouldRetry is { } should)
+        {
+            return should ? RetryDecision.Retry : RetryDecision.Permanent;
+        }
+
+        return IsRetryableStatus(status) ? RetryDecision.Retry : RetryDecision.Permanent;
+    }
+
+    public static bool IsRetryableStatus(int status) =>
+        status is 408 or 409 or 429 || status >= 500;
+
+    /// <summary>Classifies an exception thrown by an attempt that was not cancelled by the caller.</summary>
+    public static RetryDecision Classify(Exception exception) => exception switch
+    {
+        AttemptTimeoutException => RetryDecision.Retry,
+        HttpRequestException => RetryDecision.Retry,
+        IOException => RetryDecision.Retry,
+        SocketException => RetryDecision.Retry,
+        JsonException => RetryDecision.Retry,
+        _ => RetryDecision.Permanent,
+    };
+
+    /// <summary>The <c>error.code</c> written for an exception that ended an item.</summary>
+    public static string ErrorCode(Exception exception) => exception switch
+    {
+        AttemptTimeoutException => "timeout",
+        HttpRequestException or IOException or SocketException => "connection_error",
+        JsonException => "invalid_response",
+        _ => "internal_error",
+    };
+}

@@ -1,0 +1,42 @@
+namespace LlmBatch;
+
+/// <summary>
+/// Middleware that bounds each attempt by the <see cref="AdaptiveTimeout"/> and feeds it the latencies of successes.
+/// An overrun surfaces as <see cref="AttemptTimeoutException"/> (retryable), never as the caller's cancellation.
+/// </summary>
+internal sealed class TimeoutHandler(IBatchHandler inner, AdaptiveTimeout timeouts, TimeProvider timeProvider) : IBatchHandler
+{
+    public async ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
+    {
+        var latencyClass = LatencyClass.Of(item.Request);
+        using var source = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var tracked = timeouts.Track(latencyClass, source);
+        var started = timeProvider.GetTimestamp();
+        try
+        {
+            var response = await inner.SendAsync(item, source.Token).ConfigureAwait(false);
+            var elapsed = timeProvider.GetElapsedTime(started);
+            item.LastAttemptDuration = elapsed;
+            if (response.StatusCode is >= 200 and < 300)
+            {
+                timeouts.Observe(latencyClass, elapsed);
+            }
+
+            return response;
+        }
+        catch (Exception ex) when (tracked.Expired && !cancellationToken.IsCancellationRequested)
+        {
+            item.LastAttemptDuration = timeProvider.GetElapsedTime(started);
+            throw new AttemptTimeoutException(tracked.Limit, ex);
+        }
+        catch
+        {
+            item.LastAttemptDuration = timeProvider.GetElapsedTime(started);
+            throw;
+        }
+        finally
+        {
+            timeouts.Untrack(tracked);
+        }
+    }
+}

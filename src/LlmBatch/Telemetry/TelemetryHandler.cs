@@ -1,0 +1,203 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+
+namespace LlmBatch;
+
+/// <summary>
+/// Middleware just above the provider: one <see cref="Activity"/> per attempt (GenAI client span) and the per-attempt
+/// metrics (duration, status, 429s, token usage). Costs a branch per attempt when nobody listens.
+/// </summary>
+internal sealed class TelemetryHandler : IBatchHandler
+{
+    private readonly IBatchHandler _inner;
+    private readonly TimeProvider _time;
+
+    public TelemetryHandler(IBatchHandler inner, TimeProvider timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(inner);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        _inner = inner;
+        _time = timeProvider;
+    }
+
+    public async ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        var request = item.Request;
+        var operation = OperationName(request.Endpoint);
+        using var activity = LlmBatchTelemetry.ActivitySource.StartActivity(operation + " " + request.Model, ActivityKind.Client);
+        if (activity is not null)
+        {
+            activity.SetTag(LlmBatchTelemetryNames.OperationNameTag, operation);
+            activity.SetTag(LlmBatchTelemetryNames.RequestModelTag, request.Model);
+            activity.SetTag("llmbatch.custom_id", request.CustomId);
+            activity.SetTag("llmbatch.attempt", item.Attempt);
+        }
+
+        var started = _time.GetTimestamp();
+        BatchResponse response;
+        try
+        {
+            response = await _inner.SendAsync(item, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            var errorType = ex is OperationCanceledException && !cancellationToken.IsCancellationRequested
+                ? "timeout"
+                : ex.GetType().FullName ?? ex.GetType().Name;
+            RecordAttempt(operation, request.Model, 0, errorType, _time.GetElapsedTime(started));
+            if (activity is not null)
+            {
+                activity.SetTag(LlmBatchTelemetryNames.ErrorTypeTag, errorType);
+                activity.SetStatus(ActivityStatusCode.Error, ex.Message);
+            }
+
+            throw;
+        }
+
+        var status = response.StatusCode;
+        var error = status is >= 200 and < 300 ? null : status.ToString(CultureInfo.InvariantCulture);
+        RecordAttempt(operation, request.Model, status, error, _time.GetElapsedTime(started));
+        if (activity is not null)
+        {
+            activity.SetTag(LlmBatchTelemetryNames.StatusCodeTag, status);
+            if (response.RequestId is not null)
+            {
+                activity.SetTag("gen_ai.response.id", response.RequestId);
+            }
+
+            if (error is not null)
+            {
+                activity.SetTag(LlmBatchTelemetryNames.ErrorTypeTag, error);
+                activity.SetStatus(ActivityStatusCode.Error);
+            }
+        }
+
+        if (error is null && (activity is not null || LlmBatchTelemetry.TokenUsage.Enabled)
+            && TryReadUsage(response.Body.Span, out var input, out var output))
+        {
+            activity?.SetTag("gen_ai.usage.input_tokens", input);
+            activity?.SetTag("gen_ai.usage.output_tokens", output);
+            if (LlmBatchTelemetry.TokenUsage.Enabled)
+            {
+                var op = new KeyValuePair<string, object?>(LlmBatchTelemetryNames.OperationNameTag, operation);
+                var model = new KeyValuePair<string, object?>(LlmBatchTelemetryNames.RequestModelTag, request.Model);
+                LlmBatchTelemetry.TokenUsage.Record(input, op, model, new KeyValuePair<string, object?>(LlmBatchTelemetryNames.TokenTypeTag, "input"));
+                LlmBatchTelemetry.TokenUsage.Record(output, op, model, new KeyValuePair<string, object?>(LlmBatchTelemetryNames.TokenTypeTag, "output"));
+            }
+        }
+
+        return response;
+    }
+
+    /// <summary>
+    /// Reads the top-level <c>usage</c> object of a response body: <c>prompt_tokens</c>/<c>completion_tokens</c>
+    /// (chat, completions, embeddings) or <c>input_tokens</c>/<c>output_tokens</c> (responses).
+    /// </summary>
+    internal static bool TryReadUsage(ReadOnlySpan<byte> body, out long input, out long output)
+    {
+        input = 0;
+        output = 0;
+        if (body.IsEmpty)
+        {
+            return false;
+        }
+
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isUsage = reader.ValueTextEquals("usage"u8);
+                if (!reader.Read())
+                {
+                    return false;
+                }
+
+                if (!isUsage || reader.TokenType != JsonTokenType.StartObject)
+                {
+                    reader.Skip();
+                    continue;
+                }
+
+                var found = false;
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    var isInput = reader.ValueTextEquals("prompt_tokens"u8) || reader.ValueTextEquals("input_tokens"u8);
+                    var isOutput = reader.ValueTextEquals("completion_tokens"u8) || reader.ValueTextEquals("output_tokens"u8);
+                    if (!reader.Read())
+                    {
+                        return false;
+                    }
+
+                    if ((isInput || isOutput) && reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var value))
+                    {
+                        found = true;
+                        if (isInput)
+                        {
+                            input = value;
+                        }
+                        else
+                        {
+                            output = value;
+                        }
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
+                }
+
+                return found;
+            }
+        }
+        catch (JsonException)
+        {
+            // A body cut short or not JSON has no usage to report; the attempt itself is judged elsewhere.
+        }
+
+        return false;
+    }
+
+    private static void RecordAttempt(string operation, string model, int status, string? errorType, TimeSpan duration)
+    {
+        var op = new KeyValuePair<string, object?>(LlmBatchTelemetryNames.OperationNameTag, operation);
+        var modelTag = new KeyValuePair<string, object?>(LlmBatchTelemetryNames.RequestModelTag, model);
+        var statusTag = new KeyValuePair<string, object?>(LlmBatchTelemetryNames.StatusCodeTag, status);
+        if (LlmBatchTelemetry.OperationDuration.Enabled)
+        {
+            if (errorType is null)
+            {
+                LlmBatchTelemetry.OperationDuration.Record(duration.TotalSeconds, op, modelTag, statusTag);
+            }
+            else
+            {
+                LlmBatchTelemetry.OperationDuration.Record(
+                    duration.TotalSeconds, op, modelTag, statusTag, new KeyValuePair<string, object?>(LlmBatchTelemetryNames.ErrorTypeTag, errorType));
+            }
+        }
+
+        if (LlmBatchTelemetry.Requests.Enabled)
+        {
+            LlmBatchTelemetry.Requests.Add(1, modelTag, statusTag);
+        }
+
+        if (status == 429 && LlmBatchTelemetry.RateLimited.Enabled)
+        {
+            LlmBatchTelemetry.RateLimited.Add(1, modelTag);
+        }
+    }
+
+    private static string OperationName(BatchEndpointKind endpoint) => endpoint switch
+    {
+        BatchEndpointKind.Embeddings => "embeddings",
+        BatchEndpointKind.Completions => "text_completion",
+        _ => "chat",
+    };
+}
