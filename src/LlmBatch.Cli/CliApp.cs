@@ -1,4 +1,5 @@
 using Spectre.Console;
+using LlmBatch.Cli.Commands;
 using Spectre.Console.Cli;
 
 namespace LlmBatch.Cli;
@@ -27,6 +28,7 @@ internal static class CliApp
             config.UseStrictParsing();
             config.SetExceptionHandler((ex, _) => HandleException(ex));
             // Commands are registered here, one line each.
+            config.AddCommand<SimulateCommand>("simulate").WithDescription("Serve a simulated OpenAI-compatible provider: rate limits, latency and faults on demand.");
         });
         return app.RunAsync(args);
     }
