@@ -29,6 +29,7 @@ internal static class CliApp
             config.SetExceptionHandler((ex, _) => HandleException(ex));
             // Commands are registered here, one line each.
             config.AddCommand<SimulateCommand>("simulate").WithDescription("Serve a simulated OpenAI-compatible provider: rate limits, latency and faults on demand.");
+            config.AddCommand<Commands.ValidateCommand>("validate").WithDescription("Check a Batch API input file (every line, unique ids) and estimate its tokens, without sending anything.");
         });
         return app.RunAsync(args);
     }

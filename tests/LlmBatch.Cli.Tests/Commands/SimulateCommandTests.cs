@@ -89,7 +89,7 @@ public class SimulateCommandTests
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "llmbatch.dll"));
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "LlmBatch.Cli.dll"));
         foreach (var a in args)
         {
             info.ArgumentList.Add(a);
