@@ -28,6 +28,8 @@ internal sealed class SimulatorHandler : IDisposable
     private readonly LatencyModel _latency;
     private readonly ContentGenerator _content;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly string _limitRequests;
+    private readonly string _limitTokens;
     private long _requestCounter;
 
     public SimulatorHandler(SimulatorOptions options)
@@ -38,6 +40,8 @@ internal sealed class SimulatorHandler : IDisposable
         _limiter = options.RequestsPerMinute == 0 && options.TokensPerMinute == 0
             ? null
             : options.Azure ? new AzureRateLimiter(options) : new OpenAiRateLimiter(options);
+        _limitRequests = options.RequestsPerMinute.ToString(CultureInfo.InvariantCulture);
+        _limitTokens = options.TokensPerMinute.ToString(CultureInfo.InvariantCulture);
         _gate = new CapacityGate(options);
         _faults = new FaultInjector(options);
         _latency = new LatencyModel(options);
@@ -396,14 +400,14 @@ internal sealed class SimulatorHandler : IDisposable
         {
             if (d.LimitRequests > 0)
             {
-                headers["x-ratelimit-limit-requests"] = d.LimitRequests.ToString(CultureInfo.InvariantCulture);
+                headers["x-ratelimit-limit-requests"] = _limitRequests;
                 headers["x-ratelimit-remaining-requests"] = d.RemainingRequests.ToString(CultureInfo.InvariantCulture);
                 headers["x-ratelimit-reset-requests"] = GoDuration.Format(d.ResetRequests);
             }
 
             if (d.LimitTokens > 0)
             {
-                headers["x-ratelimit-limit-tokens"] = d.LimitTokens.ToString(CultureInfo.InvariantCulture);
+                headers["x-ratelimit-limit-tokens"] = _limitTokens;
                 headers["x-ratelimit-remaining-tokens"] = d.RemainingTokens.ToString(CultureInfo.InvariantCulture);
                 headers["x-ratelimit-reset-tokens"] = GoDuration.Format(d.ResetTokens);
             }

@@ -9,17 +9,16 @@ namespace LlmBatch.Simulator;
 /// </summary>
 internal static class GoDuration
 {
+    // Sub-second resets are by far the most common on a busy key; keep their strings instead of building them per response.
+    private static readonly string[] Milliseconds = Enumerable.Range(0, 1000)
+        .Select(ms => ms == 0 ? "0s" : ms.ToString(CultureInfo.InvariantCulture) + "ms").ToArray();
+
     public static string Format(TimeSpan value)
     {
         var totalMs = (long)Math.Ceiling(Math.Max(0, value.TotalMilliseconds));
-        if (totalMs == 0)
-        {
-            return "0s";
-        }
-
         if (totalMs < 1000)
         {
-            return totalMs.ToString(CultureInfo.InvariantCulture) + "ms";
+            return Milliseconds[totalMs];
         }
 
         var hours = totalMs / 3_600_000;
