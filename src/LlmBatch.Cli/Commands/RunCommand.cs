@@ -1,0 +1,280 @@
+using System.ComponentModel;
+using LlmBatch.Cli.Infrastructure;
+using LlmBatch.Cli.Progress;
+using LlmBatch.Cli.Telemetry;
+using LlmBatch.Reporting;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace LlmBatch.Cli.Commands;
+
+/// <summary><c>llmbatch run</c>: a Batch API file through an endpoint, resumable, at the provider's limit.</summary>
+internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
+{
+    /// <summary>The options of <c>llmbatch run</c>.</summary>
+    public sealed class Settings : CommandSettings
+    {
+        [CommandArgument(0, "<INPUT>")]
+        [Description("Batch API JSONL input: {\"custom_id\",\"method\",\"url\",\"body\"} per line.")]
+        public string Input { get; init; } = "";
+
+        [CommandOption("-o|--output <FILE>")]
+        [Description("Output JSONL (default: INPUT with .results.jsonl). An existing file is resumed.")]
+        public string? Output { get; init; }
+
+        [CommandOption("--base-url <URL>")]
+        [Description("OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (default: $OPENAI_BASE_URL, else api.openai.com when a key is set).")]
+        public string? BaseUrl { get; init; }
+
+        [CommandOption("--api-key-env <NAME>")]
+        [Description("Environment variable holding the API key (default OPENAI_API_KEY). Keys are never taken as flags.")]
+        public string? ApiKeyEnv { get; init; }
+
+        [CommandOption("--rpm <N>")]
+        [Description("Requests per minute at most (default: learned from response headers).")]
+        public double? Rpm { get; init; }
+
+        [CommandOption("--tpm <N>")]
+        [Description("Tokens per minute at most, prompt plus max_tokens (default: learned from response headers).")]
+        public double? Tpm { get; init; }
+
+        [CommandOption("--max-concurrency <N>")]
+        [Description("Requests in flight at most (default 256).")]
+        public int? MaxConcurrency { get; init; }
+
+        [CommandOption("--max-attempts <N>")]
+        [Description("Attempts per item, the first included (default 6).")]
+        public int? MaxAttempts { get; init; }
+
+        [CommandOption("--attempt-timeout <DURATION>")]
+        [Description("Fixed timeout per attempt, e.g. 30s (default: adaptive, 4x the p95 latency of similar requests, 5s..10m).")]
+        public string? AttemptTimeout { get; init; }
+
+        [CommandOption("--item-deadline <DURATION>")]
+        [Description("Give up on an item this long after its first attempt (default: none).")]
+        public string? ItemDeadline { get; init; }
+
+        [CommandOption("--default-max-tokens <N>")]
+        [Description("Completion tokens reserved for requests without max_tokens (default 256).")]
+        public int? DefaultMaxTokens { get; init; }
+
+        [CommandOption("--retry-failed")]
+        [Description("Send again the items whose earlier result was a permanent failure.")]
+        public bool RetryFailed { get; init; }
+
+        [CommandOption("--preserve-order")]
+        [Description("Rewrite the output in input order at the end.")]
+        public bool PreserveOrder { get; init; }
+
+        [CommandOption("--max-memory <SIZE>")]
+        [Description("Pause reading new items when the process nears this much memory, e.g. 512MB (default: no limit).")]
+        public string? MaxMemory { get; init; }
+
+        [CommandOption("--max-line-bytes <N>")]
+        [Description("Longest input line accepted, in bytes (default 8 MiB).")]
+        public int? MaxLineBytes { get; init; }
+
+        [CommandOption("--progress <MODE>")]
+        [Description("auto (default: rich in a terminal, plain lines otherwise), rich, plain or none.")]
+        public string? Progress { get; init; }
+
+        [CommandOption("-q|--quiet")]
+        [Description("No progress display and no summary (errors still go to stderr).")]
+        public bool Quiet { get; init; }
+
+        [CommandOption("--no-report")]
+        [Description("Do not write summary.json and report.html next to the output.")]
+        public bool NoReport { get; init; }
+
+        [CommandOption("--report-dir <DIR>")]
+        [Description("Where to write summary.json and report.html (default: the output's directory).")]
+        public string? ReportDir { get; init; }
+
+        [CommandOption("--prices <FILE>")]
+        [Description("JSON price table overriding the built-in one, for the report's cost figures.")]
+        public string? Prices { get; init; }
+
+        [CommandOption("--otlp")]
+        [Description("Export metrics and traces over OTLP (endpoint from OTEL_EXPORTER_OTLP_ENDPOINT or --otlp-endpoint).")]
+        public bool Otlp { get; init; }
+
+        [CommandOption("--otlp-endpoint <URL>")]
+        [Description("OTLP endpoint (implies --otlp).")]
+        public string? OtlpEndpoint { get; init; }
+
+        [CommandOption("--prometheus-port <PORT>")]
+        [Description("Serve Prometheus metrics on http://127.0.0.1:PORT/metrics during the run.")]
+        public int? PrometheusPort { get; init; }
+
+        [CommandOption("--grace <DURATION>")]
+        [Description("After Ctrl+C, how long requests in flight may finish (default 10s).")]
+        public string? Grace { get; init; }
+
+        public override ValidationResult Validate()
+        {
+            var problems = new List<string>();
+            if (AttemptTimeout is not null && !CliValues.TryParseDuration(AttemptTimeout, out _))
+            {
+                problems.Add($"--attempt-timeout: '{AttemptTimeout}' is not a duration (e.g. 30s, 500ms, 2m)");
+            }
+
+            if (ItemDeadline is not null && !CliValues.TryParseDuration(ItemDeadline, out _))
+            {
+                problems.Add($"--item-deadline: '{ItemDeadline}' is not a duration (e.g. 10m)");
+            }
+
+            if (Grace is not null && !CliValues.TryParseDuration(Grace, out _))
+            {
+                problems.Add($"--grace: '{Grace}' is not a duration (e.g. 10s)");
+            }
+
+            if (MaxMemory is not null && !CliValues.TryParseSize(MaxMemory, out _))
+            {
+                problems.Add($"--max-memory: '{MaxMemory}' is not a size (e.g. 512MB, 2GB)");
+            }
+
+            if (Progress is not null && !TryParseProgress(Progress, out _))
+            {
+                problems.Add($"--progress: '{Progress}' must be auto, rich, plain or none");
+            }
+
+            if (OtlpEndpoint is not null && !Uri.TryCreate(OtlpEndpoint, UriKind.Absolute, out _))
+            {
+                problems.Add($"--otlp-endpoint: '{OtlpEndpoint}' is not a URL");
+            }
+
+            if (PrometheusPort is { } port && port is < 1 or > 65535)
+            {
+                problems.Add($"--prometheus-port: {port} is not a port number");
+            }
+
+            if (BaseUrl is not null && !(Uri.TryCreate(BaseUrl, UriKind.Absolute, out var u) && (u.Scheme == Uri.UriSchemeHttp || u.Scheme == Uri.UriSchemeHttps)))
+            {
+                problems.Add($"--base-url: '{BaseUrl}' is not an http(s) URL");
+            }
+
+            return problems.Count == 0 ? ValidationResult.Success() : ValidationResult.Error(string.Join("; ", problems));
+        }
+
+        internal BatchOptions ToBatchOptions()
+        {
+            var options = new BatchOptions
+            {
+                RequestsPerMinute = Rpm,
+                TokensPerMinute = Tpm,
+            };
+            if (MaxConcurrency is { } c)
+            {
+                options.MaxConcurrency = c;
+            }
+
+            if (MaxAttempts is { } a)
+            {
+                options.MaxAttempts = a;
+            }
+
+            if (DefaultMaxTokens is { } t)
+            {
+                options.DefaultMaxOutputTokens = t;
+            }
+
+            if (CliValues.TryParseDuration(AttemptTimeout, out var timeout))
+            {
+                options.AttemptTimeout = timeout;
+            }
+
+            if (CliValues.TryParseDuration(ItemDeadline, out var deadline))
+            {
+                options.ItemDeadline = deadline;
+            }
+
+            if (CliValues.TryParseSize(MaxMemory, out var memory))
+            {
+                options.MaxMemoryBytes = memory;
+            }
+
+            return options;
+        }
+
+        internal ProgressMode ProgressMode => Quiet ? ProgressMode.None : TryParseProgress(Progress, out var mode) ? mode : ProgressMode.Auto;
+
+        internal static bool TryParseProgress(string? text, out ProgressMode mode)
+        {
+            mode = ProgressMode.Auto;
+            return text is null || Enum.TryParse(text, ignoreCase: true, out mode);
+        }
+
+        internal string OutputPath => Output ?? DefaultOutput(Input);
+
+        private static string DefaultOutput(string input)
+        {
+            var dir = Path.GetDirectoryName(input) ?? "";
+            var stem = Path.GetFileNameWithoutExtension(input);
+            return Path.Combine(dir, stem + ".results.jsonl");
+        }
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var options = settings.ToBatchOptions();
+        options.Validate();
+        var prices = settings.Prices is null ? null : PriceTable.Load(settings.Prices);
+
+        using var stop = new CancellationTokenSource();
+        using var signals = StopSignals.Register(stop);
+        var (provider, description) = ProviderSetup.Create(settings.BaseUrl, settings.ApiKeyEnv);
+        using var disposeProvider = provider as IDisposable;
+        if (!settings.Quiet)
+        {
+            Console.Error.WriteLine($"llmbatch: {description}");
+        }
+
+        using var telemetry = TelemetrySetup.Start(settings.Otlp || settings.OtlpEndpoint is not null, settings.OtlpEndpoint is null ? null : new Uri(settings.OtlpEndpoint), settings.PrometheusPort);
+        var engine = new BatchEngineBuilder(provider).WithOptions(options).Build();
+        var job = new BatchJobOptions
+        {
+            InputPath = settings.Input,
+            OutputPath = settings.OutputPath,
+            RetryFailed = settings.RetryFailed,
+            PreserveOrder = settings.PreserveOrder,
+        };
+        if (CliValues.TryParseDuration(settings.Grace, out var grace))
+        {
+            job.ShutdownGracePeriod = grace;
+        }
+
+        if (settings.MaxLineBytes is { } maxLine)
+        {
+            job.Validation.MaxLineBytes = maxLine;
+        }
+
+        BatchJobResult result;
+        var progress = ProgressDisplay.Start(engine.GetProgress, null, settings.ProgressMode, null);
+        await using (progress.ConfigureAwait(false))
+        {
+            result = await BatchJob.RunAsync(engine, job, stop.Token).ConfigureAwait(false);
+        }
+
+        if (!settings.NoReport)
+        {
+            var directory = settings.ReportDir ?? Path.GetDirectoryName(Path.GetFullPath(settings.OutputPath))!;
+            var files = await RunReport.WriteAsync(settings.OutputPath, directory, new RunReportOptions { LiveSummary = result.Summary, Prices = prices }, CancellationToken.None).ConfigureAwait(false);
+            if (!settings.Quiet)
+            {
+                Console.Error.WriteLine($"llmbatch: report {files.HtmlPath}, figures {files.SummaryJsonPath}");
+            }
+        }
+
+        if (!settings.Quiet)
+        {
+            SummaryPrinter.Print(result, settings.OutputPath);
+        }
+
+        if (result.Interrupted)
+        {
+            return CliApp.ExitInterrupted;
+        }
+
+        return result.FailedInOutput > 0 ? CliApp.ExitItemsFailed : CliApp.ExitSuccess;
+    }
+}
