@@ -25,7 +25,7 @@ internal static class CliApp
         {
             config.SetApplicationName("llmbatch");
             config.UseStrictParsing();
-            config.SetExceptionHandler((ex, _) => HandleException(ex));
+            config.SetExceptionHandler((ex, _) => HandleException(ex, args));
             // Commands are registered here, one line each.
             config.AddCommand<Commands.PrepareCommand>("prepare").WithDescription("Turn text, CSV or JSONL plus a template into Batch API request lines.");
             config.AddCommand<Commands.ClassifyCommand>("classify").WithDescription("Zero-shot classification: offline on the embedded model by default, or by a chat model; label distribution and accuracy.");
@@ -39,8 +39,14 @@ internal static class CliApp
     }
 
     /// <summary>Turns any failure into a clear message and an exit code; never a stack trace for the user's mistakes.</summary>
-    internal static int HandleException(Exception ex)
+    internal static int HandleException(Exception ex, IReadOnlyList<string>? args = null)
     {
+        if (ex is CommandAppException && ConversionFailure(ex.Message, args) is { } explained)
+        {
+            Error(explained);
+            return ExitUsage;
+        }
+
         switch (ex)
         {
             case BatchInputException input:
@@ -49,8 +55,8 @@ internal static class CliApp
             case BatchOptionsException options:
                 Error(options.Message);
                 return ExitUsage;
-            case BatchAuthenticationException auth:
-                Error(auth.Message);
+            case BatchAuthenticationException or BatchEndpointUnreachableException:
+                Error(ex.Message);
                 return ExitUsage;
             case CommandAppException cli:
                 Error(cli.Message);
@@ -64,6 +70,35 @@ internal static class CliApp
                 Error($"Unexpected error: {ex.GetType().Name}: {ex.Message}");
                 return ExitItemsFailed;
         }
+    }
+
+    // Spectre says "Failed to convert 'abc' to Nullable`1." without naming the option; the argument list does.
+    private static string? ConversionFailure(string message, IReadOnlyList<string>? args)
+    {
+        const string prefix = "Failed to convert '";
+        if (!message.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var end = message.IndexOf('\'', prefix.Length);
+        if (end < 0)
+        {
+            return null;
+        }
+
+        var value = message[prefix.Length..end];
+        var option = "";
+        for (var i = 1; args is not null && i < args.Count; i++)
+        {
+            if (args[i] == value && args[i - 1].StartsWith('-'))
+            {
+                option = args[i - 1] + ": ";
+                break;
+            }
+        }
+
+        return $"{option}'{value}' is not a valid number";
     }
 
     internal static void Error(string message) =>

@@ -40,6 +40,14 @@ internal static class RetryClassifier
         _ => RetryDecision.Permanent,
     };
 
+    /// <summary>True when the failure says the endpoint itself cannot be reached (refused, unknown host), not that one request failed.</summary>
+    public static bool IsUnreachable(Exception exception) => exception switch
+    {
+        HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError } => true,
+        HttpRequestException { InnerException: SocketException { SocketErrorCode: SocketError.ConnectionRefused or SocketError.HostNotFound or SocketError.HostUnreachable or SocketError.NetworkUnreachable } } => true,
+        _ => false,
+    };
+
     /// <summary>The <c>error.code</c> written for an exception that ended an item.</summary>
     public static string ErrorCode(Exception exception) => exception switch
     {

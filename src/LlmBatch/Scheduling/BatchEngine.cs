@@ -208,6 +208,13 @@ internal sealed class BatchEngine : IBatchEngine
         {
             return Failure(call, "deadline_exceeded", $"The item did not finish within its deadline of {_options.ItemDeadline!.Value.TotalSeconds:0.###} s.");
         }
+        catch (Exception ex) when (_options.StopWhenUnreachable && _counters.Succeeded == 0 && RetryClassifier.IsUnreachable(ex))
+        {
+            // Nothing has ever got through: this is the endpoint, not the item. Stop and record nothing.
+            _fatal ??= new BatchEndpointUnreachableException(ex);
+            await abort.CancelAsync().ConfigureAwait(false);
+            return null;
+        }
         catch (Exception ex)
         {
             return Failure(call, RetryClassifier.ErrorCode(ex), ex.Message);

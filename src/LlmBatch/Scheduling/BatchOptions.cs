@@ -70,6 +70,13 @@ public sealed class BatchOptions
     /// </summary>
     public long? MaxMemoryBytes { get; set; }
 
+    /// <summary>
+    /// Stop the whole run when the endpoint cannot be reached (connection refused, unknown host) through every attempt
+    /// of an item before any success (default true): a wrong URL or a server that is down would otherwise turn every
+    /// item into a failure line.
+    /// </summary>
+    public bool StopWhenUnreachable { get; set; } = true;
+
     /// <summary>Checks every option and throws one exception that lists every problem.</summary>
     /// <exception cref="BatchOptionsException">At least one option is out of range.</exception>
     public void Validate()

@@ -147,6 +147,35 @@ public class BatchEngineTests
     }
 
     [Fact]
+    public async Task RunAsync_EndpointRefusesBeforeAnySuccess_StopsRunAndRecordsNothing()
+    {
+        var refused = new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused (127.0.0.1:1)");
+        var provider = new ScriptedHandler(ScriptedHandler.Throw(refused));
+        var engine = Engine(provider, o => { o.MaxConcurrency = 2; o.MaxAttempts = 2; });
+        var seen = new List<BatchResult>();
+        var ex = await Assert.ThrowsAsync<BatchEndpointUnreachableException>(async () =>
+        {
+            await foreach (var r in engine.RunAsync(Requests(500), TestContext.Current.CancellationToken))
+            {
+                seen.Add(r);
+            }
+        });
+        Assert.Empty(seen);
+        Assert.Same(refused, ex.InnerException);
+        Assert.InRange(provider.Calls, 2, 8);
+    }
+
+    [Fact]
+    public async Task RunAsync_EndpointRefusesAfterSuccesses_FailureLinesNotAStop()
+    {
+        var refused = new HttpRequestException(HttpRequestError.ConnectionError, "Connection refused");
+        var provider = new ScriptedHandler(ScriptedHandler.Status(200), ScriptedHandler.Throw(refused));
+        var results = await Collect(Engine(provider, o => { o.MaxConcurrency = 1; o.MaxAttempts = 2; }).RunAsync(Requests(3), TestContext.Current.CancellationToken));
+        Assert.Equal(3, results.Count);
+        Assert.Equal(2, results.Count(r => r.Error?.Code == "connection_error"));
+    }
+
+    [Fact]
     public async Task RunAsync_ItemDeadline_DeadlineExceededLine()
     {
         var provider = new ScriptedHandler(ScriptedHandler.Status(503));
