@@ -22,6 +22,7 @@ internal sealed class BatchEngine : IBatchEngine
     private readonly ILogger _logger;
     private long _runStarted;
     private Exception? _fatal;
+    private int _running;
 
     public BatchEngine(
         IBatchHandler pipeline,
@@ -61,6 +62,27 @@ internal sealed class BatchEngine : IBatchEngine
     public async IAsyncEnumerable<BatchResult> RunAsync(IAsyncEnumerable<BatchRequest> requests, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(requests);
+        if (Interlocked.Exchange(ref _running, 1) == 1)
+        {
+            // Progress and the stop-on-failure rules are per run; two runs at once would mix them.
+            throw new InvalidOperationException("This engine is already running a batch; build another engine (sharing the provider) for a concurrent batch.");
+        }
+
+        try
+        {
+            await foreach (var result in RunCoreAsync(requests, cancellationToken).ConfigureAwait(false))
+            {
+                yield return result;
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _running, 0);
+        }
+    }
+
+    private async IAsyncEnumerable<BatchResult> RunCoreAsync(IAsyncEnumerable<BatchRequest> requests, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         _runStarted = _time.GetTimestamp();
         _fatal = null;
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -11,6 +11,9 @@ public interface IBatchEngine
     /// <param name="requests">The requests; custom_ids should be unique.</param>
     /// <param name="cancellationToken">Stops dispatch; requests in flight are abandoned and yield no result.</param>
     /// <returns>One result per request that reached a final outcome.</returns>
+    /// <exception cref="InvalidOperationException">The engine is already running a batch (one run at a time per engine).</exception>
+    /// <exception cref="BatchAuthenticationException">The provider refused the credentials before any success.</exception>
+    /// <exception cref="BatchEndpointUnreachableException">The endpoint could not be reached before any success.</exception>
     IAsyncEnumerable<BatchResult> RunAsync(IAsyncEnumerable<BatchRequest> requests, CancellationToken cancellationToken = default);
 
     /// <summary>A snapshot of the run under way (or the last one).</summary>

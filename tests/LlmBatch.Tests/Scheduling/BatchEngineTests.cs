@@ -247,6 +247,19 @@ public class BatchEngineTests
     }
 
     [Fact]
+    public async Task RunAsync_SecondRunWhileFirstRuns_ClearErrorThenReusable()
+    {
+        var engine = Engine(new ScriptedHandler(ScriptedHandler.Status(200)), o => o.MaxConcurrency = 1);
+        await using (var first = engine.RunAsync(Requests(100), TestContext.Current.CancellationToken).GetAsyncEnumerator(TestContext.Current.CancellationToken))
+        {
+            Assert.True(await first.MoveNextAsync());
+            await Assert.ThrowsAsync<InvalidOperationException>(() => Collect(engine.RunAsync(Requests(1), TestContext.Current.CancellationToken)));
+        }
+
+        Assert.Single(await Collect(engine.RunAsync(Requests(1), TestContext.Current.CancellationToken)));
+    }
+
+    [Fact]
     public void Build_InvalidOptions_OneErrorListingEveryProblem()
     {
         var ex = Assert.Throws<BatchOptionsException>(() => new BatchEngineBuilder(new ScriptedHandler(ScriptedHandler.Status(200)))
