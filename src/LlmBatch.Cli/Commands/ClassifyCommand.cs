@@ -27,7 +27,7 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
         public string? Labels { get; init; }
 
         [CommandOption("--labels-file <FILE>")]
-        [Description("One label per line as 'name: description'; the description is what gets embedded or shown to the chat model.")]
+        [Description("One label per line as 'name: phrase, phrase, ...'. The embedding method averages the vectors of the name and of each phrase; the chat method shows the whole line.")]
         public string? LabelsFile { get; init; }
 
         [CommandOption("--column <NAME>")]
@@ -256,7 +256,7 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
         {
             foreach (var label in labels)
             {
-                var body = BatchInputConverter.BuildBody(conversion, BatchEndpointKind.Embeddings, label.EmbeddingText);
+                var body = BatchInputConverter.BuildEmbeddingsBody(conversion, label.EmbeddingTexts);
                 buffer.ResetWrittenCount();
                 BatchInputConverter.WriteRequestLine(buffer, BatchRequest.Create(BatchResultsMerger.LabelIdPrefix + label.Name, conversion.Url, body));
                 requests.Write(buffer.WrittenSpan);
