@@ -16,27 +16,15 @@ namespace LlmBatch.Cli.Commands;
 /// </summary>
 internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
 {
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : InputSettings
     {
-        [CommandArgument(0, "<INPUT>")]
-        [Description("Plain text (one item per line), CSV with a header, or JSONL.")]
-        public string Input { get; init; } = "";
-
         [CommandOption("--labels <LIST>")]
         [Description("Comma-separated labels, e.g. positive,negative,neutral.")]
         public string? Labels { get; init; }
 
         [CommandOption("--labels-file <FILE>")]
-        [Description("One label per line as 'name: description'; the description is what gets embedded or shown to the chat model.")]
+        [Description("One label per line as 'name: phrase, phrase, ...'. The embedding method averages the vectors of the name and of each phrase; the chat method shows the whole line.")]
         public string? LabelsFile { get; init; }
-
-        [CommandOption("--column <NAME>")]
-        [Description("The CSV column or JSONL field holding the text. Default text.")]
-        public string Column { get; init; } = "text";
-
-        [CommandOption("--id-column <NAME>")]
-        [Description("The column holding each item's id. Default: custom_id or id when present, else item-N.")]
-        public string? IdColumn { get; init; }
 
         [CommandOption("--gold-column <NAME>")]
         [Description("A column holding the true label: prints accuracy and a confusion matrix.")]
@@ -45,10 +33,6 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
         [CommandOption("--method <METHOD>")]
         [Description("embedding (default: nearest label by cosine similarity) or chat (a chat model picks the label; needs an endpoint).")]
         public string Method { get; init; } = "embedding";
-
-        [CommandOption("-m|--model <MODEL>")]
-        [Description("Default local/all-MiniLM-L6-v2 for the embedding method; required for chat.")]
-        public string? Model { get; init; }
 
         [CommandOption("--base-url <URL>")]
         [Description("OpenAI-compatible endpoint (default $OPENAI_BASE_URL). Not needed for the embedded model.")]
@@ -69,6 +53,10 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
         [CommandOption("-o|--output <DIR>")]
         [Description("Directory for the requests, the results and the merged files (default out/). Rerunning resumes.")]
         public string Output { get; init; } = "out";
+
+        [CommandOption("--parquet")]
+        [Description("Also write the items' embeddings as a Parquet file (custom_id, embedding list<float>) beside the .npy.")]
+        public bool Parquet { get; init; }
 
         [CommandOption("--max-concurrency <N>")]
         [Description("Requests in flight at most (default 256).")]
@@ -128,17 +116,16 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
         var stem = Path.Combine(settings.Output, Path.GetFileNameWithoutExtension(settings.Input) + (chat ? ".chat" : ".embedding"));
         var requestsPath = stem + ".requests.jsonl";
         var metadataPath = BatchInputConverter.MetadataPathFor(requestsPath);
-        var conversion = new BatchInputConversionOptions
+        // The shared prepare flags apply as given; what classify adds (the instructions, temperature 0, a short
+        // answer) comes first and yields to the user's own --system, --body and --max-tokens.
+        var conversion = settings.ToConversionOptions(chat ? "/v1/chat/completions" : "/v1/embeddings", chat ? "Text to classify:\n{text}" : "{text}");
+        conversion.Model = model;
+        if (chat)
         {
-            TextColumn = settings.Column,
-            IdColumn = settings.IdColumn,
-            Url = chat ? "/v1/chat/completions" : "/v1/embeddings",
-            Model = model,
-            SystemPrompt = chat ? ChatInstructions(labels) : null,
-            MaxTokens = chat ? (settings.Structured ? 64 : 16) : null,
-            ExtraBody = chat ? ChatExtraBody(labels, settings.Structured) : null,
-            Template = chat ? "Text to classify:\n{text}" : "{text}",
-        };
+            conversion.SystemPrompt = settings.System is null ? ChatInstructions(labels) : settings.System + "\n\n" + ChatInstructions(labels);
+            conversion.MaxTokens = settings.MaxTokens ?? (settings.Structured ? 64 : 16);
+            conversion.ExtraBody = MergeJson(ChatExtraBody(labels, settings.Structured), settings.Body);
+        }
         await WriteRequestsAsync(settings.Input, requestsPath, metadataPath, labels, conversion, chat, ct).ConfigureAwait(false);
 
         var options = new BatchOptions();
@@ -178,7 +165,8 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
             }
         }
 
-        var report = await BatchResultsMerger.MergeAsync(
+        Console.WriteLine();
+        var report = await MergeCommand.MergeAndPrintAsync(
             LatestResultsAsync(resultsPaths, ct),
             new BatchMergeOptions
             {
@@ -188,14 +176,14 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
                 GoldColumn = File.Exists(metadataPath) ? settings.GoldColumn : null,
                 OutputPrefix = stem,
             },
+            settings.Parquet,
+            Console.Out,
             ct).ConfigureAwait(false);
         if (settings.GoldColumn is not null && report.Classification?.WithGold == 0)
         {
             Console.Error.WriteLine($"llmbatch: no item had a value in the gold column '{settings.GoldColumn}'; no accuracy to report");
         }
 
-        Console.WriteLine();
-        MergeCommand.Print(report, Console.Out);
         return report.Failed > 0 ? CliApp.ExitItemsFailed : CliApp.ExitSuccess;
     }
 
@@ -246,6 +234,38 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
         return JsonSerializer.Serialize(schema);
     }
 
+    /// <summary>The properties of <paramref name="extra"/> over those of <paramref name="json"/>, as one object.</summary>
+    private static string MergeJson(string json, string? extra)
+    {
+        if (extra is null)
+        {
+            return json;
+        }
+
+        System.Text.Json.Nodes.JsonNode? given;
+        try
+        {
+            given = System.Text.Json.Nodes.JsonNode.Parse(extra);
+        }
+        catch (JsonException ex)
+        {
+            throw new BatchOptionsException([$"--body: not valid JSON ({ex.Message})."]);
+        }
+
+        if (given is not System.Text.Json.Nodes.JsonObject properties)
+        {
+            throw new BatchOptionsException(["--body: must be a JSON object, e.g. '{\"temperature\":0}'."]);
+        }
+
+        var merged = System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject();
+        foreach (var (name, value) in properties)
+        {
+            merged[name] = value?.DeepClone();
+        }
+
+        return merged.ToJsonString();
+    }
+
     /// <summary>The items, preceded for the embedding method by one request per label (<c>label:NAME</c>), plus the metadata file.</summary>
     private static async Task WriteRequestsAsync(string input, string requestsPath, string metadataPath, IReadOnlyList<ClassificationLabel> labels, BatchInputConversionOptions conversion, bool chat, CancellationToken ct)
     {
@@ -256,7 +276,7 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
         {
             foreach (var label in labels)
             {
-                var body = BatchInputConverter.BuildBody(conversion, BatchEndpointKind.Embeddings, label.EmbeddingText);
+                var body = BatchInputConverter.BuildEmbeddingsBody(conversion, label.EmbeddingTexts);
                 buffer.ResetWrittenCount();
                 BatchInputConverter.WriteRequestLine(buffer, BatchRequest.Create(BatchResultsMerger.LabelIdPrefix + label.Name, conversion.Url, body));
                 requests.Write(buffer.WrittenSpan);

@@ -25,6 +25,10 @@ internal sealed class MergeCommand : AsyncCommand<MergeCommand.Settings>
         [Description("Write the text table as CSV instead of JSONL.")]
         public bool Csv { get; init; }
 
+        [CommandOption("--parquet")]
+        [Description("Also write embeddings as PREFIX.parquet: columns custom_id (string) and embedding (list<float>), rows as in PREFIX.npy.")]
+        public bool Parquet { get; init; }
+
         [CommandOption("--metadata <FILE>")]
         [Description("The .metadata.jsonl written by prepare: rows in input order, with its columns.")]
         public string? Metadata { get; init; }
@@ -56,7 +60,7 @@ internal sealed class MergeCommand : AsyncCommand<MergeCommand.Settings>
             throw new BatchOptionsException(["--gold-column needs --metadata (the .metadata.jsonl written by prepare)."]);
         }
 
-        var prefix = settings.Output ?? Path.Combine(Path.GetDirectoryName(settings.Results) ?? "", Path.GetFileNameWithoutExtension(settings.Results));
+        var prefix = settings.Output ?? DefaultPrefix(settings.Results);
         var options = new BatchMergeOptions
         {
             OutputPrefix = prefix,
@@ -66,9 +70,35 @@ internal sealed class MergeCommand : AsyncCommand<MergeCommand.Settings>
             Labels = labels?.Select(l => l.Name).ToList(),
             GoldColumn = settings.GoldColumn,
         };
-        var report = await BatchResultsMerger.MergeAsync(BatchOutputFile.ReadAsync(settings.Results, cancellationToken), options, cancellationToken).ConfigureAwait(false);
-        Print(report, Console.Out);
+        var report = await MergeAndPrintAsync(BatchOutputFile.ReadAsync(settings.Results, cancellationToken), options, settings.Parquet, Console.Out, cancellationToken).ConfigureAwait(false);
         return report.Failed > 0 ? CliApp.ExitItemsFailed : CliApp.ExitSuccess;
+    }
+
+    /// <summary>Where merged files go by default: the results path without its extension.</summary>
+    internal static string DefaultPrefix(string resultsPath) =>
+        Path.Combine(Path.GetDirectoryName(resultsPath) ?? "", Path.GetFileNameWithoutExtension(resultsPath));
+
+    /// <summary>
+    /// The merge behind <c>merge</c>, <c>run --merge</c> and <c>classify</c>: merges, writes the embeddings as Parquet
+    /// too when asked, and prints the report.
+    /// </summary>
+    internal static async Task<BatchMergeReport> MergeAndPrintAsync(IAsyncEnumerable<BatchResult> results, BatchMergeOptions options, bool parquet, TextWriter output, CancellationToken cancellationToken)
+    {
+        var report = await BatchResultsMerger.MergeAsync(results, options, cancellationToken).ConfigureAwait(false);
+        Print(report, output);
+        if (parquet && options.OutputPrefix is not null)
+        {
+            if (report.EmbeddingRows > 0)
+            {
+                output.WriteLine($"Wrote {await Output.ParquetEmbeddingsFile.WriteFromNpyAsync(options.OutputPrefix, cancellationToken).ConfigureAwait(false)}");
+            }
+            else
+            {
+                CliApp.Error("--parquet: the results hold no embeddings, so no Parquet file was written");
+            }
+        }
+
+        return report;
     }
 
     internal static async Task<IReadOnlyList<ClassificationLabel>?> ReadLabelsAsync(string? list, string? file, CancellationToken cancellationToken)

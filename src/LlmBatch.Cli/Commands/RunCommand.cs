@@ -12,12 +12,8 @@ namespace LlmBatch.Cli.Commands;
 internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 {
     /// <summary>The options of <c>llmbatch run</c>.</summary>
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : PrepareSettings
     {
-        [CommandArgument(0, "<INPUT>")]
-        [Description("Batch API JSONL input: {\"custom_id\",\"method\",\"url\",\"body\"} per line.")]
-        public string Input { get; init; } = "";
-
         [CommandOption("-o|--output <FILE>")]
         [Description("Output JSONL (default: INPUT with .results.jsonl). An existing file is resumed.")]
         public string? Output { get; init; }
@@ -110,6 +106,14 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         [Description("Serve Prometheus metrics on http://127.0.0.1:PORT/metrics during the run.")]
         public int? PrometheusPort { get; init; }
 
+        [CommandOption("--merge")]
+        [Description("At the end of a completed run, merge the results as `llmbatch merge` does: text in input order, or embeddings as .npy (auto-detected), with the prepared input's columns.")]
+        public bool Merge { get; init; }
+
+        [CommandOption("--parquet")]
+        [Description("With --merge: also write the embeddings as PREFIX.parquet (custom_id, embedding list<float>).")]
+        public bool Parquet { get; init; }
+
         [CommandOption("--grace <DURATION>")]
         [Description("After Ctrl+C, how long requests in flight may finish (default 10s).")]
         public string? Grace { get; init; }
@@ -150,6 +154,11 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             if (PrometheusPort is { } port && port is < 1 or > 65535)
             {
                 problems.Add($"--prometheus-port: {port} is not a port number");
+            }
+
+            if (Parquet && !Merge)
+            {
+                problems.Add("--parquet needs --merge (or run `llmbatch merge RESULTS --parquet` afterwards)");
             }
 
             if (BaseUrl is not null && !(Uri.TryCreate(BaseUrl, UriKind.Absolute, out var u) && (u.Scheme == Uri.UriSchemeHttp || u.Scheme == Uri.UriSchemeHttps)))
@@ -210,6 +219,25 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 
         internal string OutputPath => Output ?? DefaultOutput(Input);
 
+        /// <summary>
+        /// True when the input is items to turn into requests first: a prepare option was given, or the file is
+        /// CSV or plain text by its extension (a Batch API file is JSONL).
+        /// </summary>
+        internal bool NeedsPreparing => AnyGiven || Path.GetExtension(Input).ToLowerInvariant() is ".csv" or ".txt";
+
+        /// <summary>Where the prepared requests go: beside the output, <c>reviews.results.jsonl</c> → <c>reviews.requests.jsonl</c>.</summary>
+        internal string PreparedRequestsPath
+        {
+            get
+            {
+                var output = OutputPath;
+                var stem = output.EndsWith(".results.jsonl", StringComparison.OrdinalIgnoreCase)
+                    ? output[..^".results.jsonl".Length]
+                    : Path.Combine(Path.GetDirectoryName(output) ?? "", Path.GetFileNameWithoutExtension(output));
+                return stem + ".requests.jsonl";
+            }
+        }
+
         private static string DefaultOutput(string input)
         {
             var dir = Path.GetDirectoryName(input) ?? "";
@@ -233,7 +261,8 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         }
 
         // Checked here as well as by the job: the endpoints in the file decide which provider can serve it.
-        var check = await BatchInputFile.ValidateAsync(settings.Input, validation, stop.Token).ConfigureAwait(false);
+        var input = settings.NeedsPreparing ? await PrepareAsync(settings, stop.Token).ConfigureAwait(false) : settings.Input;
+        var check = await BatchInputFile.ValidateAsync(input, validation, stop.Token).ConfigureAwait(false);
         check.ThrowIfInvalid();
         using var setup = ProviderSetup.Create(settings.BaseUrl, settings.ApiKeyEnv, check.ByEndpoint);
         var provider = setup.Handler;
@@ -247,7 +276,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         var engine = new BatchEngineBuilder(provider).WithOptions(options).WithLoggerFactory(loggers).Build();
         var job = new BatchJobOptions
         {
-            InputPath = settings.Input,
+            InputPath = input,
             OutputPath = settings.OutputPath,
             RetryFailed = settings.RetryFailed,
             PreserveOrder = settings.PreserveOrder,
@@ -286,6 +315,38 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             return CliApp.ExitInterrupted;
         }
 
-        return result.FailedInOutput > 0 ? CliApp.ExitItemsFailed : CliApp.ExitSuccess;
+        var mergeFailed = 0L;
+        if (settings.Merge)
+        {
+            var metadata = BatchInputConverter.MetadataPathFor(input);
+            var mergeOptions = new BatchMergeOptions
+            {
+                OutputPrefix = MergeCommand.DefaultPrefix(settings.OutputPath),
+                MetadataPath = File.Exists(metadata) ? metadata : null,
+            };
+            var merged = await MergeCommand.MergeAndPrintAsync(BatchOutputFile.ReadAsync(settings.OutputPath, CancellationToken.None), mergeOptions, settings.Parquet, settings.Quiet ? TextWriter.Null : Console.Out, CancellationToken.None).ConfigureAwait(false);
+            mergeFailed = merged.Failed;
+        }
+
+        return result.FailedInOutput > 0 || mergeFailed > 0 ? CliApp.ExitItemsFailed : CliApp.ExitSuccess;
+    }
+
+    /// <summary>Turns text, CSV or JSONL items into the request file run sends, with their other columns beside it.</summary>
+    private static async Task<string> PrepareAsync(Settings settings, CancellationToken cancellationToken)
+    {
+        var requests = settings.PreparedRequestsPath;
+        if (string.Equals(Path.GetFullPath(requests), Path.GetFullPath(settings.Input), StringComparison.Ordinal))
+        {
+            throw new BatchOptionsException([$"The prepared requests would overwrite the input {settings.Input}: give another --output."]);
+        }
+
+        // Written again on every run: the same input and flags give the same lines, so a rerun resumes by custom_id.
+        var report = await BatchInputConverter.ConvertFileAsync(settings.Input, requests, settings.ToConversionOptions(), cancellationToken).ConfigureAwait(false);
+        if (!settings.Quiet)
+        {
+            Console.Error.WriteLine($"llmbatch: {PrepareCommand.Describe(report)}");
+        }
+
+        return requests;
     }
 }

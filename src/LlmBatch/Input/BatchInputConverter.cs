@@ -145,6 +145,13 @@ public static class BatchInputConverter
 
     /// <summary>Builds the body for one item's prompt as the endpoint expects it.</summary>
     internal static byte[] BuildBody(BatchInputConversionOptions options, BatchEndpointKind endpoint, string prompt)
+        => BuildBody(options, endpoint, prompt, null);
+
+    /// <summary>Builds an embeddings body whose <c>input</c> is an array of texts, one vector each.</summary>
+    internal static byte[] BuildEmbeddingsBody(BatchInputConversionOptions options, IReadOnlyList<string> inputs)
+        => BuildBody(options, BatchEndpointKind.Embeddings, "", inputs);
+
+    private static byte[] BuildBody(BatchInputConversionOptions options, BatchEndpointKind endpoint, string prompt, IReadOnlyList<string>? inputs)
     {
         var buffer = new ArrayBufferWriter<byte>(256 + (prompt.Length * 2));
         using (var w = new Utf8JsonWriter(buffer, JsonFiles.WriterOptions))
@@ -173,7 +180,21 @@ public static class BatchInputConverter
                     w.WriteString("prompt"u8, prompt);
                     break;
                 default:
-                    w.WriteString("input"u8, prompt);
+                    if (inputs is null)
+                    {
+                        w.WriteString("input"u8, prompt);
+                    }
+                    else
+                    {
+                        w.WriteStartArray("input"u8);
+                        foreach (var input in inputs)
+                        {
+                            w.WriteStringValue(input);
+                        }
+
+                        w.WriteEndArray();
+                    }
+
                     break;
             }
 

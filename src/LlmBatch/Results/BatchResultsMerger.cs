@@ -185,7 +185,7 @@ public static class BatchResultsMerger
         {
             if (row.IsLabel && row.Vectors is { Length: > 0 } v)
             {
-                labelVectors[row.CustomId[LabelIdPrefix.Length..]] = v[0];
+                labelVectors[row.CustomId[LabelIdPrefix.Length..]] = Centroid(v);
             }
         }
 
@@ -272,6 +272,47 @@ public static class BatchResultsMerger
         }
 
         return builder.Build(options.LeastConfidentCount);
+    }
+
+    /// <summary>
+    /// The direction of a label embedded as several phrasings: the mean of the unit vectors, so that no phrasing
+    /// weighs more for being longer. One vector is returned as it is.
+    /// </summary>
+    internal static float[] Centroid(float[][] vectors)
+    {
+        if (vectors.Length == 1)
+        {
+            return vectors[0];
+        }
+
+        var sum = new double[vectors[0].Length];
+        foreach (var v in vectors)
+        {
+            if (v.Length != sum.Length)
+            {
+                throw new InvalidOperationException($"A label's phrasings came back with {v.Length} and {sum.Length} values: one model must embed them all.");
+            }
+
+            double norm = 0;
+            foreach (var x in v)
+            {
+                norm += (double)x * x;
+            }
+
+            norm = Math.Sqrt(norm);
+            for (var i = 0; norm > 0 && i < v.Length; i++)
+            {
+                sum[i] += v[i] / norm;
+            }
+        }
+
+        var mean = new float[sum.Length];
+        for (var i = 0; i < sum.Length; i++)
+        {
+            mean[i] = (float)(sum[i] / vectors.Length);
+        }
+
+        return mean;
     }
 
     private static string Shorten(string s) => s.Length <= 80 ? s : s[..77] + "...";

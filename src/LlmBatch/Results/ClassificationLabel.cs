@@ -8,6 +8,33 @@ public sealed record ClassificationLabel(string Name, string? Description = null
     /// <summary>The text that stands for the label when it is embedded: the description, or else the name.</summary>
     public string EmbeddingText => string.IsNullOrWhiteSpace(Description) ? Name : Description;
 
+    /// <summary>
+    /// The texts whose embeddings, averaged, stand for the label in a classification by embeddings: the name, then
+    /// each phrase of the description (split at commas and semicolons), for example <c>positive</c>,
+    /// <c>I love it</c>, <c>works perfectly</c>. A small sentence model places a short phrase near the texts that say
+    /// the same thing, but a long list of phrases in one input blurs into an average of its words; the mean of the
+    /// phrases' own vectors keeps each of them (measured on the sample reviews in docs/benchmarks.md).
+    /// </summary>
+    public IReadOnlyList<string> EmbeddingTexts
+    {
+        get
+        {
+            var texts = new List<string> { Name };
+            if (!string.IsNullOrWhiteSpace(Description))
+            {
+                foreach (var phrase in Description.Split([',', ';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                {
+                    if (!texts.Contains(phrase, StringComparer.OrdinalIgnoreCase))
+                    {
+                        texts.Add(phrase);
+                    }
+                }
+            }
+
+            return texts;
+        }
+    }
+
     /// <summary>Parses <c>positive,negative,neutral</c>.</summary>
     /// <param name="commaSeparated">Label names separated by commas.</param>
     /// <returns>The labels, in order.</returns>

@@ -7,6 +7,25 @@ internal static class CliProcess
 {
     public static Process Start(IEnumerable<string> args, params (string Name, string? Value)[] environment)
     {
+        var process = Launch(args, environment);
+
+        // Drain stdout so a chatty child never blocks on a full pipe; stderr is left to the caller.
+        _ = process.StandardOutput.ReadToEndAsync();
+        return process;
+    }
+
+    /// <summary>Runs the CLI to the end and returns its exit code and both outputs.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(IEnumerable<string> args, CancellationToken cancellationToken)
+    {
+        using var process = Launch(args, []);
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    private static Process Launch(IEnumerable<string> args, (string Name, string? Value)[] environment)
+    {
         var dll = Path.Combine(AppContext.BaseDirectory, "LlmBatch.Cli.dll");
         var info = new ProcessStartInfo("dotnet")
         {
@@ -27,10 +46,6 @@ internal static class CliProcess
             info.Environment[name] = value;
         }
 
-        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start the CLI");
-
-        // Drain stdout so a chatty child never blocks on a full pipe; stderr is left to the caller.
-        _ = process.StandardOutput.ReadToEndAsync();
-        return process;
+        return Process.Start(info) ?? throw new InvalidOperationException("could not start the CLI");
     }
 }

@@ -8,15 +8,11 @@ namespace LlmBatch.Cli.Tests.Commands;
 /// The engine and the CLI against the simulator over real loopback sockets: a rate-limited provider, a faulty one,
 /// and a crash (kill -9 of a real CLI process) followed by a rerun.
 /// </summary>
-public sealed class RunIntegrationTests : IDisposable
+public sealed class RunIntegrationTests : TempDirTest
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("llmbatch-run-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
     private string WriteInput(int count, Func<int, string>? content = null)
     {
-        var path = Path.Combine(_dir, "requests.jsonl");
+        var path = Path.Combine(Dir, "requests.jsonl");
         using var w = new StreamWriter(path);
         for (var i = 0; i < count; i++)
         {
@@ -54,7 +50,7 @@ public sealed class RunIntegrationTests : IDisposable
     {
         await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { RequestsPerMinute = 6000, Latency = TimeSpan.FromMilliseconds(50), Seed = 1 }, TestContext.Current.CancellationToken);
         var input = WriteInput(300);
-        var output = Path.Combine(_dir, "results.jsonl");
+        var output = Path.Combine(Dir, "results.jsonl");
         var engine = new BatchEngineBuilder(BatchProviders.Http(sim.BaseUrl, "sk-test")).Build();
 
         var result = await BatchJob.RunAsync(engine, new BatchJobOptions { InputPath = input, OutputPath = output }, TestContext.Current.CancellationToken);
@@ -83,7 +79,7 @@ public sealed class RunIntegrationTests : IDisposable
             HangDuration = TimeSpan.FromSeconds(60),
         }, TestContext.Current.CancellationToken);
         var input = WriteInput(400);
-        var output = Path.Combine(_dir, "results.jsonl");
+        var output = Path.Combine(Dir, "results.jsonl");
         var options = new BatchOptions { AttemptTimeoutFloor = TimeSpan.FromSeconds(1), RetryBaseDelay = TimeSpan.FromMilliseconds(50), MaxAttempts = 10 };
         var engine = new BatchEngineBuilder(BatchProviders.Http(sim.BaseUrl, null)).WithOptions(options).Build();
 
@@ -103,7 +99,7 @@ public sealed class RunIntegrationTests : IDisposable
     {
         await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { RequestsPerMinute = 3000, Latency = TimeSpan.FromMilliseconds(100), Seed = 3 }, TestContext.Current.CancellationToken);
         var input = WriteInput(400);
-        var output = Path.Combine(_dir, "results.jsonl");
+        var output = Path.Combine(Dir, "results.jsonl");
         const int maxConcurrency = 16;
         string[] args = ["run", input, "-o", output, "--base-url", sim.BaseUrl.ToString(), "--rpm", "3000", "--max-concurrency", maxConcurrency.ToString(System.Globalization.CultureInfo.InvariantCulture)];
 
@@ -140,7 +136,7 @@ public sealed class RunIntegrationTests : IDisposable
     {
         await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { ApiKey = "sk-right", Latency = TimeSpan.Zero }, TestContext.Current.CancellationToken);
         var input = WriteInput(200);
-        var output = Path.Combine(_dir, "results.jsonl");
+        var output = Path.Combine(Dir, "results.jsonl");
         using var p = CliProcess.Start(["run", input, "-o", output, "--base-url", sim.BaseUrl.ToString()], ("OPENAI_API_KEY", "sk-wrong-secret"));
         var stderr = await p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
         await p.WaitForExitAsync(TestContext.Current.CancellationToken);

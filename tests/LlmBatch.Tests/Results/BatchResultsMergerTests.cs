@@ -174,6 +174,22 @@ public class BatchResultsMergerTests
     }
 
     [Fact]
+    public async Task MergeAsync_LabelEmbeddedAsSeveralPhrasings_ClassifiedByTheirMeanDirection()
+    {
+        // "pos" is two phrasings, one much longer than the other: the unit vectors are averaged, so the label points
+        // at (1, 1) rather than towards its longest phrasing (which alone, or a plain sum, would put i1 nearer to "neg").
+        var results = Stream(
+            Ok("label:pos", Embedding([10f, 0f], [0f, 1f])),
+            Ok("label:neg", Embedding([0.94f, 0.34f])),
+            Ok("i1", Embedding([0.8f, 0.6f])));
+        var options = new BatchMergeOptions { Kind = BatchMergeKind.Classification, Labels = ["pos", "neg"] };
+
+        var report = await BatchResultsMerger.MergeAsync(results, options, TestContext.Current.CancellationToken);
+
+        Assert.Equal("pos", report.Classification!.LeastConfident.Single().Label);
+    }
+
+    [Fact]
     public async Task MergeAsync_ClassificationByChat_AnswersValidatedInvalidCountedAsErrors()
     {
         var results = Stream(

@@ -16,6 +16,15 @@ public class ClassificationLabelTests
     }
 
     [Fact]
+    public void EmbeddingTexts_DescriptionWithPhrases_NameThenEachPhraseOnce()
+    {
+        var label = new ClassificationLabel("negative", "It broke, does not work; Negative,  waste of money ,");
+
+        Assert.Equal(["negative", "It broke", "does not work", "waste of money"], label.EmbeddingTexts);
+        Assert.Equal(["neutral"], new ClassificationLabel("neutral").EmbeddingTexts);
+    }
+
+    [Fact]
     public async Task ReadFileAsync_DuplicateAndEmptyName_ReportedWithLines()
     {
         using var dir = new TempDir();

@@ -1,0 +1,67 @@
+using System.ComponentModel;
+using Spectre.Console.Cli;
+
+namespace LlmBatch.Cli.Commands;
+
+/// <summary>
+/// The options that turn plain text, CSV or JSONL plus a template into request lines, shared by <c>prepare</c>,
+/// <c>run</c> and <c>classify</c> so that the same flags mean the same thing everywhere. Unset options are null, so
+/// a command can tell which were given (<see cref="AnyGiven"/>) and apply its own defaults.
+/// </summary>
+internal abstract class InputSettings : CommandSettings
+{
+    [CommandArgument(0, "<INPUT>")]
+    [Description("Plain text (one item per line), CSV with a header, or JSONL; for run also a Batch API JSONL file, sent as it is.")]
+    public string Input { get; init; } = "";
+
+    [CommandOption("--format <FORMAT>")]
+    [Description("auto (by extension: .csv is CSV, .jsonl JSONL, anything else plain text), text, csv or jsonl. Default auto.")]
+    public BatchInputFormat Format { get; init; } = BatchInputFormat.Auto;
+
+    [CommandOption("--column <NAME>")]
+    [Description("The CSV column or JSONL field holding the text. Default text.")]
+    public string? Column { get; init; }
+
+    [CommandOption("--id-column <NAME>")]
+    [Description("The column holding each item's custom_id. Default: custom_id or id when present, else item-N.")]
+    public string? IdColumn { get; init; }
+
+    [CommandOption("--template <TEMPLATE>")]
+    [Description("The prompt, with {text} for the item's text and {column} for other columns. Default {text}.")]
+    public string? Template { get; init; }
+
+    [CommandOption("-m|--model <MODEL>")]
+    [Description("The model of every request. Default local/all-MiniLM-L6-v2 (the embedded model) for embeddings; required for chat.")]
+    public string? Model { get; init; }
+
+    [CommandOption("--system <TEXT>")]
+    [Description("A system message for chat requests.")]
+    public string? System { get; init; }
+
+    [CommandOption("--max-tokens <N>")]
+    [Description("max_tokens of each request.")]
+    public int? MaxTokens { get; init; }
+
+    [CommandOption("--body <JSON>")]
+    [Description("A JSON object merged into every body, e.g. '{\"temperature\":0}'.")]
+    public string? Body { get; init; }
+
+    /// <summary>True when any option of this class was given: the input is then items to prepare, not request lines.</summary>
+    internal virtual bool AnyGiven =>
+        Format != BatchInputFormat.Auto || Column is not null || IdColumn is not null || Template is not null
+        || Model is not null || System is not null || MaxTokens is not null || Body is not null;
+
+    /// <summary>The conversion these options describe, with the command's own defaults for what was not given.</summary>
+    internal BatchInputConversionOptions ToConversionOptions(string url, string defaultTemplate = "{text}") => new()
+    {
+        Format = Format,
+        TextColumn = Column ?? "text",
+        IdColumn = IdColumn,
+        Template = Template ?? defaultTemplate,
+        Url = url,
+        Model = Model ?? (url.EndsWith("/embeddings", StringComparison.Ordinal) ? LocalModel.LocalModels.EmbeddingModelId : ""),
+        SystemPrompt = System,
+        MaxTokens = MaxTokens,
+        ExtraBody = Body,
+    };
+}
