@@ -1,0 +1,56 @@
+using System.Runtime.CompilerServices;
+
+namespace LlmBatch;
+
+/// <summary>
+/// Reads an output file back: LlmBatch's own output or the provider's Batch API output (docs/formats.md).
+/// </summary>
+public static class BatchOutputFile
+{
+    /// <summary>
+    /// Streams the results of an output file in file order, one per line.
+    /// <see cref="BatchResult.Stats"/> and <see cref="BatchResult.LineNumber"/> come from the <c>llmbatch</c> key
+    /// when the line has it and are left at their defaults otherwise (a provider's file).
+    /// The file may be read while a run is still appending to it.
+    /// </summary>
+    /// <param name="path">The output file (JSON Lines).</param>
+    /// <param name="cancellationToken">Stops the enumeration.</param>
+    /// <returns>The results, one per non-blank line. An unfinished last line (left by a crash or a run still
+    /// writing) is skipped, not reported.</returns>
+    /// <exception cref="BatchInputException">A line before the last is not a valid output line; the error names the file and line.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    public static async IAsyncEnumerable<BatchResult> ReadAsync(string path, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+        await using (stream.ConfigureAwait(false))
+        {
+            using var reader = new JsonlLineReader(stream);
+            BatchInputError? pending = null;
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (IsBlank(reader.Line.Span))
+                {
+                    continue;
+                }
+
+                // A bad line is only an error when more lines follow it; as the last line it is a torn write.
+                if (pending is not null)
+                {
+                    throw new BatchInputException(pending);
+                }
+
+                var result = OutputLineParser.Parse(reader.Line.Span, out var field, out var problem);
+                if (result is null)
+                {
+                    pending = new BatchInputError(path, reader.LineNumber, field, problem);
+                    continue;
+                }
+
+                yield return result;
+            }
+        }
+    }
+
+    internal static bool IsBlank(ReadOnlySpan<byte> line) => line.IndexOfAnyExcept((byte)' ', (byte)'\t', (byte)'\r') < 0;
+}

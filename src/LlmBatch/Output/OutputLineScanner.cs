@@ -1,0 +1,127 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace LlmBatch;
+
+/// <summary>
+/// The checkpoint's fast path over an output line: validates the whole line but extracts only the hash of
+/// its custom_id and whether it is a success, skipping bodies without materialising them.
+/// </summary>
+internal static class OutputLineScanner
+{
+    /// <summary>
+    /// Scans a line. Returns false when it is not one complete JSON object with a string custom_id
+    /// (a torn or corrupt line). A success is <c>error</c> null (or absent) and a 2xx <c>response.status_code</c>.
+    /// </summary>
+    public static bool TryScan(ReadOnlySpan<byte> line, out ulong idHash, out bool success)
+    {
+        idHash = 0;
+        success = false;
+        var reader = new Utf8JsonReader(line, OutputLineParser.ReaderOptions);
+        var haveId = false;
+        var status = 0;
+        var hasError = false;
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("custom_id"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType != JsonTokenType.String)
+                    {
+                        return false;
+                    }
+
+                    idHash = HashString(ref reader);
+                    haveId = true;
+                }
+                else if (reader.ValueTextEquals("response"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.StartObject)
+                    {
+                        status = ReadStatus(ref reader);
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
+                }
+                else if (reader.ValueTextEquals("error"u8))
+                {
+                    reader.Read();
+                    hasError = reader.TokenType != JsonTokenType.Null;
+                    reader.Skip();
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+
+            if (reader.TokenType != JsonTokenType.EndObject || reader.Read())
+            {
+                return false;
+            }
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+
+        success = !hasError && status is >= 200 and < 300;
+        return haveId;
+    }
+
+    /// <summary>Hashes the string the reader is on, unescaping it first when the file escaped it.</summary>
+    internal static ulong HashString(ref Utf8JsonReader reader)
+    {
+        if (!reader.ValueIsEscaped && !reader.HasValueSequence)
+        {
+            return CustomIdHash.Compute(reader.ValueSpan);
+        }
+
+        var max = reader.HasValueSequence ? checked((int)reader.ValueSequence.Length) : reader.ValueSpan.Length;
+        var rented = ArrayPool<byte>.Shared.Rent(Math.Max(max, 16));
+        try
+        {
+            var n = reader.CopyString(rented);
+            return CustomIdHash.Compute(rented.AsSpan(0, n));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private static int ReadStatus(ref Utf8JsonReader reader)
+    {
+        var status = 0;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("status_code"u8))
+            {
+                reader.Read();
+                status = reader.GetInt32();
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        return status;
+    }
+}

@@ -1,0 +1,224 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+
+namespace LlmBatch;
+
+/// <summary>
+/// Writes one <see cref="BatchResult"/> as one output line (see docs/formats.md) followed by <c>\n</c>.
+/// A <see cref="Utf8JsonWriter"/> is kept per thread and reset per line, so a line costs no allocation
+/// beyond the caller's buffer in the common case.
+/// </summary>
+internal static class ResultLineWriter
+{
+    // Relaxed escaping keeps non-ASCII custom_ids and messages readable in the file; the file is data, never HTML.
+    private static readonly JsonWriterOptions WriterOptions = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Indented = false,
+        SkipValidation = false,
+    };
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
+    /// <summary>Writes <paramref name="result"/> as one line and a trailing <c>\n</c> to <paramref name="output"/>.</summary>
+    public static void Write(IBufferWriter<byte> output, BatchResult result)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(result);
+        var w = t_writer;
+        if (w is null)
+        {
+            w = new Utf8JsonWriter(output, WriterOptions);
+            t_writer = w;
+        }
+        else
+        {
+            w.Reset(output);
+        }
+
+        try
+        {
+            WriteObject(w, result);
+            w.Flush();
+        }
+        finally
+        {
+            // Drop the reference to the caller's buffer so a long-lived thread does not keep it alive.
+            w.Reset(NullBufferWriter.Instance);
+        }
+
+        var nl = output.GetSpan(1);
+        nl[0] = (byte)'\n';
+        output.Advance(1);
+    }
+
+    private static void WriteObject(Utf8JsonWriter w, BatchResult result)
+    {
+        w.WriteStartObject();
+        w.WritePropertyName("id"u8);
+        if (!string.IsNullOrEmpty(result.Id))
+        {
+            w.WriteStringValue(result.Id);
+        }
+        else
+        {
+            Span<byte> id = stackalloc byte[CustomIdHash.IdLength];
+            CustomIdHash.FormatResultId(CustomIdHash.Compute(result.CustomId), id);
+            w.WriteStringValue(id);
+        }
+
+        w.WriteString("custom_id"u8, result.CustomId);
+        if (result.StatusCode == 0)
+        {
+            w.WriteNull("response"u8);
+        }
+        else
+        {
+            w.WriteStartObject("response"u8);
+            w.WriteNumber("status_code"u8, result.StatusCode);
+            if (result.RequestId is null)
+            {
+                w.WriteNull("request_id"u8);
+            }
+            else
+            {
+                w.WriteString("request_id"u8, result.RequestId);
+            }
+
+            w.WritePropertyName("body"u8);
+            WriteBody(w, result.ResponseBody.Span);
+            w.WriteEndObject();
+        }
+
+        if (result.Error is null)
+        {
+            w.WriteNull("error"u8);
+        }
+        else
+        {
+            w.WriteStartObject("error"u8);
+            w.WriteString("code"u8, result.Error.Code);
+            w.WriteString("message"u8, result.Error.Message);
+            w.WriteEndObject();
+        }
+
+        WriteStats(w, result.Stats, result.LineNumber);
+        w.WriteEndObject();
+    }
+
+    private static void WriteStats(Utf8JsonWriter w, BatchItemStats s, long line)
+    {
+        w.WriteStartObject("llmbatch"u8);
+        w.WriteNumber("attempts"u8, s.Attempts);
+        w.WriteStartArray("statuses"u8);
+        var statuses = s.Statuses;
+        for (var i = 0; i < statuses.Count; i++)
+        {
+            w.WriteNumberValue(statuses[i]);
+        }
+
+        w.WriteEndArray();
+        WriteTimestamp(w, "started_at"u8, s.StartedAt);
+        WriteTimestamp(w, "finished_at"u8, s.FinishedAt);
+        w.WriteNumber("latency_ms"u8, RoundTenth(s.LatencyMs));
+        w.WriteNumber("limiter_wait_ms"u8, RoundTenth(s.LimiterWaitMs));
+        w.WriteNumber("prompt_tokens"u8, s.PromptTokens);
+        w.WriteNumber("completion_tokens"u8, s.CompletionTokens);
+        w.WriteBoolean("usage_reported"u8, s.UsageReported);
+        w.WriteString("model"u8, s.Model);
+        w.WriteNumber("line"u8, line);
+        w.WriteEndObject();
+    }
+
+    private static double RoundTenth(double ms) =>
+        double.IsFinite(ms) ? Math.Round(ms, 1, MidpointRounding.AwayFromZero) : 0;
+
+    private static void WriteTimestamp(Utf8JsonWriter w, ReadOnlySpan<byte> name, DateTimeOffset value)
+    {
+        // An item that was never dispatched has no time; null says so more honestly than year 1.
+        if (value == default)
+        {
+            w.WriteNull(name);
+            return;
+        }
+
+        Span<byte> text = stackalloc byte[32];
+        value.UtcDateTime.TryFormat(text, out var n, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        w.WriteString(name, text[..n]);
+    }
+
+    private static void WriteBody(Utf8JsonWriter w, ReadOnlySpan<byte> body)
+    {
+        if (body.IsEmpty)
+        {
+            w.WriteNullValue();
+            return;
+        }
+
+        if (!IsSingleJsonValue(body))
+        {
+            // A gateway may answer HTML or plain text (a 502 page); keep it, as a string, so the line stays JSON.
+            w.WriteStringValue(Encoding.UTF8.GetString(body));
+            return;
+        }
+
+        if (body.IndexOfAny((byte)'\n', (byte)'\r') < 0)
+        {
+            w.WriteRawValue(body, skipInputValidation: true);
+            return;
+        }
+
+        // Pretty-printed JSON would break the one-line-per-result format. In valid JSON a raw CR or LF can only
+        // be whitespace between tokens (never inside a string), so turning them into spaces keeps the value intact.
+        var rented = ArrayPool<byte>.Shared.Rent(body.Length);
+        try
+        {
+            var copy = rented.AsSpan(0, body.Length);
+            body.CopyTo(copy);
+            copy.Replace((byte)'\n', (byte)' ');
+            copy.Replace((byte)'\r', (byte)' ');
+            w.WriteRawValue(copy, skipInputValidation: true);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>True when <paramref name="utf8"/> holds exactly one JSON value (whitespace around it allowed).</summary>
+    internal static bool IsSingleJsonValue(ReadOnlySpan<byte> utf8)
+    {
+        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = OutputLineParser.MaxDepth });
+        try
+        {
+            if (!reader.Read())
+            {
+                return false;
+            }
+
+            reader.Skip();
+            return !reader.Read();
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    private sealed class NullBufferWriter : IBufferWriter<byte>
+    {
+        public static readonly NullBufferWriter Instance = new();
+
+        public void Advance(int count)
+        {
+        }
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => Array.Empty<byte>();
+
+        public Span<byte> GetSpan(int sizeHint = 0) => Array.Empty<byte>();
+    }
+}
