@@ -27,6 +27,8 @@ internal static class CliApp
             config.UseStrictParsing();
             config.SetExceptionHandler((ex, _) => HandleException(ex));
             // Commands are registered here, one line each.
+            config.AddCommand<Commands.RunCommand>("run").WithDescription("Run a Batch API JSONL file through an OpenAI-compatible endpoint at the provider's limit; resumable.");
+            config.AddCommand<Commands.ValidateCommand>("validate").WithDescription("Check a Batch API input file (every line, unique ids) and estimate its tokens, without sending anything.");
         });
         return app.RunAsync(args);
     }
@@ -48,7 +50,7 @@ internal static class CliApp
             case CommandAppException cli:
                 Error(cli.Message);
                 return ExitUsage;
-            case FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException:
+            case FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or IOException:
                 Error(ex.Message);
                 return ExitUsage;
             case OperationCanceledException:

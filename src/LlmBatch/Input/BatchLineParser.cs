@@ -13,6 +13,13 @@ internal static class BatchLineParser
 
     /// <summary>Parses a line. Returns null and adds to <paramref name="errors"/> when the line is invalid.</summary>
     public static BatchRequest? ParseLine(ReadOnlyMemory<byte> line, string path, long lineNumber, List<BatchInputError> errors)
+        => ParseLine(line, path, lineNumber, errors, copyBody: false);
+
+    /// <summary>
+    /// Parses a line. With <paramref name="copyBody"/> the request's body is copied into an exact-size array, so the
+    /// request stays valid after <paramref name="line"/> (a pooled read buffer) is reused; otherwise it slices the line.
+    /// </summary>
+    public static BatchRequest? ParseLine(ReadOnlyMemory<byte> line, string path, long lineNumber, List<BatchInputError> errors, bool copyBody)
     {
         var span = line.Span;
         var reader = new Utf8JsonReader(span, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 256 });
@@ -47,7 +54,9 @@ internal static class BatchLineParser
                 else if (reader.ValueTextEquals("method"u8))
                 {
                     reader.Read();
-                    method = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    method = reader.TokenType != JsonTokenType.String ? null
+                        : reader.ValueTextEquals("POST"u8) ? "POST"
+                        : reader.GetString();
                     if (method is null)
                     {
                         errors.Add(new BatchInputError(path, lineNumber, "method", $"must be the string \"POST\" (found {Describe(reader.TokenType)})"));
@@ -57,7 +66,7 @@ internal static class BatchLineParser
                 else if (reader.ValueTextEquals("url"u8))
                 {
                     reader.Read();
-                    url = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    url = reader.TokenType == JsonTokenType.String ? KnownUrlOrString(ref reader) : null;
                     if (url is null)
                     {
                         errors.Add(new BatchInputError(path, lineNumber, "url", $"must be a string (found {Describe(reader.TokenType)})"));
@@ -141,7 +150,37 @@ internal static class BatchLineParser
             return null;
         }
 
-        return new BatchRequest(customId!, kind, url!, body, model!, maxTokens, lineNumber);
+        return new BatchRequest(customId!, kind, url!, copyBody ? body.ToArray() : body, model!, maxTokens, lineNumber);
+    }
+
+    /// <summary>
+    /// True when the text is the start of a JSON object or array that ends before it is closed: what a truncated
+    /// line, or the first line of a pretty-printed document, looks like. False for complete or otherwise invalid JSON.
+    /// </summary>
+    public static bool IsIncompleteJson(ReadOnlySpan<byte> text)
+    {
+        var reader = new Utf8JsonReader(text, isFinalBlock: false, state: default);
+        try
+        {
+            if (!reader.Read() || reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
+            {
+                return false;
+            }
+
+            while (reader.Read())
+            {
+                if (reader.CurrentDepth == 0)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Builds a request from parts given in code; throws with every problem found.</summary>
@@ -231,7 +270,9 @@ internal static class BatchLineParser
             }
             else if (reader.ValueTextEquals("max_completion_tokens"u8) || reader.ValueTextEquals("max_tokens"u8) || reader.ValueTextEquals("max_output_tokens"u8))
             {
-                var field = reader.GetString();
+                var field = reader.ValueTextEquals("max_completion_tokens"u8) ? "max_completion_tokens"
+                    : reader.ValueTextEquals("max_tokens"u8) ? "max_tokens"
+                    : "max_output_tokens";
                 reader.Read();
                 if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var n) && n >= 0)
                 {
@@ -271,6 +312,14 @@ internal static class BatchLineParser
             errors.Add(new BatchInputError(path, lineNumber, "body.model", "is missing"));
         }
     }
+
+    // Every line names its method and url: the usual values are shared strings, not a fresh copy per line.
+    private static string? KnownUrlOrString(ref Utf8JsonReader reader) =>
+        reader.ValueTextEquals("/v1/chat/completions"u8) ? "/v1/chat/completions"
+        : reader.ValueTextEquals("/v1/embeddings"u8) ? "/v1/embeddings"
+        : reader.ValueTextEquals("/v1/responses"u8) ? "/v1/responses"
+        : reader.ValueTextEquals("/v1/completions"u8) ? "/v1/completions"
+        : reader.GetString();
 
     private static bool HasField(List<BatchInputError> errors, int from, string field)
     {

@@ -1,0 +1,61 @@
+using System.Text;
+using System.Text.Json;
+
+namespace LlmBatch;
+
+/// <summary>Pulls <c>error.message</c> out of an OpenAI-style error body, for the item's error line.</summary>
+internal static class ErrorMessageReader
+{
+    public static string Read(ReadOnlySpan<byte> body, int statusCode)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            if (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+            {
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    if (reader.ValueTextEquals("error"u8))
+                    {
+                        reader.Read();
+                        if (reader.TokenType == JsonTokenType.String)
+                        {
+                            return reader.GetString() ?? "";
+                        }
+
+                        if (reader.TokenType == JsonTokenType.StartObject)
+                        {
+                            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                            {
+                                if (reader.ValueTextEquals("message"u8) && reader.Read() && reader.TokenType == JsonTokenType.String)
+                                {
+                                    return reader.GetString() ?? "";
+                                }
+
+                                reader.Read();
+                                reader.Skip();
+                            }
+                        }
+
+                        break;
+                    }
+
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // Not JSON (a proxy's HTML page): fall through to a short excerpt.
+        }
+
+        if (body.IsEmpty)
+        {
+            return $"HTTP {statusCode} with an empty body";
+        }
+
+        var text = Encoding.UTF8.GetString(body[..Math.Min(body.Length, 200)]).ReplaceLineEndings(" ").Trim();
+        return $"HTTP {statusCode}: {text}";
+    }
+}

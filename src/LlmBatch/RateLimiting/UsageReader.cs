@@ -1,0 +1,106 @@
+using System.Text.Json;
+
+namespace LlmBatch;
+
+/// <summary>
+/// Reads the top-level <c>usage</c> object of a response body in one forward pass: chat and text completions
+/// (<c>prompt_tokens</c>/<c>completion_tokens</c>), <c>/v1/responses</c> (<c>input_tokens</c>/<c>output_tokens</c>)
+/// and embeddings (<c>prompt_tokens</c>/<c>total_tokens</c>).
+/// </summary>
+internal static class UsageReader
+{
+    /// <summary>Reads the token usage a response reports.</summary>
+    /// <param name="body">The response body (UTF-8 JSON).</param>
+    /// <param name="promptTokens">Prompt (input) tokens.</param>
+    /// <param name="completionTokens">Completion (output) tokens; 0 for embeddings.</param>
+    /// <returns>False when the body is not JSON or has no readable top-level <c>usage</c>.</returns>
+    public static bool TryRead(ReadOnlySpan<byte> body, out int promptTokens, out int completionTokens)
+    {
+        promptTokens = 0;
+        completionTokens = 0;
+        if (body.IsEmpty)
+        {
+            return false;
+        }
+
+        try
+        {
+            var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 256 });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isUsage = reader.ValueTextEquals("usage"u8);
+                if (!reader.Read())
+                {
+                    return false;
+                }
+
+                if (isUsage && reader.TokenType == JsonTokenType.StartObject)
+                {
+                    return ReadUsage(ref reader, out promptTokens, out completionTokens);
+                }
+
+                reader.Skip();
+            }
+        }
+        catch (JsonException)
+        {
+            // A body that is not valid JSON carries no usage; the reservation then stands as charged.
+        }
+
+        promptTokens = 0;
+        completionTokens = 0;
+        return false;
+    }
+
+    private static bool ReadUsage(ref Utf8JsonReader reader, out int promptTokens, out int completionTokens)
+    {
+        long? prompt = null;
+        long? completion = null;
+        long? total = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            // 0 = not a count we read, 1 = prompt, 2 = completion, 3 = total.
+            var slot = reader.ValueTextEquals("prompt_tokens"u8) || reader.ValueTextEquals("input_tokens"u8) ? 1
+                : reader.ValueTextEquals("completion_tokens"u8) || reader.ValueTextEquals("output_tokens"u8) ? 2
+                : reader.ValueTextEquals("total_tokens"u8) ? 3
+                : 0;
+            if (!reader.Read())
+            {
+                break;
+            }
+
+            if (slot != 0 && reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var n) && n >= 0)
+            {
+                switch (slot)
+                {
+                    case 1: prompt = n; break;
+                    case 2: completion = n; break;
+                    default: total = n; break;
+                }
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        if (prompt is null && completion is null && total is null)
+        {
+            promptTokens = 0;
+            completionTokens = 0;
+            return false;
+        }
+
+        // Embeddings report only prompt and total; a provider that reports only a total gets it counted as prompt.
+        var p = prompt ?? Math.Max(0, (total ?? 0) - (completion ?? 0));
+        var c = completion ?? Math.Max(0, (total ?? p) - p);
+        promptTokens = (int)Math.Min(int.MaxValue, p);
+        completionTokens = (int)Math.Min(int.MaxValue, c);
+        return true;
+    }
+}

@@ -1,0 +1,266 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+
+namespace LlmBatch;
+
+/// <summary>
+/// The dispatcher. Requests are pulled from the input only when a concurrency slot is free (the semaphore is the
+/// bound), each runs through the handler pipeline (retry → rate limit → timeout → counters → telemetry → provider),
+/// and its final outcome goes to a bounded channel that the caller drains. No queue between the file and the socket
+/// is unbounded: a slow consumer stops the dispatcher, which stops reading the input.
+/// </summary>
+internal sealed class BatchEngine : IBatchEngine
+{
+    private readonly IBatchHandler _pipeline;
+    private readonly BatchOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ResourceController _controller;
+    private readonly MemoryGuard? _memory;
+    private readonly TokenCounter _tokens;
+    private readonly RunCounters _counters;
+    private readonly ILogger _logger;
+    private long _runStarted;
+    private Exception? _fatal;
+
+    public BatchEngine(
+        IBatchHandler pipeline,
+        BatchOptions options,
+        TimeProvider time,
+        ResourceController controller,
+        RunCounters counters,
+        TokenCounter tokens,
+        ILogger logger)
+    {
+        _pipeline = pipeline;
+        _options = options;
+        _time = time;
+        _controller = controller;
+        _counters = counters;
+        _tokens = tokens;
+        _logger = logger;
+        _memory = options.MaxMemoryBytes is { } max ? new MemoryGuard(max, time) : null;
+        _runStarted = time.GetTimestamp();
+    }
+
+    /// <summary>The memory guard, when <see cref="BatchOptions.MaxMemoryBytes"/> is set.</summary>
+    internal MemoryGuard? Memory => _memory;
+
+    public BatchProgress GetProgress() =>
+        _counters.Snapshot(
+            _time.GetElapsedTime(_runStarted),
+            _controller.WaitingCount,
+            _controller.RequestsPerMinuteLimit,
+            _controller.TokensPerMinuteLimit,
+            _controller.PausedUntil);
+
+    public async IAsyncEnumerable<BatchResult> RunAsync(IAsyncEnumerable<BatchRequest> requests, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        _runStarted = _time.GetTimestamp();
+        _fatal = null;
+        using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var results = Channel.CreateBounded<BatchResult>(new BoundedChannelOptions(_options.MaxConcurrency)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        using var gauges = LlmBatchTelemetry.ObserveProgress(GetProgress);
+        var dispatcher = Task.Run(() => DispatchAsync(requests, results.Writer, abort), CancellationToken.None);
+        var finished = false;
+        try
+        {
+            // Results are read without the caller's token: items that completed before a cancellation still
+            // reach the caller (and the output file) instead of being paid for and thrown away.
+            while (await results.Reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                while (results.Reader.TryRead(out var result))
+                {
+                    yield return result;
+                }
+            }
+
+            finished = true;
+        }
+        finally
+        {
+            if (!finished)
+            {
+                // The caller stopped enumerating: stop everything and let the dispatcher drain.
+                await abort.CancelAsync().ConfigureAwait(false);
+                while (await results.Reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+                {
+                    while (results.Reader.TryRead(out _))
+                    {
+                    }
+                }
+            }
+
+            await dispatcher.ConfigureAwait(false);
+        }
+
+        if (_fatal is not null)
+        {
+            throw _fatal;
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    private async Task DispatchAsync(IAsyncEnumerable<BatchRequest> requests, ChannelWriter<BatchResult> writer, CancellationTokenSource abort)
+    {
+        var max = _options.MaxConcurrency;
+        using var slots = new SemaphoreSlim(max, max);
+        Exception? inputError = null;
+        try
+        {
+            await foreach (var request in requests.WithCancellation(abort.Token).ConfigureAwait(false))
+            {
+                if (_memory is not null)
+                {
+                    await _memory.WaitForRoomAsync(abort.Token).ConfigureAwait(false);
+                }
+
+                await slots.WaitAsync(abort.Token).ConfigureAwait(false);
+                _ = RunItemAsync(request, writer, slots, abort);
+            }
+        }
+        catch (OperationCanceledException) when (abort.IsCancellationRequested)
+        {
+            // Stopped: items in flight are abandoned below and re-sent by a rerun.
+        }
+        catch (Exception ex)
+        {
+            // The input failed mid-run (for example a file changed after validation): stop, keep what finished.
+            inputError = ex;
+            await abort.CancelAsync().ConfigureAwait(false);
+        }
+
+        // Every slot back means every item has ended and written its result.
+        for (var i = 0; i < max; i++)
+        {
+            await slots.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        _fatal ??= inputError;
+        writer.TryComplete();
+    }
+
+    private async Task RunItemAsync(BatchRequest request, ChannelWriter<BatchResult> writer, SemaphoreSlim slots, CancellationTokenSource abort)
+    {
+        try
+        {
+            var result = await ProcessAsync(request, abort).ConfigureAwait(false);
+            if (result is not null)
+            {
+                _counters.ItemCompleted(result);
+                LlmBatchTelemetry.RecordItemCompleted(result);
+                await writer.WriteAsync(result, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            // ProcessAsync turns every failure into a result; reaching here is a bug, never a lost item silently.
+            _logger.LogError(ex, "Unexpected failure processing {CustomId}", request.CustomId);
+            _fatal ??= ex;
+            await abort.CancelAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
+    private async Task<BatchResult?> ProcessAsync(BatchRequest request, CancellationTokenSource abort)
+    {
+        var call = new BatchCall(request)
+        {
+            EstimatedPromptTokens = _tokens.CountPromptTokens(request),
+            StartedAt = _time.GetUtcNow(),
+        };
+        _counters.ItemStarted();
+
+        using var deadline = _options.ItemDeadline is { } limit ? new CancellationTokenSource(limit, _time) : null;
+        using var linked = deadline is null ? null : CancellationTokenSource.CreateLinkedTokenSource(abort.Token, deadline.Token);
+        var token = linked?.Token ?? abort.Token;
+        try
+        {
+            var response = await _pipeline.SendAsync(call, token).ConfigureAwait(false);
+            if (response.StatusCode is 401 or 403 && _options.StopOnAuthenticationFailure && _counters.Succeeded == 0)
+            {
+                // A bad key fails every item the same way: stop, and record nothing so a rerun sends them all.
+                _fatal ??= new BatchAuthenticationException(response.StatusCode, ErrorMessageReader.Read(response.Body.Span, response.StatusCode));
+                await abort.CancelAsync().ConfigureAwait(false);
+                return null;
+            }
+
+            return FromResponse(call, response);
+        }
+        catch (OperationCanceledException) when (abort.IsCancellationRequested)
+        {
+            return null;
+        }
+        catch (OperationCanceledException) when (deadline?.IsCancellationRequested == true)
+        {
+            return Failure(call, "deadline_exceeded", $"The item did not finish within its deadline of {_options.ItemDeadline!.Value.TotalSeconds:0.###} s.");
+        }
+        catch (Exception ex)
+        {
+            return Failure(call, RetryClassifier.ErrorCode(ex), ex.Message);
+        }
+    }
+
+    private BatchResult FromResponse(BatchCall call, BatchResponse response)
+    {
+        var body = response.Body;
+        var reported = UsageReader.TryRead(body.Span, out var prompt, out var completion);
+        BatchError? error = null;
+        if (response.StatusCode is >= 200 and < 300)
+        {
+            if (!ResponseShape.IsValid(body.Span, call.Request.Endpoint))
+            {
+                error = new BatchError("invalid_response", $"HTTP {response.StatusCode} with a body that is not a valid {call.Request.Url} response.");
+            }
+        }
+        else
+        {
+            error = new BatchError("http_" + response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture), ErrorMessageReader.Read(body.Span, response.StatusCode));
+        }
+
+        return new BatchResult
+        {
+            CustomId = call.Request.CustomId,
+            Id = CustomIdHash.ToResultId(call.Request.CustomId),
+            StatusCode = response.StatusCode,
+            RequestId = response.RequestId,
+            ResponseBody = body,
+            Error = error,
+            LineNumber = call.Request.LineNumber,
+            Stats = Stats(call, reported ? prompt : Math.Max(0, call.EstimatedPromptTokens), reported ? completion : 0, reported),
+        };
+    }
+
+    private BatchResult Failure(BatchCall call, string code, string message) => new()
+    {
+        CustomId = call.Request.CustomId,
+        Id = CustomIdHash.ToResultId(call.Request.CustomId),
+        StatusCode = 0,
+        Error = new BatchError(code, message),
+        LineNumber = call.Request.LineNumber,
+        Stats = Stats(call, Math.Max(0, call.EstimatedPromptTokens), 0, false),
+    };
+
+    private BatchItemStats Stats(BatchCall call, int prompt, int completion, bool reported) => new()
+    {
+        Attempts = call.Attempt,
+        Statuses = call.Statuses,
+        StartedAt = call.StartedAt,
+        FinishedAt = _time.GetUtcNow(),
+        LatencyMs = call.LastAttemptDuration.TotalMilliseconds,
+        LimiterWaitMs = call.LimiterWait.TotalMilliseconds,
+        PromptTokens = prompt,
+        CompletionTokens = completion,
+        UsageReported = reported,
+        Model = call.Request.Model,
+    };
+}

@@ -1,0 +1,112 @@
+using System.Runtime.CompilerServices;
+
+namespace LlmBatch;
+
+/// <summary>
+/// Runs an input file into an output file: checks the whole input first, resumes from what the output already
+/// holds, appends each result as it finishes, and on a stop request lets requests in flight finish for a grace period.
+/// </summary>
+public static class BatchJob
+{
+    /// <summary>Runs the job.</summary>
+    /// <param name="engine">The engine to run the requests through.</param>
+    /// <param name="options">Input, output, resume and stop settings.</param>
+    /// <param name="cancellationToken">
+    /// Requests a graceful stop: no new request is dispatched, requests in flight may finish within
+    /// <see cref="BatchJobOptions.ShutdownGracePeriod"/>, then the rest are abandoned (and re-sent by a rerun).
+    /// </param>
+    /// <returns>What the run did.</returns>
+    /// <exception cref="BatchInputException">The input is invalid; nothing was sent.</exception>
+    /// <exception cref="BatchAuthenticationException">The provider refused the credentials before any success.</exception>
+    public static async Task<BatchJobResult> RunAsync(IBatchEngine engine, BatchJobOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+
+        var validation = await BatchInputFile.ValidateAsync(options.InputPath, options.Validation, cancellationToken).ConfigureAwait(false);
+        validation.ThrowIfInvalid();
+
+        var checkpoint = await OutputCheckpoint.OpenAsync(options.OutputPath, options.RetryFailed, cancellationToken).ConfigureAwait(false);
+        var summary = new RunSummaryBuilder();
+        var skipped = new StrongBox<long>();
+        using var abort = new CancellationTokenSource();
+        using var stop = cancellationToken.Register(static state =>
+        {
+            var (source, grace, time) = ((CancellationTokenSource, TimeSpan, TimeProvider))state!;
+            _ = AbortAfterAsync(source, grace, time);
+        }, (abort, options.ShutdownGracePeriod, options.TimeProvider));
+
+        long written = 0;
+        var writer = BatchOutputWriter.Open(options.OutputPath, options.TimeProvider);
+        await using (writer.ConfigureAwait(false))
+        {
+            var pending = Pending(BatchInputFile.ReadAsync(options.InputPath, CancellationToken.None), checkpoint, skipped, cancellationToken);
+            try
+            {
+                await foreach (var result in engine.RunAsync(pending, abort.Token).ConfigureAwait(false))
+                {
+                    await writer.WriteAsync(result, CancellationToken.None).ConfigureAwait(false);
+                    summary.Add(result);
+                    written++;
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Grace period over: what finished is written, the rest is re-sent by a rerun.
+            }
+        }
+
+        var remaining = validation.Requests - skipped.Value - written;
+        if (options.PreserveOrder && remaining == 0)
+        {
+            await OutputOrderer.SortByInputAsync(options.OutputPath, options.InputPath, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        var built = summary.Build();
+        return new BatchJobResult
+        {
+            Summary = built,
+            Validation = validation,
+            Skipped = skipped.Value,
+            Requeued = checkpoint.RemovedFailures,
+            RepairedBytes = checkpoint.RepairedBytes,
+            Remaining = remaining,
+            Interrupted = remaining > 0,
+            FailedInOutput = checkpoint.Failed + built.Failed,
+        };
+    }
+
+    private static async Task AbortAfterAsync(CancellationTokenSource abort, TimeSpan grace, TimeProvider time)
+    {
+        try
+        {
+            await Task.Delay(grace, time).ConfigureAwait(false);
+            await abort.CancelAsync().ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The run ended within the grace period.
+        }
+    }
+
+    // Skips what the output already holds and stops yielding (stops dispatch) once a stop is requested.
+    private static async IAsyncEnumerable<BatchRequest> Pending(IAsyncEnumerable<BatchRequest> requests, OutputCheckpoint checkpoint, StrongBox<long> skipped, [EnumeratorCancellation] CancellationToken stop)
+    {
+        await foreach (var request in requests.ConfigureAwait(false))
+        {
+            if (stop.IsCancellationRequested)
+            {
+                yield break;
+            }
+
+            if (checkpoint.IsDone(request.CustomId))
+            {
+                skipped.Value++;
+                continue;
+            }
+
+            yield return request;
+        }
+    }
+}

@@ -1,0 +1,56 @@
+namespace LlmBatch;
+
+/// <summary>A file-to-file run: where to read, where to write, how to resume and stop.</summary>
+public sealed class BatchJobOptions
+{
+    /// <summary>The input file of Batch API request lines (required).</summary>
+    public string InputPath { get; set; } = "";
+
+    /// <summary>The output file of Batch API result lines (required). An existing file is resumed, never overwritten.</summary>
+    public string OutputPath { get; set; } = "";
+
+    /// <summary>Send again the items whose earlier result was a permanent failure (default false).</summary>
+    public bool RetryFailed { get; set; }
+
+    /// <summary>Rewrite the output in input order when the run ends (default false: completion order).</summary>
+    public bool PreserveOrder { get; set; }
+
+    /// <summary>After a stop is requested, how long requests in flight may still finish (default 10 s).</summary>
+    public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How the input is checked before anything is sent (default: 100 errors listed, 8 MiB per line).</summary>
+    public BatchValidationOptions Validation { get; set; } = new();
+
+    /// <summary>The clock for the grace period (default <see cref="TimeProvider.System"/>).</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Checks every option and throws one exception that lists every problem.</summary>
+    /// <exception cref="BatchOptionsException">At least one option is invalid.</exception>
+    public void Validate()
+    {
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(InputPath))
+        {
+            problems.Add("InputPath is required.");
+        }
+
+        if (string.IsNullOrWhiteSpace(OutputPath))
+        {
+            problems.Add("OutputPath is required.");
+        }
+        else if (!string.IsNullOrWhiteSpace(InputPath) && string.Equals(Path.GetFullPath(InputPath), Path.GetFullPath(OutputPath), StringComparison.Ordinal))
+        {
+            problems.Add("OutputPath must differ from InputPath.");
+        }
+
+        if (ShutdownGracePeriod < TimeSpan.Zero)
+        {
+            problems.Add($"ShutdownGracePeriod must not be negative (was {ShutdownGracePeriod}).");
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new BatchOptionsException(problems);
+        }
+    }
+}

@@ -1,0 +1,490 @@
+using Microsoft.Extensions.Time.Testing;
+using static LlmBatch.Tests.RateLimiting.RateLimitTestData;
+
+namespace LlmBatch.Tests.RateLimiting;
+
+public sealed class ResourceControllerTests : IDisposable
+{
+    private readonly FakeTimeProvider _time = new();
+    private readonly List<ResourceController> _controllers = [];
+
+    public void Dispose()
+    {
+        foreach (var c in _controllers)
+        {
+            c.Dispose();
+        }
+    }
+
+    private ResourceController Controller(BatchOptions options)
+    {
+        var controller = new ResourceController(options, _time);
+        _controllers.Add(controller);
+        return controller;
+    }
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static RateLease Granted(ValueTask<RateLease> pending)
+    {
+        Assert.True(pending.IsCompletedSuccessfully, "The lease was expected to be granted already.");
+#pragma warning disable CA2012 // Completion was just asserted, so reading the result cannot block.
+        return pending.Result;
+#pragma warning restore CA2012
+    }
+
+    private static RateLease Granted(Task<RateLease> pending)
+    {
+        Assert.True(pending.IsCompletedSuccessfully, "The lease was expected to be granted already.");
+        return pending.GetAwaiter().GetResult();
+    }
+
+    /// <summary>Acquires until one would have to wait; that one is cancelled, so it leaves nothing queued.</summary>
+    private static int AcquireUntilBlocked(ResourceController controller, int max, Func<BatchCall>? call = null)
+    {
+        for (var i = 0; i < max; i++)
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+            var task = controller.AcquireAsync(call?.Invoke() ?? Chat(), cts.Token).AsTask();
+            if (!task.IsCompleted)
+            {
+                cts.Cancel();
+                Assert.True(task.IsCanceled);
+                return i;
+            }
+        }
+
+        return max;
+    }
+
+    [Fact]
+    public void AcquireAsync_RequestFlag_AdmitsOneSecondBurstThenPacesAtTheRate()
+    {
+        var controller = Controller(Options(rpm: 600));
+
+        Assert.Equal(10, AcquireUntilBlocked(controller, 100));
+        var next = controller.AcquireAsync(Chat(), Ct).AsTask();
+
+        _time.Advance(TimeSpan.FromMilliseconds(99));
+        Assert.False(next.IsCompleted);
+        _time.Advance(TimeSpan.FromMilliseconds(101));
+        Assert.True(next.IsCompletedSuccessfully);
+        Assert.Equal(600, controller.RequestsPerMinuteLimit);
+        Assert.Null(controller.TokensPerMinuteLimit);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_ChatAndEmbedding_ReservesPromptPlusMaxTokensOrPromptOnly()
+    {
+        var controller = Controller(new BatchOptions { TokensPerMinute = 6_000_000, DefaultMaxOutputTokens = 256 });
+        var withMax = Chat(promptTokens: 40, maxTokens: 500);
+        var withoutMax = Chat(promptTokens: 40, maxTokens: null);
+        var embedding = Embedding(promptTokens: 40);
+
+        var lease1 = await controller.AcquireAsync(withMax, Ct);
+        var lease2 = await controller.AcquireAsync(withoutMax, Ct);
+        var lease3 = await controller.AcquireAsync(embedding, Ct);
+
+        Assert.Equal(540, withMax.ReservedTokens);
+        Assert.Equal(540, lease1.Tokens);
+        Assert.Equal(296, withoutMax.ReservedTokens);
+        Assert.Equal(296, lease2.Tokens);
+        Assert.Equal(40, embedding.ReservedTokens);
+        Assert.Equal(40, lease3.Tokens);
+    }
+
+    [Fact]
+    public void OnResponse_UsageBelowReservation_RefundsAndAdmitsTheWaiter()
+    {
+        // 60,000 per minute: 1,000 per second, a bucket of 1,000.
+        var controller = Controller(Options(tpm: 60_000, learn: false));
+        var first = controller.AcquireAsync(Chat(promptTokens: 100, maxTokens: 500), Ct);
+        Assert.True(first.IsCompleted);
+        var second = controller.AcquireAsync(Chat(promptTokens: 100, maxTokens: 500), Ct).AsTask();
+        Assert.False(second.IsCompleted);
+
+        controller.OnResponse(Granted(first), Ok(promptTokens: 100, completionTokens: 50));
+
+        Assert.True(second.IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public void OnResponse_UsageAboveReservation_ChargesTheOverrun()
+    {
+        var controller = Controller(Options(tpm: 60_000, learn: false));
+        var first = controller.AcquireAsync(Chat(promptTokens: 100, maxTokens: 100), Ct);
+
+        // Used 900 of a 200 reservation: the level drops from 800 to 100, so 600 more take 0.5 s of refill.
+        controller.OnResponse(Granted(first), Ok(promptTokens: 100, completionTokens: 800));
+        var second = controller.AcquireAsync(Chat(promptTokens: 100, maxTokens: 500), Ct).AsTask();
+
+        _time.Advance(TimeSpan.FromMilliseconds(499));
+        Assert.False(second.IsCompleted);
+        _time.Advance(TimeSpan.FromMilliseconds(2));
+        Assert.True(second.IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public void OnResponse_ErrorStatusWithUsage_DoesNotSettle()
+    {
+        var controller = Controller(Options(tpm: 60_000, learn: false));
+        var first = controller.AcquireAsync(Chat(promptTokens: 100, maxTokens: 500), Ct);
+        var second = controller.AcquireAsync(Chat(promptTokens: 100, maxTokens: 500), Ct).AsTask();
+
+        controller.OnResponse(Granted(first), new BatchResponse { StatusCode = 500, Body = """{"usage":{"prompt_tokens":1}}"""u8.ToArray() });
+
+        Assert.False(second.IsCompleted);
+    }
+
+    [Fact]
+    public void AcquireAsync_RequestLargerThanTheBucket_AdmittedWhenFullThenDebtDelaysTheNext()
+    {
+        var controller = Controller(Options(tpm: 60_000, learn: false));
+        var small = controller.AcquireAsync(Chat(promptTokens: 10, maxTokens: 0), Ct);
+        Assert.True(small.IsCompleted);
+
+        var huge = controller.AcquireAsync(Chat(promptTokens: 5_000, maxTokens: 0), Ct).AsTask();
+        Assert.False(huge.IsCompleted);
+        _time.Advance(TimeSpan.FromMilliseconds(11));
+        Assert.True(huge.IsCompletedSuccessfully);
+
+        // The level is now about -4,000: one more token needs about 4 s of refill.
+        var next = controller.AcquireAsync(Chat(promptTokens: 1, maxTokens: 0), Ct).AsTask();
+        _time.Advance(TimeSpan.FromSeconds(3.9));
+        Assert.False(next.IsCompleted);
+        _time.Advance(TimeSpan.FromSeconds(0.2));
+        Assert.True(next.IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public void OnResponse_HeaderLimitAboveFlag_FlagStaysTheUpperBound()
+    {
+        var controller = Controller(Options(rpm: 600, tpm: 100_000));
+        var lease = Granted(controller.AcquireAsync(Chat(), Ct));
+
+        controller.OnResponse(lease, Ok(new RateLimitHeaders { LimitRequests = 10_000, LimitTokens = 2_000_000 }));
+
+        Assert.Equal(600, controller.RequestsPerMinuteLimit);
+        Assert.Equal(100_000, controller.TokensPerMinuteLimit);
+    }
+
+    [Fact]
+    public void OnResponse_HeaderLimitBelowFlag_HeaderLowersTheBudget()
+    {
+        var controller = Controller(Options(rpm: 600));
+        var lease = Granted(controller.AcquireAsync(Chat(), Ct));
+
+        controller.OnResponse(lease, Ok(new RateLimitHeaders { LimitRequests = 300 }));
+
+        Assert.Equal(300, controller.RequestsPerMinuteLimit);
+    }
+
+    [Fact]
+    public void OnResponse_LearningDisabled_IgnoresHeaders()
+    {
+        var controller = Controller(Options(rpm: 600, learn: false));
+        var lease = Granted(controller.AcquireAsync(Chat(), Ct));
+
+        controller.OnResponse(lease, Ok(new RateLimitHeaders { LimitRequests = 60, RemainingRequests = 0 }));
+
+        Assert.Equal(600, controller.RequestsPerMinuteLimit);
+        Assert.Equal(9, AcquireUntilBlocked(controller, 100));
+    }
+
+    [Fact]
+    public void OnResponse_NoFlags_LearnsRateAndCapacityFromTheProbe()
+    {
+        var controller = Controller(Options());
+        var probe = Granted(controller.AcquireAsync(Chat(promptTokens: 100, maxTokens: 500), Ct));
+        Assert.Null(controller.RequestsPerMinuteLimit);
+
+        // The server's bucket holds 100 requests and 10,000 tokens (one second of 6,000 RPM and 600,000 TPM).
+        controller.OnResponse(probe, Ok(new RateLimitHeaders
+        {
+            LimitRequests = 6_000,
+            RemainingRequests = 99,
+            ResetRequests = TimeSpan.FromMilliseconds(10),
+            LimitTokens = 600_000,
+            RemainingTokens = 9_400,
+            ResetTokens = TimeSpan.FromMilliseconds(60),
+        }));
+
+        Assert.Equal(6_000, controller.RequestsPerMinuteLimit);
+        Assert.Equal(600_000, controller.TokensPerMinuteLimit);
+
+        // 99 requests left, tokens for 15 of 600: the token budget binds first.
+        Assert.Equal(15, AcquireUntilBlocked(controller, 200, () => Chat(promptTokens: 100, maxTokens: 500)));
+        _time.Advance(TimeSpan.FromSeconds(5));
+
+        // After a long idle the token bucket is full again at the learned capacity: 10 of 1,000 tokens.
+        Assert.Equal(10, AcquireUntilBlocked(controller, 200, () => Chat(promptTokens: 1_000, maxTokens: 0)));
+    }
+
+    [Fact]
+    public void OnResponse_RemainingAndReset_LearnsTheServersBurstCapacity()
+    {
+        var controller = Controller(Options());
+        var probe = Granted(controller.AcquireAsync(Chat(), Ct));
+
+        controller.OnResponse(probe, Ok(new RateLimitHeaders { LimitRequests = 6_000, RemainingRequests = 49, ResetRequests = TimeSpan.FromMilliseconds(10) }));
+        _time.Advance(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(50, AcquireUntilBlocked(controller, 200));
+    }
+
+    [Fact]
+    public void OnResponse_RemainingBelowBelief_CorrectsTheLevelForWhatWasSentSince()
+    {
+        var controller = Controller(Options(rpm: 6_000));
+        var first = Granted(controller.AcquireAsync(Chat(), Ct));
+        Assert.Equal(9, AcquireUntilBlocked(controller, 9));
+
+        // The server had 20 left after the first; 9 were sent after it, so it has 11 for us now (we believed 90).
+        controller.OnResponse(first, Ok(new RateLimitHeaders { LimitRequests = 6_000, RemainingRequests = 20 }));
+
+        Assert.Equal(11, AcquireUntilBlocked(controller, 100));
+    }
+
+    [Fact]
+    public void OnResponse_StaleRemaining_CountsTheServersRefillSinceTheRequest()
+    {
+        var controller = Controller(Options(rpm: 6_000));
+        var first = Granted(controller.AcquireAsync(Chat(), Ct));
+        Assert.Equal(99, AcquireUntilBlocked(controller, 200));
+        _time.Advance(TimeSpan.FromMilliseconds(500));
+
+        // Remaining 0 half a second ago: 50 refilled since, 99 sent after it, so the server may be 49 in debt.
+        controller.OnResponse(first, Ok(new RateLimitHeaders { LimitRequests = 6_000, RemainingRequests = 0 }));
+
+        var next = controller.AcquireAsync(Chat(), Ct).AsTask();
+        _time.Advance(TimeSpan.FromMilliseconds(495));
+        Assert.False(next.IsCompleted);
+        _time.Advance(TimeSpan.FromMilliseconds(6));
+        Assert.True(next.IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public void OnResponse_TooManyRequests_PausesEveryAcquirerUntilRetryAfterPasses()
+    {
+        var controller = Controller(Options(learn: false));
+        var lease = Granted(controller.AcquireAsync(Chat(), Ct));
+
+        controller.OnResponse(lease, TooMany(new RateLimitHeaders { RetryAfter = TimeSpan.FromSeconds(2) }));
+
+        Assert.Equal(_time.GetUtcNow() + TimeSpan.FromSeconds(2), controller.PausedUntil);
+        var waiting = Enumerable.Range(0, 5).Select(i => controller.AcquireAsync(Chat($"w{i}"), Ct).AsTask()).ToArray();
+        Assert.Equal(5, controller.WaitingCount);
+        _time.Advance(TimeSpan.FromMilliseconds(1_999));
+        Assert.All(waiting, t => Assert.False(t.IsCompleted));
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.All(waiting, t => Assert.True(t.IsCompletedSuccessfully));
+        Assert.Equal(0, controller.WaitingCount);
+        Assert.Null(controller.PausedUntil);
+    }
+
+    [Fact]
+    public void OnResponse_TooManyRequestsWithoutHeaders_PausesForOneSecond()
+    {
+        var controller = Controller(Options(learn: false));
+        var lease = Granted(controller.AcquireAsync(Chat(), Ct));
+
+        controller.OnResponse(lease, TooMany());
+
+        var waiter = controller.AcquireAsync(Chat(), Ct).AsTask();
+        _time.Advance(TimeSpan.FromMilliseconds(999));
+        Assert.False(waiter.IsCompleted);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(waiter.IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public void OnResponse_TooManyRequestsWithResetHeaders_PausesUntilTheExhaustedBudgetResets()
+    {
+        var controller = Controller(Options(learn: false));
+        var lease = Granted(controller.AcquireAsync(Chat(promptTokens: 100, maxTokens: 100), Ct));
+
+        // Requests remain; tokens (50 < 200) are what ran out, so their reset is the one that counts.
+        controller.OnResponse(lease, TooMany(new RateLimitHeaders
+        {
+            RemainingRequests = 10,
+            ResetRequests = TimeSpan.FromMilliseconds(100),
+            RemainingTokens = 50,
+            ResetTokens = TimeSpan.FromMilliseconds(700),
+        }));
+
+        var waiter = controller.AcquireAsync(Chat(), Ct).AsTask();
+        _time.Advance(TimeSpan.FromMilliseconds(699));
+        Assert.False(waiter.IsCompleted);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(waiter.IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public void OnResponse_SecondTooManyRequestsWithShorterWait_DoesNotShortenThePause()
+    {
+        var controller = Controller(Options(learn: false));
+        var a = Granted(controller.AcquireAsync(Chat(), Ct));
+        var b = Granted(controller.AcquireAsync(Chat(), Ct));
+
+        controller.OnResponse(a, TooMany(new RateLimitHeaders { RetryAfter = TimeSpan.FromSeconds(3) }));
+        controller.OnResponse(b, TooMany(new RateLimitHeaders { RetryAfter = TimeSpan.FromSeconds(1) }));
+
+        var waiter = controller.AcquireAsync(Chat(), Ct).AsTask();
+        _time.Advance(TimeSpan.FromSeconds(2));
+        Assert.False(waiter.IsCompleted);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(waiter.IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public void AcquireAsync_SeveralWaiters_AdmittedInArrivalOrder()
+    {
+        var controller = Controller(Options(rpm: 60));
+        Assert.Equal(1, AcquireUntilBlocked(controller, 1));
+        var calls = Enumerable.Range(0, 4).Select(i => Chat($"w{i}")).ToArray();
+        var tasks = calls.Select(c => controller.AcquireAsync(c, Ct).AsTask()).ToArray();
+
+        for (var i = 0; i < tasks.Length; i++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(1));
+            for (var j = 0; j < tasks.Length; j++)
+            {
+                Assert.Equal(j <= i, tasks[j].IsCompleted);
+            }
+
+            Assert.Equal(i + 1, calls[i].LimiterWait.TotalSeconds, tolerance: 0.001);
+        }
+    }
+
+    [Fact]
+    public void AcquireAsync_LargeRequestAtTheHead_SmallerOneBehindItWaitsItsTurn()
+    {
+        var controller = Controller(Options(tpm: 60_000, learn: false));
+        _ = Granted(controller.AcquireAsync(Chat(promptTokens: 900, maxTokens: 0), Ct));
+        var large = controller.AcquireAsync(Chat(promptTokens: 800, maxTokens: 0), Ct).AsTask();
+        var small = controller.AcquireAsync(Chat(promptTokens: 10, maxTokens: 0), Ct).AsTask();
+
+        Assert.False(small.IsCompleted);
+        _time.Advance(TimeSpan.FromMilliseconds(701));
+        Assert.True(large.IsCompletedSuccessfully);
+        Assert.False(small.IsCompleted);
+        _time.Advance(TimeSpan.FromMilliseconds(10));
+        Assert.True(small.IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_CancelledWhileWaiting_ThrowsAndLeavesNoReservation()
+    {
+        var controller = Controller(Options(rpm: 60));
+        Assert.Equal(1, AcquireUntilBlocked(controller, 1));
+        using var cts = new CancellationTokenSource();
+        var cancelled = controller.AcquireAsync(Chat(), cts.Token).AsTask();
+        Assert.Equal(1, controller.WaitingCount);
+
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+        Assert.Equal(0, controller.WaitingCount);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(1, AcquireUntilBlocked(controller, 2));
+    }
+
+    [Fact]
+    public async Task AcquireAsync_HeadCancelled_NextWaiterGoesAtOnce()
+    {
+        var controller = Controller(Options(tpm: 60_000, learn: false));
+        _ = Granted(controller.AcquireAsync(Chat(promptTokens: 900, maxTokens: 0), Ct));
+        using var cts = new CancellationTokenSource();
+        var large = controller.AcquireAsync(Chat(promptTokens: 800, maxTokens: 0), cts.Token).AsTask();
+        var small = controller.AcquireAsync(Chat(promptTokens: 10, maxTokens: 0), Ct).AsTask();
+
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => large);
+        Assert.True(small.IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_AlreadyCancelled_ThrowsWithoutReserving()
+    {
+        var controller = Controller(Options(rpm: 60));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(
+            async () => await controller.AcquireAsync(Chat(), new CancellationToken(canceled: true)));
+
+        Assert.Equal(1, AcquireUntilBlocked(controller, 2));
+    }
+
+    [Fact]
+    public void AcquireAsync_NoFlags_OnlyOneProbeUntilTheFirstResponse()
+    {
+        var controller = Controller(Options());
+        var probe = controller.AcquireAsync(Chat(), Ct);
+        Assert.True(probe.IsCompleted);
+        var second = controller.AcquireAsync(Chat(), Ct).AsTask();
+
+        _time.Advance(TimeSpan.FromMinutes(1));
+        Assert.False(second.IsCompleted);
+
+        controller.OnResponse(Granted(probe), Ok());
+
+        Assert.True(second.IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public void OnFailure_ProbeFailed_NextRequestBecomesTheProbe()
+    {
+        var controller = Controller(Options());
+        var probe = Granted(controller.AcquireAsync(Chat(), Ct));
+        var second = controller.AcquireAsync(Chat(), Ct).AsTask();
+        var third = controller.AcquireAsync(Chat(), Ct).AsTask();
+
+        controller.OnFailure(probe);
+
+        Assert.True(second.IsCompletedSuccessfully);
+        Assert.False(third.IsCompleted);
+        controller.OnResponse(Granted(second), Ok());
+        Assert.True(third.IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public void OnResponse_NoLimitHeaders_RunsUnlimited()
+    {
+        var controller = Controller(Options());
+        var probe = Granted(controller.AcquireAsync(Chat(), Ct));
+
+        controller.OnResponse(probe, Ok());
+
+        Assert.Equal(10_000, AcquireUntilBlocked(controller, 10_000));
+        Assert.Null(controller.RequestsPerMinuteLimit);
+        Assert.Null(controller.TokensPerMinuteLimit);
+    }
+
+    [Fact]
+    public void OnResponse_UnlimitedThenTooManyRequests_StillPauses()
+    {
+        var controller = Controller(Options());
+        var probe = Granted(controller.AcquireAsync(Chat(), Ct));
+        controller.OnResponse(probe, Ok());
+        var lease = Granted(controller.AcquireAsync(Chat(), Ct));
+
+        controller.OnResponse(lease, TooMany(new RateLimitHeaders { RetryAfter = TimeSpan.FromMilliseconds(1500) }));
+
+        Assert.Equal(0, AcquireUntilBlocked(controller, 1));
+        _time.Advance(TimeSpan.FromMilliseconds(1500));
+        Assert.Equal(100, AcquireUntilBlocked(controller, 100));
+    }
+
+    [Fact]
+    public void Dispose_WithWaiters_FailsThem()
+    {
+        var controller = Controller(Options(rpm: 60));
+        Assert.Equal(1, AcquireUntilBlocked(controller, 1));
+        var waiter = controller.AcquireAsync(Chat(), Ct).AsTask();
+
+        controller.Dispose();
+
+        Assert.IsType<ObjectDisposedException>(waiter.Exception?.InnerException);
+        Assert.Throws<ObjectDisposedException>(() => { _ = controller.AcquireAsync(Chat(), Ct).AsTask(); });
+    }
+}

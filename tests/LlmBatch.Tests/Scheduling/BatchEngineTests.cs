@@ -1,0 +1,248 @@
+using System.Runtime.CompilerServices;
+using LlmBatch.Tests.TestSupport;
+
+namespace LlmBatch.Tests.Scheduling;
+
+public class BatchEngineTests
+{
+    private static IBatchEngine Engine(IBatchHandler provider, Action<BatchOptions>? configure = null)
+    {
+        var options = new BatchOptions { RetryBaseDelay = TimeSpan.Zero, RetryMaxDelay = TimeSpan.Zero };
+        configure?.Invoke(options);
+        return new BatchEngineBuilder(provider).WithOptions(options).Build();
+    }
+
+    private static async IAsyncEnumerable<BatchRequest> Requests(int count, Action<int>? onPulled = null)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            onPulled?.Invoke(i);
+            yield return ScriptedHandler.Chat("id" + i);
+            await Task.Yield();
+        }
+    }
+
+    private static async Task<List<BatchResult>> Collect(IAsyncEnumerable<BatchResult> results)
+    {
+        var list = new List<BatchResult>();
+        await foreach (var r in results)
+        {
+            list.Add(r);
+        }
+
+        return list;
+    }
+
+    [Fact]
+    public async Task RunAsync_AllSucceed_ExactlyOneResultPerRequest()
+    {
+        var results = await Collect(Engine(new ScriptedHandler(ScriptedHandler.Status(200))).RunAsync(Requests(500), TestContext.Current.CancellationToken));
+        Assert.Equal(500, results.Count);
+        Assert.Equal(500, results.Select(r => r.CustomId).Distinct().Count());
+        Assert.All(results, r =>
+        {
+            Assert.True(r.IsSuccess);
+            Assert.Equal(1, r.Stats.Attempts);
+            Assert.True(r.Stats.UsageReported);
+            Assert.Equal(5, r.Stats.PromptTokens);
+            Assert.StartsWith("batch_req_", r.Id, StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
+    public async Task RunAsync_MaxConcurrency_NeverExceeded()
+    {
+        var current = 0;
+        var peak = 0;
+        var provider = new ScriptedHandler(async (item, ct) =>
+        {
+            var now = Interlocked.Increment(ref current);
+            InterlockedMax(ref peak, now);
+            await Task.Delay(2, ct);
+            Interlocked.Decrement(ref current);
+            return await ScriptedHandler.Status(200)(item, ct);
+        });
+        var results = await Collect(Engine(provider, o => o.MaxConcurrency = 7).RunAsync(Requests(200), TestContext.Current.CancellationToken));
+        Assert.Equal(200, results.Count);
+        Assert.InRange(peak, 2, 7);
+    }
+
+    [Fact]
+    public async Task RunAsync_ConsumerNotReading_InputReadOnlyAsFastAsDispatch()
+    {
+        var pulled = 0;
+        var engine = Engine(new ScriptedHandler(ScriptedHandler.Status(200)), o => o.MaxConcurrency = 4);
+        await using var e = engine.RunAsync(Requests(10_000, _ => Interlocked.Increment(ref pulled)), TestContext.Current.CancellationToken).GetAsyncEnumerator(TestContext.Current.CancellationToken);
+        Assert.True(await e.MoveNextAsync());
+
+        // With the consumer stalled, the bounded result channel (4) and the 4 slots fill, then reading stops.
+        for (var i = 0; i < 50 && Volatile.Read(ref pulled) < 20; i++)
+        {
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+
+        Assert.InRange(Volatile.Read(ref pulled), 1, 4 + 4 + 2);
+    }
+
+    [Fact]
+    public async Task RunAsync_TransientThenSuccess_RetriedAndStatusesRecorded()
+    {
+        var provider = new ScriptedHandler(ScriptedHandler.Status(503), ScriptedHandler.Throw(new HttpRequestException("reset")), ScriptedHandler.Status(200));
+        var results = await Collect(Engine(provider, o => o.MaxConcurrency = 1).RunAsync(Requests(1), TestContext.Current.CancellationToken));
+        var r = Assert.Single(results);
+        Assert.True(r.IsSuccess);
+        Assert.Equal(3, r.Stats.Attempts);
+        Assert.Equal([503, 0, 200], r.Stats.Statuses);
+    }
+
+    [Fact]
+    public async Task RunAsync_PermanentError_ErrorLineWithProviderMessage()
+    {
+        var provider = new ScriptedHandler(ScriptedHandler.Status(200), ScriptedHandler.Status(400, """{"error":{"message":"bad temperature","type":"invalid_request_error"}}"""));
+        var results = await Collect(Engine(provider, o => o.MaxConcurrency = 1).RunAsync(Requests(2), TestContext.Current.CancellationToken));
+        var failed = Assert.Single(results, r => !r.IsSuccess);
+        Assert.Equal("http_400", failed.Error!.Code);
+        Assert.Equal("bad temperature", failed.Error.Message);
+        Assert.Equal(400, failed.StatusCode);
+        Assert.Equal(1, failed.Stats.Attempts);
+    }
+
+    [Fact]
+    public async Task RunAsync_RetriesExhaustedOnTransport_ConnectionErrorLine()
+    {
+        var provider = new ScriptedHandler(ScriptedHandler.Throw(new HttpRequestException("refused")));
+        var results = await Collect(Engine(provider, o => o.MaxAttempts = 3).RunAsync(Requests(1), TestContext.Current.CancellationToken));
+        var r = Assert.Single(results);
+        Assert.Equal("connection_error", r.Error!.Code);
+        Assert.Equal(0, r.StatusCode);
+        Assert.Equal(3, r.Stats.Attempts);
+        Assert.Equal(3, provider.Calls);
+    }
+
+    [Fact]
+    public async Task RunAsync_InvalidSuccessBodyEveryTime_InvalidResponseLine()
+    {
+        var provider = new ScriptedHandler(ScriptedHandler.Status(200, """{"id":"x","choi"""));
+        var results = await Collect(Engine(provider, o => o.MaxAttempts = 2).RunAsync(Requests(1), TestContext.Current.CancellationToken));
+        Assert.Equal("invalid_response", Assert.Single(results).Error!.Code);
+    }
+
+    [Fact]
+    public async Task RunAsync_UnauthorizedBeforeAnySuccess_StopsRunAndRecordsNothing()
+    {
+        var provider = new ScriptedHandler(ScriptedHandler.Status(401, """{"error":{"message":"Incorrect API key provided"}}"""));
+        var engine = Engine(provider, o => o.MaxConcurrency = 2);
+        var seen = new List<BatchResult>();
+        var ex = await Assert.ThrowsAsync<BatchAuthenticationException>(async () =>
+        {
+            await foreach (var r in engine.RunAsync(Requests(1000), TestContext.Current.CancellationToken))
+            {
+                seen.Add(r);
+            }
+        });
+        Assert.Empty(seen);
+        Assert.Equal(401, ex.StatusCode);
+        Assert.Contains("Incorrect API key", ex.Message, StringComparison.Ordinal);
+        Assert.InRange(provider.Calls, 1, 4);
+    }
+
+    [Fact]
+    public async Task RunAsync_ItemDeadline_DeadlineExceededLine()
+    {
+        var provider = new ScriptedHandler(ScriptedHandler.Status(503));
+        var engine = new BatchEngineBuilder(provider).WithOptions(new BatchOptions
+        {
+            RetryBaseDelay = TimeSpan.FromMilliseconds(50),
+            RetryMaxDelay = TimeSpan.FromMilliseconds(50),
+            MaxAttempts = 100,
+            ItemDeadline = TimeSpan.FromMilliseconds(300),
+        }).Build();
+        var r = Assert.Single(await Collect(engine.RunAsync(Requests(1), TestContext.Current.CancellationToken)));
+        Assert.Equal("deadline_exceeded", r.Error!.Code);
+        Assert.True(r.Stats.Attempts >= 2);
+    }
+
+    [Fact]
+    public async Task RunAsync_CallerCancels_FinishedResultsDeliveredHungOnesAbandoned()
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var provider = new ScriptedHandler(async (item, ct) =>
+        {
+            if (item.Request.CustomId == "id0")
+            {
+                return await ScriptedHandler.Status(200)(item, ct);
+            }
+
+            await Task.Delay(Timeout.Infinite, ct);
+            return null!;
+        });
+        var engine = Engine(provider, o => o.MaxConcurrency = 4);
+        var seen = new List<BatchResult>();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var r in engine.RunAsync(Requests(10), cts.Token))
+            {
+                seen.Add(r);
+                await cts.CancelAsync();
+            }
+        });
+        Assert.Equal("id0", Assert.Single(seen).CustomId);
+    }
+
+    [Fact]
+    public async Task GetProgress_AfterRun_CountsMatch()
+    {
+        var provider = new ScriptedHandler(ScriptedHandler.Status(429, headers: new RateLimitHeaders { RetryAfter = TimeSpan.FromMilliseconds(1) }), ScriptedHandler.Status(200));
+        var engine = Engine(provider, o => o.MaxConcurrency = 1);
+        await Collect(engine.RunAsync(Requests(3), TestContext.Current.CancellationToken));
+        var p = engine.GetProgress();
+        Assert.Equal(3, p.Completed);
+        Assert.Equal(3, p.Succeeded);
+        Assert.Equal(4, p.Attempts);
+        Assert.Equal(1, p.Retries);
+        Assert.Equal(1, p.RateLimited);
+        Assert.Equal(0, p.InFlight);
+    }
+
+    [Fact]
+    public async Task Use_Middleware_SeesEveryAttemptInsideRetries()
+    {
+        var attempts = 0;
+        var provider = new ScriptedHandler(ScriptedHandler.Status(500), ScriptedHandler.Status(200));
+        var engine = new BatchEngineBuilder(provider)
+            .WithOptions(new BatchOptions { RetryBaseDelay = TimeSpan.Zero, RetryMaxDelay = TimeSpan.Zero })
+            .Use(next => new CountingMiddleware(next, () => Interlocked.Increment(ref attempts)))
+            .Build();
+        await Collect(engine.RunAsync(Requests(1), TestContext.Current.CancellationToken));
+        Assert.Equal(2, attempts);
+    }
+
+    [Fact]
+    public void Build_InvalidOptions_OneErrorListingEveryProblem()
+    {
+        var ex = Assert.Throws<BatchOptionsException>(() => new BatchEngineBuilder(new ScriptedHandler(ScriptedHandler.Status(200)))
+            .WithOptions(new BatchOptions { MaxConcurrency = 0, MaxAttempts = 0, RequestsPerMinute = -1 })
+            .Build());
+        Assert.Equal(3, ex.Problems.Count);
+        Assert.Contains("MaxConcurrency", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("MaxAttempts", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("RequestsPerMinute", ex.Message, StringComparison.Ordinal);
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int seen;
+        while ((seen = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, seen) != seen)
+        {
+        }
+    }
+
+    private sealed class CountingMiddleware(IBatchHandler next, Action onAttempt) : IBatchHandler
+    {
+        public ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
+        {
+            onAttempt();
+            return next.SendAsync(item, cancellationToken);
+        }
+    }
+}

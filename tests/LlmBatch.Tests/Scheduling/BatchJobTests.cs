@@ -1,0 +1,126 @@
+using System.Text.Json;
+using LlmBatch.Tests.TestSupport;
+
+namespace LlmBatch.Tests.Scheduling;
+
+public class BatchJobTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("llmbatch-job-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Input(int count)
+    {
+        var path = Path.Combine(_dir, "in.jsonl");
+        using var w = new StreamWriter(path);
+        for (var i = 0; i < count; i++)
+        {
+            w.WriteLine($$$"""{"custom_id":"c{{{i}}}","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-4o-mini","messages":[{"role":"user","content":"n {{{i}}}"}],"max_tokens":8}}""");
+        }
+
+        return path;
+    }
+
+    private static IBatchEngine Engine(IBatchHandler provider) =>
+        new BatchEngineBuilder(provider).WithOptions(new BatchOptions { RetryBaseDelay = TimeSpan.Zero, RetryMaxDelay = TimeSpan.Zero, MaxConcurrency = 8 }).Build();
+
+    private static List<JsonElement> Lines(string path) =>
+        File.ReadAllLines(path).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
+
+    [Fact]
+    public async Task RunAsync_StoppedThenRerun_OneLinePerIdAndOnlyUnfinishedResent()
+    {
+        var input = Input(300);
+        var output = Path.Combine(_dir, "out.jsonl");
+        var sent = new System.Collections.Concurrent.ConcurrentBag<string>();
+        using var stop = new CancellationTokenSource();
+        var first = new ScriptedHandler(async (item, ct) =>
+        {
+            sent.Add(item.Request.CustomId);
+            if (sent.Count == 100)
+            {
+                await stop.CancelAsync();
+            }
+
+            return await ScriptedHandler.Status(200)(item, ct);
+        });
+        var firstRun = await BatchJob.RunAsync(Engine(first), new BatchJobOptions { InputPath = input, OutputPath = output, ShutdownGracePeriod = TimeSpan.FromSeconds(5) }, stop.Token);
+        Assert.True(firstRun.Interrupted);
+        var afterFirst = Lines(output).Count;
+        Assert.InRange(afterFirst, 100, 110);
+
+        var resent = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var second = new ScriptedHandler(async (item, ct) =>
+        {
+            resent.Add(item.Request.CustomId);
+            return await ScriptedHandler.Status(200)(item, ct);
+        });
+        var secondRun = await BatchJob.RunAsync(Engine(second), new BatchJobOptions { InputPath = input, OutputPath = output }, TestContext.Current.CancellationToken);
+        Assert.False(secondRun.Interrupted);
+        Assert.Equal(afterFirst, secondRun.Skipped);
+
+        var lines = Lines(output);
+        Assert.Equal(300, lines.Count);
+        Assert.Equal(300, lines.Select(l => l.GetProperty("custom_id").GetString()).Distinct().Count());
+        Assert.Empty(resent.Intersect(lines.Take(afterFirst).Select(l => l.GetProperty("custom_id").GetString()!)));
+    }
+
+    [Fact]
+    public async Task RunAsync_RetryFailed_FailuresResentStillOneLinePerId()
+    {
+        var input = Input(50);
+        var output = Path.Combine(_dir, "out.jsonl");
+        var failOdd = new ScriptedHandler((item, ct) =>
+            int.Parse(item.Request.CustomId[1..], System.Globalization.CultureInfo.InvariantCulture) % 2 == 1 ? ScriptedHandler.Status(400)(item, ct) : ScriptedHandler.Status(200)(item, ct));
+        var first = await BatchJob.RunAsync(Engine(failOdd), new BatchJobOptions { InputPath = input, OutputPath = output }, TestContext.Current.CancellationToken);
+        Assert.Equal(25, first.FailedInOutput);
+
+        var plainRerun = await BatchJob.RunAsync(Engine(new ScriptedHandler(ScriptedHandler.Status(200))), new BatchJobOptions { InputPath = input, OutputPath = output }, TestContext.Current.CancellationToken);
+        Assert.Equal(50, plainRerun.Skipped);
+        Assert.Equal(25, plainRerun.FailedInOutput);
+
+        var all = new ScriptedHandler(ScriptedHandler.Status(200));
+        var retry = await BatchJob.RunAsync(Engine(all), new BatchJobOptions { InputPath = input, OutputPath = output, RetryFailed = true }, TestContext.Current.CancellationToken);
+        Assert.Equal(25, retry.Requeued);
+        Assert.Equal(25, all.Calls);
+        Assert.Equal(0, retry.FailedInOutput);
+        var lines = Lines(output);
+        Assert.Equal(50, lines.Count);
+        Assert.All(lines, l => Assert.Equal(JsonValueKind.Null, l.GetProperty("error").ValueKind));
+    }
+
+    [Fact]
+    public async Task RunAsync_InvalidInput_NothingSentAndEveryBadLineNamed()
+    {
+        var input = Path.Combine(_dir, "bad.jsonl");
+        await File.WriteAllLinesAsync(input,
+        [
+            """{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"m","messages":[]}}""",
+            """{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"m","messages":[]}}""",
+            """{"custom_id":"b","method":"GET","url":"/v1/chat/completions","body":{"messages":[]}}""",
+        ], TestContext.Current.CancellationToken);
+        var provider = new ScriptedHandler(ScriptedHandler.Status(200));
+        var ex = await Assert.ThrowsAsync<BatchInputException>(() => BatchJob.RunAsync(Engine(provider), new BatchJobOptions { InputPath = input, OutputPath = Path.Combine(_dir, "o.jsonl") }, TestContext.Current.CancellationToken));
+        Assert.Equal(0, provider.Calls);
+        Assert.Contains("bad.jsonl:2", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("bad.jsonl:3: method", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("bad.jsonl:3: body.model", ex.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, "o.jsonl")) && new FileInfo(Path.Combine(_dir, "o.jsonl")).Length > 0);
+    }
+
+    [Fact]
+    public async Task RunAsync_PreserveOrder_OutputInInputOrder()
+    {
+        var input = Input(64);
+        var output = Path.Combine(_dir, "out.jsonl");
+        var random = new Random(7);
+        var provider = new ScriptedHandler(async (item, ct) =>
+        {
+            await Task.Delay(random.Next(0, 5), ct);
+            return await ScriptedHandler.Status(200)(item, ct);
+        });
+        await BatchJob.RunAsync(Engine(provider), new BatchJobOptions { InputPath = input, OutputPath = output, PreserveOrder = true }, TestContext.Current.CancellationToken);
+        var ids = Lines(output).Select(l => l.GetProperty("custom_id").GetString()).ToList();
+        Assert.Equal(Enumerable.Range(0, 64).Select(i => "c" + i), ids);
+    }
+}
