@@ -27,8 +27,12 @@ internal static class CliApp
             config.UseStrictParsing();
             config.SetExceptionHandler((ex, _) => HandleException(ex));
             // Commands are registered here, one line each.
+            config.AddCommand<Commands.PrepareCommand>("prepare").WithDescription("Turn text, CSV or JSONL plus a template into Batch API request lines.");
+            config.AddCommand<Commands.ClassifyCommand>("classify").WithDescription("Zero-shot classification: offline on the embedded model by default, or by a chat model; label distribution and accuracy.");
+            config.AddCommand<Commands.MergeCommand>("merge").WithDescription("Merge a results file: text in input order, embeddings as .npy, classification with accuracy; errors counted by kind.");
             config.AddCommand<Commands.RunCommand>("run").WithDescription("Run a Batch API JSONL file through an OpenAI-compatible endpoint at the provider's limit; resumable.");
             config.AddCommand<Commands.ValidateCommand>("validate").WithDescription("Check a Batch API input file (every line, unique ids) and estimate its tokens, without sending anything.");
+            config.AddCommand<Commands.ReportCommand>("report").WithDescription("Rebuild summary.json and report.html from an output file.");
         });
         return app.RunAsync(args);
     }

@@ -1,5 +1,8 @@
 using System.ComponentModel;
 using LlmBatch.Cli.Infrastructure;
+using LlmBatch.Cli.Progress;
+using LlmBatch.Cli.Telemetry;
+using LlmBatch.Reporting;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -63,6 +66,46 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         [Description("Rewrite the output in input order at the end.")]
         public bool PreserveOrder { get; init; }
 
+        [CommandOption("--max-memory <SIZE>")]
+        [Description("Pause reading new items when the process nears this much memory, e.g. 512MB (default: no limit).")]
+        public string? MaxMemory { get; init; }
+
+        [CommandOption("--max-line-bytes <N>")]
+        [Description("Longest input line accepted, in bytes (default 8 MiB).")]
+        public int? MaxLineBytes { get; init; }
+
+        [CommandOption("--progress <MODE>")]
+        [Description("auto (default: rich in a terminal, plain lines otherwise), rich, plain or none.")]
+        public string? Progress { get; init; }
+
+        [CommandOption("-q|--quiet")]
+        [Description("No progress display and no summary (errors still go to stderr).")]
+        public bool Quiet { get; init; }
+
+        [CommandOption("--no-report")]
+        [Description("Do not write summary.json and report.html next to the output.")]
+        public bool NoReport { get; init; }
+
+        [CommandOption("--report-dir <DIR>")]
+        [Description("Where to write summary.json and report.html (default: the output's directory).")]
+        public string? ReportDir { get; init; }
+
+        [CommandOption("--prices <FILE>")]
+        [Description("JSON price table overriding the built-in one, for the report's cost figures.")]
+        public string? Prices { get; init; }
+
+        [CommandOption("--otlp")]
+        [Description("Export metrics and traces over OTLP (endpoint from OTEL_EXPORTER_OTLP_ENDPOINT or --otlp-endpoint).")]
+        public bool Otlp { get; init; }
+
+        [CommandOption("--otlp-endpoint <URL>")]
+        [Description("OTLP endpoint (implies --otlp).")]
+        public string? OtlpEndpoint { get; init; }
+
+        [CommandOption("--prometheus-port <PORT>")]
+        [Description("Serve Prometheus metrics on http://127.0.0.1:PORT/metrics during the run.")]
+        public int? PrometheusPort { get; init; }
+
         [CommandOption("--grace <DURATION>")]
         [Description("After Ctrl+C, how long requests in flight may finish (default 10s).")]
         public string? Grace { get; init; }
@@ -83,6 +126,26 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             if (Grace is not null && !CliValues.TryParseDuration(Grace, out _))
             {
                 problems.Add($"--grace: '{Grace}' is not a duration (e.g. 10s)");
+            }
+
+            if (MaxMemory is not null && !CliValues.TryParseSize(MaxMemory, out _))
+            {
+                problems.Add($"--max-memory: '{MaxMemory}' is not a size (e.g. 512MB, 2GB)");
+            }
+
+            if (Progress is not null && !TryParseProgress(Progress, out _))
+            {
+                problems.Add($"--progress: '{Progress}' must be auto, rich, plain or none");
+            }
+
+            if (OtlpEndpoint is not null && !Uri.TryCreate(OtlpEndpoint, UriKind.Absolute, out _))
+            {
+                problems.Add($"--otlp-endpoint: '{OtlpEndpoint}' is not a URL");
+            }
+
+            if (PrometheusPort is { } port && port is < 1 or > 65535)
+            {
+                problems.Add($"--prometheus-port: {port} is not a port number");
             }
 
             if (BaseUrl is not null && !(Uri.TryCreate(BaseUrl, UriKind.Absolute, out var u) && (u.Scheme == Uri.UriSchemeHttp || u.Scheme == Uri.UriSchemeHttps)))
@@ -125,7 +188,20 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
                 options.ItemDeadline = deadline;
             }
 
+            if (CliValues.TryParseSize(MaxMemory, out var memory))
+            {
+                options.MaxMemoryBytes = memory;
+            }
+
             return options;
+        }
+
+        internal ProgressMode ProgressMode => Quiet ? ProgressMode.None : TryParseProgress(Progress, out var mode) ? mode : ProgressMode.Auto;
+
+        internal static bool TryParseProgress(string? text, out ProgressMode mode)
+        {
+            mode = ProgressMode.Auto;
+            return text is null || Enum.TryParse(text, ignoreCase: true, out mode);
         }
 
         internal string OutputPath => Output ?? DefaultOutput(Input);
@@ -142,12 +218,27 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
     {
         var options = settings.ToBatchOptions();
         options.Validate();
+        var prices = settings.Prices is null ? null : PriceTable.Load(settings.Prices);
 
         using var stop = new CancellationTokenSource();
         using var signals = StopSignals.Register(stop);
-        var (provider, description) = ProviderSetup.Create(settings.BaseUrl, settings.ApiKeyEnv);
-        using var disposeProvider = provider as IDisposable;
-        Console.Error.WriteLine($"llmbatch: {description}");
+        var validation = new BatchValidationOptions { CountTokens = false };
+        if (settings.MaxLineBytes is { } maxLine)
+        {
+            validation.MaxLineBytes = maxLine;
+        }
+
+        // Checked here as well as by the job: the endpoints in the file decide which provider can serve it.
+        var check = await BatchInputFile.ValidateAsync(settings.Input, validation, stop.Token).ConfigureAwait(false);
+        check.ThrowIfInvalid();
+        using var setup = ProviderSetup.Create(settings.BaseUrl, settings.ApiKeyEnv, check.ByEndpoint);
+        var provider = setup.Handler;
+        if (!settings.Quiet)
+        {
+            Console.Error.WriteLine($"llmbatch: {check.Requests:N0} request(s); {setup.Description}");
+        }
+
+        using var telemetry = TelemetrySetup.Start(settings.Otlp || settings.OtlpEndpoint is not null, settings.OtlpEndpoint is null ? null : new Uri(settings.OtlpEndpoint), settings.PrometheusPort);
         var engine = new BatchEngineBuilder(provider).WithOptions(options).Build();
         var job = new BatchJobOptions
         {
@@ -161,8 +252,30 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             job.ShutdownGracePeriod = grace;
         }
 
-        var result = await BatchJob.RunAsync(engine, job, stop.Token).ConfigureAwait(false);
-        SummaryPrinter.Print(result, settings.OutputPath);
+        job.Validation = validation;
+
+        BatchJobResult result;
+        var progress = ProgressDisplay.Start(engine.GetProgress, check.Requests, settings.ProgressMode, null);
+        await using (progress.ConfigureAwait(false))
+        {
+            result = await BatchJob.RunAsync(engine, job, stop.Token).ConfigureAwait(false);
+        }
+
+        if (!settings.NoReport)
+        {
+            var directory = settings.ReportDir ?? Path.GetDirectoryName(Path.GetFullPath(settings.OutputPath))!;
+            var files = await RunReport.WriteAsync(settings.OutputPath, directory, new RunReportOptions { LiveSummary = result.Summary, Prices = prices }, CancellationToken.None).ConfigureAwait(false);
+            if (!settings.Quiet)
+            {
+                Console.Error.WriteLine($"llmbatch: report {files.HtmlPath}, figures {files.SummaryJsonPath}");
+            }
+        }
+
+        if (!settings.Quiet)
+        {
+            SummaryPrinter.Print(result, settings.OutputPath);
+        }
+
         if (result.Interrupted)
         {
             return CliApp.ExitInterrupted;

@@ -1,20 +1,75 @@
+using LlmBatch.LocalModel;
+
 namespace LlmBatch.Cli.Infrastructure;
 
 /// <summary>
-/// Chooses the provider for a run from <c>--base-url</c>, the environment and the input: an OpenAI-compatible
-/// endpoint when one is configured. The key is read from the environment only and is never printed.
+/// Chooses the provider for a run. With an endpoint configured (<c>--base-url</c>, <c>OPENAI_BASE_URL</c>, or a key for
+/// the standard OpenAI endpoint), requests go there, except embeddings for a <c>local/…</c> model, which the embedded
+/// model answers. With no endpoint, every embeddings request goes to the embedded model (offline) and anything else is
+/// refused before a request is sent. The key is read from the environment only and never printed.
 /// </summary>
-internal static class ProviderSetup
+internal sealed class ProviderSetup : IDisposable
 {
-    /// <summary>Resolves the endpoint or throws a <see cref="BatchOptionsException"/> that says how to configure one.</summary>
-    public static (IBatchHandler Handler, string Description) Create(string? baseUrl, string? apiKeyEnv)
+    private readonly List<IDisposable> _owned = [];
+
+    private ProviderSetup(IBatchHandler handler, string description)
+    {
+        Handler = handler;
+        Description = description;
+    }
+
+    public IBatchHandler Handler { get; private set; }
+
+    public string Description { get; }
+
+    /// <summary>Builds the provider; <paramref name="endpoints"/> are the input's urls (from validation), to refuse early what cannot run.</summary>
+    public static ProviderSetup Create(string? baseUrl, string? apiKeyEnv, IReadOnlyDictionary<string, long> endpoints)
     {
         var endpoint = ProviderEnvironment.Resolve(baseUrl, apiKeyEnv);
         if (!endpoint.IsResolved)
         {
-            throw new BatchOptionsException([endpoint.Problem ?? "No endpoint is configured."]);
+            var remote = endpoints.Where(e => e.Key != "/v1/embeddings").Select(e => $"{e.Value:N0} × {e.Key}").ToList();
+            if (remote.Count > 0)
+            {
+                throw new BatchOptionsException([
+                    $"The input has requests that need a model server ({string.Join(", ", remote)}) and {endpoint.Problem} " +
+                    "Any OpenAI-compatible server works (vLLM, Ollama, LM Studio, llama.cpp, OpenAI, Azure); to try it without one, start `llmbatch simulate` and pass its URL. " +
+                    "Only embeddings requests run offline, on the embedded model; nothing was sent.",
+                ]);
+            }
+
+            var offline = new ProviderSetup(null!, $"no endpoint configured: embeddings on the embedded model {LocalModels.EmbeddingModelId}, offline");
+            offline.Handler = offline.Local();
+            return offline;
         }
 
-        return (BatchProviders.Http(endpoint.BaseUrl!, endpoint.ApiKey), endpoint.ToString());
+        var http = BatchProviders.Http(endpoint.BaseUrl!, endpoint.ApiKey);
+        var setup = new ProviderSetup(http, endpoint.ToString());
+        if (http is IDisposable disposable)
+        {
+            setup._owned.Add(disposable);
+        }
+
+        // The embedded model is loaded only if a request names it.
+        var local = new Lazy<IBatchHandler>(setup.Local, LazyThreadSafetyMode.ExecutionAndPublication);
+        setup.Handler = BatchProviders.Route(
+            r => r.Endpoint == BatchEndpointKind.Embeddings && LocalModels.IsLocalModel(r.Model) ? local.Value : null,
+            http);
+        return setup;
+    }
+
+    public void Dispose()
+    {
+        foreach (var d in _owned)
+        {
+            d.Dispose();
+        }
+    }
+
+    private IBatchHandler Local()
+    {
+        var generator = LocalModels.CreateEmbeddingGenerator();
+        _owned.Add(generator);
+        return BatchProviders.EmbeddingGenerator(generator);
     }
 }

@@ -52,7 +52,11 @@ internal sealed class BatchEngine : IBatchEngine
             _controller.WaitingCount,
             _controller.RequestsPerMinuteLimit,
             _controller.TokensPerMinuteLimit,
-            _controller.PausedUntil);
+            _controller.PausedUntil) with
+        {
+            IntakePaused = _memory?.PausedTime ?? TimeSpan.Zero,
+            PeakMemoryBytes = _memory?.PeakBytes,
+        };
 
     public async IAsyncEnumerable<BatchResult> RunAsync(IAsyncEnumerable<BatchRequest> requests, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {

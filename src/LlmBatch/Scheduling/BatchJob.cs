@@ -63,7 +63,15 @@ public static class BatchJob
             await OutputOrderer.SortByInputAsync(options.OutputPath, options.InputPath, CancellationToken.None).ConfigureAwait(false);
         }
 
-        var built = summary.Build();
+        // Figures only the live run knows: the limits in force, memory and how long intake was held back.
+        var progress = engine.GetProgress();
+        var built = summary.Build(progress.Elapsed) with
+        {
+            RequestsPerMinuteLimit = progress.RequestsPerMinuteLimit,
+            TokensPerMinuteLimit = progress.TokensPerMinuteLimit,
+            PeakMemoryBytes = Math.Max(progress.PeakMemoryBytes ?? 0, PeakWorkingSet()),
+            IntakePausedTime = progress.PeakMemoryBytes is null ? null : progress.IntakePaused,
+        };
         return new BatchJobResult
         {
             Summary = built,
@@ -75,6 +83,12 @@ public static class BatchJob
             Interrupted = remaining > 0,
             FailedInOutput = checkpoint.Failed + built.Failed,
         };
+    }
+
+    private static long PeakWorkingSet()
+    {
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        return process.PeakWorkingSet64;
     }
 
     private static async Task AbortAfterAsync(CancellationTokenSource abort, TimeSpan grace, TimeProvider time)

@@ -44,4 +44,10 @@ public sealed record BatchProgress
 
     /// <summary>Until when dispatch is paused after a 429, if it is.</summary>
     public DateTimeOffset? PausedUntil { get; init; }
+
+    /// <summary>How long the memory guard has held intake back so far (zero without <see cref="BatchOptions.MaxMemoryBytes"/>).</summary>
+    public TimeSpan IntakePaused { get; init; }
+
+    /// <summary>The most memory the memory guard has seen, in bytes; null without <see cref="BatchOptions.MaxMemoryBytes"/>.</summary>
+    public long? PeakMemoryBytes { get; init; }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 
 namespace LlmBatch;
 
@@ -75,7 +74,7 @@ internal sealed class TelemetryHandler : IBatchHandler
         }
 
         if (error is null && (activity is not null || LlmBatchTelemetry.TokenUsage.Enabled)
-            && TryReadUsage(response.Body.Span, out var input, out var output))
+            && UsageReader.TryRead(response.Body.Span, out var input, out var output))
         {
             activity?.SetTag("gen_ai.usage.input_tokens", input);
             activity?.SetTag("gen_ai.usage.output_tokens", output);
@@ -89,80 +88,6 @@ internal sealed class TelemetryHandler : IBatchHandler
         }
 
         return response;
-    }
-
-    /// <summary>
-    /// Reads the top-level <c>usage</c> object of a response body: <c>prompt_tokens</c>/<c>completion_tokens</c>
-    /// (chat, completions, embeddings) or <c>input_tokens</c>/<c>output_tokens</c> (responses).
-    /// </summary>
-    internal static bool TryReadUsage(ReadOnlySpan<byte> body, out long input, out long output)
-    {
-        input = 0;
-        output = 0;
-        if (body.IsEmpty)
-        {
-            return false;
-        }
-
-        try
-        {
-            var reader = new Utf8JsonReader(body);
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            {
-                return false;
-            }
-
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var isUsage = reader.ValueTextEquals("usage"u8);
-                if (!reader.Read())
-                {
-                    return false;
-                }
-
-                if (!isUsage || reader.TokenType != JsonTokenType.StartObject)
-                {
-                    reader.Skip();
-                    continue;
-                }
-
-                var found = false;
-                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                {
-                    var isInput = reader.ValueTextEquals("prompt_tokens"u8) || reader.ValueTextEquals("input_tokens"u8);
-                    var isOutput = reader.ValueTextEquals("completion_tokens"u8) || reader.ValueTextEquals("output_tokens"u8);
-                    if (!reader.Read())
-                    {
-                        return false;
-                    }
-
-                    if ((isInput || isOutput) && reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var value))
-                    {
-                        found = true;
-                        if (isInput)
-                        {
-                            input = value;
-                        }
-                        else
-                        {
-                            output = value;
-                        }
-                    }
-                    else
-                    {
-                        reader.Skip();
-                    }
-                }
-
-                return found;
-            }
-        }
-        catch (JsonException)
-        {
-            // A body cut short or not JSON has no usage to report; the attempt itself is judged elsewhere.
-        }
-
-        return false;
     }
 
     private static void RecordAttempt(string operation, string model, int status, string? errorType, TimeSpan duration)

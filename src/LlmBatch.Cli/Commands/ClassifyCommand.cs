@@ -1,0 +1,344 @@
+using System.Buffers;
+using System.ComponentModel;
+using System.Text;
+using System.Text.Json;
+using LlmBatch.Cli.Infrastructure;
+using LlmBatch.LocalModel;
+using Spectre.Console.Cli;
+
+namespace LlmBatch.Cli.Commands;
+
+/// <summary>
+/// <c>llmbatch classify INPUT --labels a,b,c</c>: zero-shot classification through the engine. By default every item
+/// and every label is embedded (offline, on the embedded model unless an endpoint and a remote model are given) and
+/// each item goes to the nearest label; <c>--method chat</c> asks a chat model instead and validates its answer.
+/// The requests, results (resumable) and merged files go under <c>--output</c>.
+/// </summary>
+internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandArgument(0, "<INPUT>")]
+        [Description("Plain text (one item per line), CSV with a header, or JSONL.")]
+        public string Input { get; init; } = "";
+
+        [CommandOption("--labels <LIST>")]
+        [Description("Comma-separated labels, e.g. positive,negative,neutral.")]
+        public string? Labels { get; init; }
+
+        [CommandOption("--labels-file <FILE>")]
+        [Description("One label per line as 'name: description'; the description is what gets embedded or shown to the chat model.")]
+        public string? LabelsFile { get; init; }
+
+        [CommandOption("--column <NAME>")]
+        [Description("The CSV column or JSONL field holding the text. Default text.")]
+        public string Column { get; init; } = "text";
+
+        [CommandOption("--id-column <NAME>")]
+        [Description("The column holding each item's id. Default: custom_id or id when present, else item-N.")]
+        public string? IdColumn { get; init; }
+
+        [CommandOption("--gold-column <NAME>")]
+        [Description("A column holding the true label: prints accuracy and a confusion matrix.")]
+        public string? GoldColumn { get; init; }
+
+        [CommandOption("--method <METHOD>")]
+        [Description("embedding (default: nearest label by cosine similarity) or chat (a chat model picks the label; needs an endpoint).")]
+        public string Method { get; init; } = "embedding";
+
+        [CommandOption("-m|--model <MODEL>")]
+        [Description("Default local/all-MiniLM-L6-v2 for the embedding method; required for chat.")]
+        public string? Model { get; init; }
+
+        [CommandOption("--base-url <URL>")]
+        [Description("OpenAI-compatible endpoint (default $OPENAI_BASE_URL). Not needed for the embedded model.")]
+        public string? BaseUrl { get; init; }
+
+        [CommandOption("--api-key-env <NAME>")]
+        [Description("Environment variable holding the API key (default OPENAI_API_KEY).")]
+        public string? ApiKeyEnv { get; init; }
+
+        [CommandOption("--structured")]
+        [Description("Chat method: ask for structured output (a JSON schema whose label is an enum of the labels), for servers that support it.")]
+        public bool Structured { get; init; }
+
+        [CommandOption("--label-retries <N>")]
+        [Description("Chat method: times an item whose answer is not a label is asked again (default 2); then it is recorded as an error.")]
+        public int LabelRetries { get; init; } = 2;
+
+        [CommandOption("-o|--output <DIR>")]
+        [Description("Directory for the requests, the results and the merged files (default out/). Rerunning resumes.")]
+        public string Output { get; init; } = "out";
+
+        [CommandOption("--max-concurrency <N>")]
+        [Description("Requests in flight at most (default 256).")]
+        public int? MaxConcurrency { get; init; }
+
+        public override Spectre.Console.ValidationResult Validate()
+        {
+            if ((Labels is null) == (LabelsFile is null))
+            {
+                return Spectre.Console.ValidationResult.Error("Give the labels with --labels a,b,c or --labels-file FILE (one of the two).");
+            }
+
+            if (Method is not ("embedding" or "chat"))
+            {
+                return Spectre.Console.ValidationResult.Error($"--method must be embedding or chat (was '{Method}').");
+            }
+
+            return LabelRetries is < 0 or > 10
+                ? Spectre.Console.ValidationResult.Error("--label-retries must be between 0 and 10.")
+                : Spectre.Console.ValidationResult.Success();
+        }
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var labels = (await MergeCommand.ReadLabelsAsync(settings.Labels, settings.LabelsFile, cancellationToken).ConfigureAwait(false))!;
+        var chat = settings.Method == "chat";
+        var model = settings.Model ?? (chat ? null : LocalModels.EmbeddingModelId);
+        if (model is null)
+        {
+            throw new BatchOptionsException(["--method chat needs --model (the chat model to ask)."]);
+        }
+
+        using var stop = new CancellationTokenSource();
+        using var signals = StopSignals.Register(stop);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop.Token, cancellationToken);
+        var ct = linked.Token;
+
+        // The provider first: a chat classification with nowhere to send it must fail before anything is written,
+        // and never falls back to a made-up answer.
+        if (chat && ProviderEnvironment.Resolve(settings.BaseUrl, settings.ApiKeyEnv) is { IsResolved: false } missing)
+        {
+            throw new BatchOptionsException([
+                $"--method chat needs a chat endpoint and none is configured ({missing.Problem}). " +
+                "To try it without a provider, start `llmbatch simulate` and pass its URL with --base-url. " +
+                "The default --method embedding runs offline on the embedded model.",
+            ]);
+        }
+
+        // The same routing as `run`: local/… embedding models run in-process, anything else goes to the endpoint.
+        using var setup = ProviderSetup.Create(settings.BaseUrl, settings.ApiKeyEnv, new Dictionary<string, long> { [chat ? "/v1/chat/completions" : "/v1/embeddings"] = 1 });
+        var provider = setup.Handler;
+        var description = !chat && LocalModels.IsLocalModel(model) ? $"embedded model {LocalModels.EmbeddingModelId}, offline" : setup.Description;
+        Console.Error.WriteLine($"llmbatch: classifying with {description}");
+
+        Directory.CreateDirectory(settings.Output);
+        var stem = Path.Combine(settings.Output, Path.GetFileNameWithoutExtension(settings.Input) + (chat ? ".chat" : ".embedding"));
+        var requestsPath = stem + ".requests.jsonl";
+        var metadataPath = BatchInputConverter.MetadataPathFor(requestsPath);
+        var conversion = new BatchInputConversionOptions
+        {
+            TextColumn = settings.Column,
+            IdColumn = settings.IdColumn,
+            Url = chat ? "/v1/chat/completions" : "/v1/embeddings",
+            Model = model,
+            SystemPrompt = chat ? ChatInstructions(labels) : null,
+            MaxTokens = chat ? (settings.Structured ? 64 : 16) : null,
+            ExtraBody = chat ? ChatExtraBody(labels, settings.Structured) : null,
+            Template = chat ? "Text to classify:\n{text}" : "{text}",
+        };
+        await WriteRequestsAsync(settings.Input, requestsPath, metadataPath, labels, conversion, chat, ct).ConfigureAwait(false);
+
+        var options = new BatchOptions();
+        if (settings.MaxConcurrency is { } mc)
+        {
+            options.MaxConcurrency = mc;
+        }
+
+        options.Validate();
+        var engine = new BatchEngineBuilder(provider).WithOptions(options).Build();
+        var resultsPaths = new List<string> { stem + ".results.jsonl" };
+        var job = await BatchJob.RunAsync(engine, new BatchJobOptions { InputPath = requestsPath, OutputPath = resultsPaths[0] }, ct).ConfigureAwait(false);
+        Console.Error.Write(SummaryPrinter.Format(job, resultsPaths[0]));
+        if (job.Interrupted)
+        {
+            return CliApp.ExitInterrupted;
+        }
+
+        var labelNames = labels.Select(l => l.Name).ToList();
+        for (var round = 1; chat && round <= settings.LabelRetries; round++)
+        {
+            // Answers outside the label set are asked again in a file of their own, so each results file still has
+            // exactly one line per custom_id; the merge takes each item's latest answer.
+            var retryRequests = $"{stem}.retry{round}.requests.jsonl";
+            var invalid = await WriteInvalidLabelRetriesAsync(requestsPath, resultsPaths[^1], retryRequests, labelNames, ct).ConfigureAwait(false);
+            if (invalid == 0)
+            {
+                break;
+            }
+
+            Console.Error.WriteLine($"llmbatch: {invalid} answer(s) named no label; asking again (round {round} of {settings.LabelRetries})");
+            resultsPaths.Add($"{stem}.retry{round}.results.jsonl");
+            job = await BatchJob.RunAsync(engine, new BatchJobOptions { InputPath = retryRequests, OutputPath = resultsPaths[^1] }, ct).ConfigureAwait(false);
+            if (job.Interrupted)
+            {
+                return CliApp.ExitInterrupted;
+            }
+        }
+
+        var report = await BatchResultsMerger.MergeAsync(
+            LatestResultsAsync(resultsPaths, ct),
+            new BatchMergeOptions
+            {
+                Kind = BatchMergeKind.Classification,
+                Labels = labelNames,
+                MetadataPath = File.Exists(metadataPath) ? metadataPath : null,
+                GoldColumn = File.Exists(metadataPath) ? settings.GoldColumn : null,
+                OutputPrefix = stem,
+            },
+            ct).ConfigureAwait(false);
+        if (settings.GoldColumn is not null && report.Classification?.WithGold == 0)
+        {
+            Console.Error.WriteLine($"llmbatch: no item had a value in the gold column '{settings.GoldColumn}'; no accuracy to report");
+        }
+
+        Console.WriteLine();
+        MergeCommand.Print(report, Console.Out);
+        return report.Failed > 0 ? CliApp.ExitItemsFailed : CliApp.ExitSuccess;
+    }
+
+    private static string ChatInstructions(IReadOnlyList<ClassificationLabel> labels)
+    {
+        var sb = new StringBuilder("Classify the text into exactly one of these labels:\n");
+        foreach (var l in labels)
+        {
+            sb.Append("- ").Append(l.Name);
+            if (l.Description is not null)
+            {
+                sb.Append(": ").Append(l.Description);
+            }
+
+            sb.Append('\n');
+        }
+
+        return sb.Append("Answer with the label only, exactly as written above, and nothing else.").ToString();
+    }
+
+    private static string ChatExtraBody(IReadOnlyList<ClassificationLabel> labels, bool structured)
+    {
+        if (!structured)
+        {
+            return "{\"temperature\":0}";
+        }
+
+        var schema = new
+        {
+            temperature = 0,
+            response_format = new
+            {
+                type = "json_schema",
+                json_schema = new
+                {
+                    name = "classification",
+                    strict = true,
+                    schema = new
+                    {
+                        type = "object",
+                        properties = new { label = new { type = "string", @enum = labels.Select(l => l.Name).ToArray() } },
+                        required = new[] { "label" },
+                        additionalProperties = false,
+                    },
+                },
+            },
+        };
+        return JsonSerializer.Serialize(schema);
+    }
+
+    /// <summary>The items, preceded for the embedding method by one request per label (<c>label:NAME</c>), plus the metadata file.</summary>
+    private static async Task WriteRequestsAsync(string input, string requestsPath, string metadataPath, IReadOnlyList<ClassificationLabel> labels, BatchInputConversionOptions conversion, bool chat, CancellationToken ct)
+    {
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        var requests = new MemoryStream();
+        var metadata = new MemoryStream();
+        if (!chat)
+        {
+            foreach (var label in labels)
+            {
+                var body = BatchInputConverter.BuildBody(conversion, BatchEndpointKind.Embeddings, label.EmbeddingText);
+                buffer.ResetWrittenCount();
+                BatchInputConverter.WriteRequestLine(buffer, BatchRequest.Create(BatchResultsMerger.LabelIdPrefix + label.Name, conversion.Url, body));
+                requests.Write(buffer.WrittenSpan);
+            }
+        }
+
+        await foreach (var item in BatchInputConverter.ReadAsync(input, conversion, ct).ConfigureAwait(false))
+        {
+            if (item.Request.CustomId.StartsWith(BatchResultsMerger.LabelIdPrefix, StringComparison.Ordinal))
+            {
+                throw new BatchInputException(new BatchInputError(input, item.Request.LineNumber, conversion.IdColumn ?? "id", $"ids starting with '{BatchResultsMerger.LabelIdPrefix}' are reserved for the labels"));
+            }
+
+            buffer.ResetWrittenCount();
+            BatchInputConverter.WriteRequestLine(buffer, item.Request);
+            requests.Write(buffer.WrittenSpan);
+            buffer.ResetWrittenCount();
+            BatchMetadataFile.WriteLine(buffer, item.Request.CustomId, item.Metadata);
+            metadata.Write(buffer.WrittenSpan);
+        }
+
+        // Rewritten only when it changed, so that a rerun resumes against the same requests.
+        await WriteIfChangedAsync(requestsPath, requests.ToArray(), ct).ConfigureAwait(false);
+        await WriteIfChangedAsync(metadataPath, metadata.ToArray(), ct).ConfigureAwait(false);
+    }
+
+    private static async Task WriteIfChangedAsync(string path, byte[] content, CancellationToken ct)
+    {
+        if (File.Exists(path) && (await File.ReadAllBytesAsync(path, ct).ConfigureAwait(false)).AsSpan().SequenceEqual(content))
+        {
+            return;
+        }
+
+        await File.WriteAllBytesAsync(path, content, ct).ConfigureAwait(false);
+    }
+
+    private static async Task<int> WriteInvalidLabelRetriesAsync(string requestsPath, string resultsPath, string retryRequestsPath, IReadOnlyList<string> labels, CancellationToken ct)
+    {
+        var invalid = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var r in BatchOutputFile.ReadAsync(resultsPath, ct).ConfigureAwait(false))
+        {
+            if (r.IsSuccess && ResultContent.TryReadText(r.ResponseBody, out var answer, out _) && ResultContent.MatchLabel(answer, labels) is null)
+            {
+                invalid.Add(r.CustomId);
+            }
+        }
+
+        var sb = new StringBuilder();
+        foreach (var line in await File.ReadAllLinesAsync(requestsPath, ct).ConfigureAwait(false))
+        {
+            using var doc = JsonDocument.Parse(line);
+            if (invalid.Contains(doc.RootElement.GetProperty("custom_id").GetString()!))
+            {
+                sb.Append(line).Append('\n');
+            }
+        }
+
+        await WriteIfChangedAsync(retryRequestsPath, Encoding.UTF8.GetBytes(sb.ToString()), ct).ConfigureAwait(false);
+        return invalid.Count;
+    }
+
+    /// <summary>Each custom_id's result from the latest file that has one.</summary>
+    private static async IAsyncEnumerable<BatchResult> LatestResultsAsync(List<string> paths, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        var latest = new Dictionary<string, BatchResult>(StringComparer.Ordinal);
+        var order = new List<string>();
+        foreach (var path in paths)
+        {
+            await foreach (var r in BatchOutputFile.ReadAsync(path, ct).ConfigureAwait(false))
+            {
+                if (!latest.ContainsKey(r.CustomId))
+                {
+                    order.Add(r.CustomId);
+                }
+
+                latest[r.CustomId] = r;
+            }
+        }
+
+        foreach (var id in order)
+        {
+            yield return latest[id];
+        }
+    }
+}

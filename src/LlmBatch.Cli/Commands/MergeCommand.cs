@@ -1,0 +1,154 @@
+using System.ComponentModel;
+using System.Globalization;
+using Spectre.Console.Cli;
+
+namespace LlmBatch.Cli.Commands;
+
+/// <summary><c>llmbatch merge RESULTS</c>: the results manager on the command line.</summary>
+internal sealed class MergeCommand : AsyncCommand<MergeCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandArgument(0, "<RESULTS>")]
+        [Description("A results file: llmbatch output or a provider's Batch API output.")]
+        public string Results { get; init; } = "";
+
+        [CommandOption("-o|--output <PREFIX>")]
+        [Description("Output files start with this (default: RESULTS without extension): PREFIX.merged.jsonl/.csv, PREFIX.npy + PREFIX.ids.txt, PREFIX.classes.csv.")]
+        public string? Output { get; init; }
+
+        [CommandOption("--kind <KIND>")]
+        [Description("auto (default), text, embeddings or classification.")]
+        public BatchMergeKind Kind { get; init; } = BatchMergeKind.Auto;
+
+        [CommandOption("--csv")]
+        [Description("Write the text table as CSV instead of JSONL.")]
+        public bool Csv { get; init; }
+
+        [CommandOption("--metadata <FILE>")]
+        [Description("The .metadata.jsonl written by prepare: rows in input order, with its columns.")]
+        public string? Metadata { get; init; }
+
+        [CommandOption("--labels <LIST>")]
+        [Description("Comma-separated labels, for a classification.")]
+        public string? Labels { get; init; }
+
+        [CommandOption("--labels-file <FILE>")]
+        [Description("A labels file (name: description per line), for a classification.")]
+        public string? LabelsFile { get; init; }
+
+        [CommandOption("--gold-column <NAME>")]
+        [Description("The metadata column holding the true label: accuracy and a confusion matrix.")]
+        public string? GoldColumn { get; init; }
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(settings.Results))
+        {
+            throw new BatchInputException(new BatchInputError(settings.Results, 0, "", "the results file does not exist"));
+        }
+
+        var labels = await ReadLabelsAsync(settings.Labels, settings.LabelsFile, cancellationToken).ConfigureAwait(false);
+        var metadata = settings.Metadata;
+        if (metadata is null && settings.GoldColumn is not null)
+        {
+            throw new BatchOptionsException(["--gold-column needs --metadata (the .metadata.jsonl written by prepare)."]);
+        }
+
+        var prefix = settings.Output ?? Path.Combine(Path.GetDirectoryName(settings.Results) ?? "", Path.GetFileNameWithoutExtension(settings.Results));
+        var options = new BatchMergeOptions
+        {
+            OutputPrefix = prefix,
+            Kind = labels is not null && settings.Kind == BatchMergeKind.Auto ? BatchMergeKind.Classification : settings.Kind,
+            TextFormat = settings.Csv ? TextTableFormat.Csv : TextTableFormat.Jsonl,
+            MetadataPath = metadata,
+            Labels = labels?.Select(l => l.Name).ToList(),
+            GoldColumn = settings.GoldColumn,
+        };
+        var report = await BatchResultsMerger.MergeAsync(BatchOutputFile.ReadAsync(settings.Results, cancellationToken), options, cancellationToken).ConfigureAwait(false);
+        Print(report, Console.Out);
+        return report.Failed > 0 ? CliApp.ExitItemsFailed : CliApp.ExitSuccess;
+    }
+
+    internal static async Task<IReadOnlyList<ClassificationLabel>?> ReadLabelsAsync(string? list, string? file, CancellationToken cancellationToken)
+    {
+        if (list is not null && file is not null)
+        {
+            throw new BatchOptionsException(["Give either --labels or --labels-file, not both."]);
+        }
+
+        if (file is not null)
+        {
+            return await ClassificationLabel.ReadFileAsync(file, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (list is not null)
+        {
+            try
+            {
+                return ClassificationLabel.ParseList(list);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new BatchOptionsException([$"--labels: {ex.Message}"]);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Prints the counts, errors by kind, files and, for a classification, distribution, accuracy and confusion.</summary>
+    internal static void Print(BatchMergeReport report, TextWriter output)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        output.WriteLine(string.Create(inv, $"{report.Total} results: {report.Succeeded} succeeded, {report.Failed} failed"));
+        foreach (var (kind, count) in report.ErrorsByKind)
+        {
+            output.WriteLine(string.Create(inv, $"  {kind}: {count}"));
+        }
+
+        if (report.Classification is { } c)
+        {
+            output.WriteLine();
+            output.WriteLine("Label distribution:");
+            var width = Math.Max(5, c.ConfusionLabels.Concat(c.Labels).Max(l => l.Length));
+            foreach (var d in c.Distribution)
+            {
+                output.WriteLine(string.Create(inv, $"  {d.Label.PadRight(width)} {d.Count,6}  {d.Share,6:P1}"));
+            }
+
+            if (c.Accuracy is { } accuracy)
+            {
+                output.WriteLine();
+                output.WriteLine(string.Create(inv, $"Accuracy: {accuracy:P1} ({c.WithGold} items with a gold label)"));
+                output.WriteLine("Confusion matrix (rows: gold, columns: predicted):");
+                output.WriteLine("  " + new string(' ', width) + string.Concat(c.ConfusionLabels.Select(l => " " + l.PadLeft(Math.Max(6, l.Length)))));
+                for (var g = 0; g < c.ConfusionLabels.Count; g++)
+                {
+                    output.WriteLine("  " + c.ConfusionLabels[g].PadRight(width) + string.Concat(c.ConfusionMatrix![g].Select((n, p) => " " + n.ToString(inv).PadLeft(Math.Max(6, c.ConfusionLabels[p].Length)))));
+                }
+            }
+
+            if (c.LeastConfident.Count > 0)
+            {
+                output.WriteLine();
+                output.WriteLine("Least confident:");
+                foreach (var i in c.LeastConfident)
+                {
+                    output.WriteLine(string.Create(inv, $"  {i.CustomId}: {i.Label} {i.Score:F3} vs {i.RunnerUp} {i.RunnerUpScore:F3}{(i.Gold is null ? "" : $" (gold {i.Gold})")}"));
+                }
+            }
+        }
+
+        if (report.EmbeddingRows > 0)
+        {
+            output.WriteLine(string.Create(inv, $"Embeddings: {report.EmbeddingRows} x {report.EmbeddingDimensions} float32"));
+        }
+
+        foreach (var f in report.FilesWritten)
+        {
+            output.WriteLine($"Wrote {f}");
+        }
+    }
+}

@@ -1,0 +1,88 @@
+using System.ComponentModel;
+using LlmBatch.Reporting;
+using Spectre.Console.Cli;
+
+namespace LlmBatch.Cli.Commands;
+
+/// <summary><c>llmbatch report results.jsonl</c>: rebuilds summary.json and report.html from an output file alone.</summary>
+internal sealed class ReportCommand : AsyncCommand<ReportCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandArgument(0, "<OUTPUT>")]
+        [Description("The output file of a run (JSON Lines), also of a crashed run or a provider's Batch API output.")]
+        public string Output { get; init; } = "";
+
+        [CommandOption("--out <DIR>")]
+        [Description("Where to write summary.json and report.html (default: the output file's directory).")]
+        public string? OutDirectory { get; init; }
+
+        [CommandOption("--prices <FILE>")]
+        [Description("A JSON file of model prices per million tokens that overrides the built-in table (see docs/report.md).")]
+        public string? Prices { get; init; }
+
+        [CommandOption("--rpm-limit <N>")]
+        [Description("Draw this request budget per minute as the limit line.")]
+        public double? RequestsPerMinuteLimit { get; init; }
+
+        [CommandOption("--tpm-limit <N>")]
+        [Description("Draw this token budget per minute as the limit line.")]
+        public double? TokensPerMinuteLimit { get; init; }
+
+        public override Spectre.Console.ValidationResult Validate()
+        {
+            if (string.IsNullOrWhiteSpace(Output))
+            {
+                return Spectre.Console.ValidationResult.Error("Name the output file to report on.");
+            }
+
+            if (RequestsPerMinuteLimit is <= 0 || TokensPerMinuteLimit is <= 0)
+            {
+                return Spectre.Console.ValidationResult.Error("--rpm-limit and --tpm-limit must be positive.");
+            }
+
+            return Spectre.Console.ValidationResult.Success();
+        }
+    }
+
+    public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (!File.Exists(settings.Output))
+        {
+            CliApp.Error($"{settings.Output}: no such file.");
+            return CliApp.ExitUsage;
+        }
+
+        PriceTable? prices = null;
+        if (settings.Prices is { } pricesPath)
+        {
+            try
+            {
+                prices = PriceTable.Load(pricesPath);
+            }
+            catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
+            {
+                CliApp.Error(ex.Message);
+                return CliApp.ExitUsage;
+            }
+        }
+
+        var directory = settings.OutDirectory ?? Path.GetDirectoryName(Path.GetFullPath(settings.Output))!;
+        var files = await RunReport.WriteAsync(
+            settings.Output,
+            directory,
+            new RunReportOptions
+            {
+                Prices = prices,
+                RequestsPerMinuteLimit = settings.RequestsPerMinuteLimit,
+                TokensPerMinuteLimit = settings.TokensPerMinuteLimit,
+            },
+            cancellationToken).ConfigureAwait(false);
+
+        var s = files.Summary;
+        await Console.Out.WriteLineAsync(
+            $"{s.Total} items: {s.Succeeded} succeeded, {s.Failed} failed. Wrote {files.SummaryJsonPath} and {files.HtmlPath}").ConfigureAwait(false);
+        return CliApp.ExitSuccess;
+    }
+}

@@ -1,0 +1,50 @@
+namespace LlmBatch.Cli.Progress;
+
+/// <summary>
+/// Writes one progress line every few seconds from its own timer, and a last one when disposed; nothing runs on the
+/// engine's path. Used when the output is not an interactive terminal (Spectre.Console prints nothing there).
+/// </summary>
+internal sealed class PlainProgress : IAsyncDisposable
+{
+    private readonly Func<BatchProgress> _source;
+    private readonly long? _total;
+    private readonly TextWriter _out;
+    private readonly Func<long> _memory;
+    private readonly ITimer _timer;
+    private readonly Lock _lock = new();
+    private BatchProgress? _previous;
+    private bool _disposed;
+
+    public PlainProgress(Func<BatchProgress> source, long? total, TextWriter output, TimeProvider timeProvider, TimeSpan interval, Func<long>? memory = null)
+    {
+        _source = source;
+        _total = total;
+        _out = output;
+        _memory = memory ?? (static () => Environment.WorkingSet);
+        _timer = timeProvider.CreateTimer(_ => Tick(), null, interval, interval);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _timer.DisposeAsync().ConfigureAwait(false);
+        Tick(final: true);
+    }
+
+    private void Tick(bool final = false)
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = final;
+            var now = _source();
+            var snapshot = ProgressSnapshot.From(now, _previous, _total, _memory());
+            _previous = now;
+            _out.WriteLine(final ? snapshot.ToPlainLine() + " | finished" : snapshot.ToPlainLine());
+            _out.Flush();
+        }
+    }
+}

@@ -1,3 +1,0 @@
-namespace LlmBatch.LocalModel;
-
-internal static class LocalModelPlaceholder;

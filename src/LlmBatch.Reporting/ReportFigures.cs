@@ -1,0 +1,118 @@
+using System.Globalization;
+
+namespace LlmBatch.Reporting;
+
+/// <summary>The list of every figure of a report, in the order <c>summary.json</c> writes them (docs/report.md).</summary>
+internal static class ReportFigures
+{
+    public const string Schema = "llmbatch.summary/1";
+
+    /// <summary>Marks a group with no figures, written as <c>{}</c> so every group is always present.</summary>
+    public static readonly object EmptyGroup = new();
+
+    public static List<ReportFigure> From(RunAggregate run, string source, DateTimeOffset generatedAt)
+    {
+        var s = run.Summary;
+        var figures = new List<ReportFigure>(64);
+        void Add(object? value, params string[] path) => figures.Add(new ReportFigure(path, value));
+
+        Add(Schema, "schema");
+        Add(source, "source");
+        Add(Timestamp(generatedAt), "generated_at");
+        Add(s.StartedAt is { } st ? Timestamp(st) : null, "started_at");
+        Add(s.FinishedAt is { } fi ? Timestamp(fi) : null, "finished_at");
+        Add(Round(s.WallTime.TotalSeconds), "wall_time_s");
+
+        Add(s.Total, "items", "total");
+        Add(s.Succeeded, "items", "succeeded");
+        Add(s.Failed, "items", "failed");
+        Add(s.Total == 0 ? 0d : Round(100.0 * s.Succeeded / s.Total), "items", "success_percent");
+        if (s.FailedByCode.Count == 0)
+        {
+            Add(EmptyGroup, "failed_by_code");
+        }
+
+        foreach (var (code, count) in s.FailedByCode.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal))
+        {
+            Add(count, "failed_by_code", code);
+        }
+
+        Add(s.Attempts, "requests", "attempts");
+        Add(s.Retries, "requests", "retries");
+        Add(s.RateLimited, "requests", "rate_limited");
+        if (s.StatusCounts.Count == 0)
+        {
+            Add(EmptyGroup, "status_counts");
+        }
+
+        foreach (var (status, count) in s.StatusCounts.OrderBy(p => p.Key))
+        {
+            Add(count, "status_counts", status.ToString(CultureInfo.InvariantCulture));
+        }
+
+        Add(s.PromptTokens, "tokens", "prompt");
+        Add(s.CompletionTokens, "tokens", "completion");
+        Add(s.TotalTokens, "tokens", "total");
+        Add(s.UsageReportedItems, "tokens", "usage_reported_items");
+
+        Add(Round(s.ItemsPerSecond), "throughput", "items_per_s");
+        Add(Round(s.RequestsPerSecond), "throughput", "requests_per_s");
+        Add(Round(s.TokensPerSecond), "throughput", "tokens_per_s");
+        Add(Round(s.RequestsPerSecond * 60), "throughput", "requests_per_min");
+        Add(Round(s.TokensPerSecond * 60), "throughput", "tokens_per_min");
+
+        Add(Round(s.LatencyP50Ms), "latency_ms", "p50");
+        Add(Round(s.LatencyP95Ms), "latency_ms", "p95");
+        Add(Round(s.LatencyP99Ms), "latency_ms", "p99");
+        Add(Round(s.LatencyMaxMs), "latency_ms", "max");
+        Add(Round(s.LatencyMeanMs), "latency_ms", "mean");
+
+        Add(Round(s.LimiterWaitMs), "limiter_wait_ms", "total");
+        Add(s.Total == 0 ? 0d : Round(s.LimiterWaitMs / s.Total), "limiter_wait_ms", "mean_per_item");
+
+        Add(s.RequestsPerMinuteLimit is { } rpm ? Round(rpm) : null, "limits", "requests_per_minute");
+        Add(s.TokensPerMinuteLimit is { } tpm ? Round(tpm) : null, "limits", "tokens_per_minute");
+
+        Add(s.PeakMemoryBytes, "memory", "peak_bytes");
+        Add(s.IntakePausedTime is { } paused ? Round(paused.TotalSeconds) : null, "memory", "intake_paused_s");
+
+        Add("USD", "cost", "currency");
+        Add(run.Cost is { } cost ? Math.Round(cost, 6) : null, "cost", "total");
+        Add(run.PriceSource, "cost", "price_source");
+        Add(run.UnpricedTokens, "cost", "unpriced_tokens");
+
+        if (run.Models.Count == 0)
+        {
+            Add(EmptyGroup, "models");
+        }
+
+        foreach (var m in run.Models)
+        {
+            Add(m.Items, "models", m.Model, "items");
+            Add(m.Succeeded, "models", m.Model, "succeeded");
+            Add(m.PromptTokens, "models", m.Model, "prompt_tokens");
+            Add(m.CompletionTokens, "models", m.Model, "completion_tokens");
+            Add(m.Price?.InputPerMillion, "models", m.Model, "input_per_1m");
+            Add(m.Price?.OutputPerMillion, "models", m.Model, "output_per_1m");
+            Add(m.Cost is { } c ? Math.Round(c, 6) : null, "models", m.Model, "cost");
+        }
+
+        return figures;
+    }
+
+    public static string Timestamp(DateTimeOffset value) =>
+        value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>The invariant text of a figure's value, as the HTML's <c>data-value</c> carries it.</summary>
+    public static string Invariant(object? value) => value switch
+    {
+        null => "",
+        string text => text,
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        decimal m => m.ToString(CultureInfo.InvariantCulture),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
+
+    private static double Round(double value) => double.IsFinite(value) ? Math.Round(value, 3) : 0;
+}

@@ -1,3 +1,0 @@
-namespace LlmBatch.Reporting;
-
-internal static class ReportingPlaceholder;

@@ -1,0 +1,88 @@
+using System.Text;
+
+namespace LlmBatch.Reporting;
+
+/// <summary>
+/// Builds a run's report from its results: <c>summary.json</c> (every figure, machine-readable; see docs/report.md)
+/// and <c>report.html</c> (one self-contained page with charts that opens offline).
+/// </summary>
+public static class RunReport
+{
+    /// <summary>The file name of the machine-readable summary.</summary>
+    public const string SummaryFileName = "summary.json";
+
+    /// <summary>The file name of the HTML report.</summary>
+    public const string HtmlFileName = "report.html";
+
+    /// <summary>
+    /// Builds the report of an output file (ours, also one left by a crashed or running job, or a provider's Batch API
+    /// output) and writes both files into <paramref name="reportDirectory"/>.
+    /// </summary>
+    /// <param name="outputJsonlPath">The output file.</param>
+    /// <param name="reportDirectory">The directory to write into; created when missing. Existing report files are replaced.</param>
+    /// <param name="options">Live figures, limits, prices; null for the defaults.</param>
+    /// <param name="cancellationToken">Stops reading.</param>
+    /// <returns>The paths written and the summary.</returns>
+    /// <exception cref="BatchInputException">A line of the file is not a valid output line.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    public static Task<RunReportFiles> WriteAsync(
+        string outputJsonlPath,
+        string reportDirectory,
+        RunReportOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(outputJsonlPath);
+        return WriteAsync(
+            BatchOutputFile.ReadAsync(outputJsonlPath, cancellationToken),
+            reportDirectory,
+            Path.GetFileName(outputJsonlPath),
+            options,
+            cancellationToken);
+    }
+
+    /// <summary>Builds the report of the results and writes both files into <paramref name="reportDirectory"/>.</summary>
+    /// <param name="results">The run's results, in any order (for example read back from its output file).</param>
+    /// <param name="reportDirectory">The directory to write into; created when missing. Existing report files are replaced.</param>
+    /// <param name="sourceName">The name of the output file the results came from, shown in the report.</param>
+    /// <param name="options">Live figures, limits, prices; null for the defaults.</param>
+    /// <param name="cancellationToken">Stops reading the results.</param>
+    /// <returns>The paths written and the summary.</returns>
+    public static async Task<RunReportFiles> WriteAsync(
+        IAsyncEnumerable<BatchResult> results,
+        string reportDirectory,
+        string sourceName,
+        RunReportOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        ArgumentException.ThrowIfNullOrEmpty(reportDirectory);
+        ArgumentNullException.ThrowIfNull(sourceName);
+        options ??= new RunReportOptions();
+        var aggregator = new RunAggregator(options);
+        await foreach (var result in results.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            aggregator.Add(result);
+        }
+
+        var run = aggregator.Build();
+        var figures = ReportFigures.From(run, sourceName, options.TimeProvider.GetUtcNow());
+        Directory.CreateDirectory(reportDirectory);
+        var summaryPath = Path.GetFullPath(Path.Combine(reportDirectory, SummaryFileName));
+        var htmlPath = Path.GetFullPath(Path.Combine(reportDirectory, HtmlFileName));
+
+        // Written to a temporary name and moved, so a reader never sees half a file.
+        var summaryTemp = summaryPath + ".tmp";
+        var summaryStream = File.Create(summaryTemp);
+        await using (summaryStream.ConfigureAwait(false))
+        {
+            SummaryJsonWriter.Write(summaryStream, figures);
+        }
+
+        File.Move(summaryTemp, summaryPath, overwrite: true);
+        var html = HtmlReportWriter.Render(run, figures, options.Title ?? sourceName);
+        var htmlTemp = htmlPath + ".tmp";
+        await File.WriteAllTextAsync(htmlTemp, html, new UTF8Encoding(false), cancellationToken).ConfigureAwait(false);
+        File.Move(htmlTemp, htmlPath, overwrite: true);
+        return new RunReportFiles(summaryPath, htmlPath, run.Summary);
+    }
+}

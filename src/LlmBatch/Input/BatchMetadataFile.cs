@@ -1,0 +1,79 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace LlmBatch;
+
+/// <summary>
+/// The metadata file written beside a prepared request file: one <c>{"custom_id","metadata":{...}}</c> line per
+/// item. Kept apart from the requests so that the request file can still be uploaded to a provider's Batch API unchanged.
+/// </summary>
+internal static class BatchMetadataFile
+{
+    public static void WriteLine(IBufferWriter<byte> output, string customId, IReadOnlyList<KeyValuePair<string, string>> metadata)
+    {
+        using (var w = new Utf8JsonWriter(output, JsonFiles.WriterOptions))
+        {
+            w.WriteStartObject();
+            w.WriteString("custom_id"u8, customId);
+            w.WriteStartObject("metadata"u8);
+            foreach (var kv in metadata)
+            {
+                w.WriteString(kv.Key, kv.Value);
+            }
+
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        output.Write("\n"u8);
+    }
+
+    /// <summary>Reads a metadata file: the items in file order with their columns.</summary>
+    public static async Task<List<(string CustomId, IReadOnlyList<KeyValuePair<string, string>> Metadata)>> ReadAsync(string path, CancellationToken cancellationToken)
+    {
+        var result = new List<(string, IReadOnlyList<KeyValuePair<string, string>>)>();
+        using var reader = new StreamReader(path);
+        long line = 0;
+        var errors = new List<BatchInputError>();
+        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } text)
+        {
+            line++;
+            if (text.Trim().Length == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                using var doc = JsonDocument.Parse(text);
+                if (!doc.RootElement.TryGetProperty("custom_id", out var id) || id.ValueKind != JsonValueKind.String)
+                {
+                    errors.Add(new BatchInputError(path, line, "custom_id", "is missing or not a string"));
+                    continue;
+                }
+
+                var fields = new List<KeyValuePair<string, string>>();
+                if (doc.RootElement.TryGetProperty("metadata", out var meta) && meta.ValueKind == JsonValueKind.Object)
+                {
+                    foreach (var p in meta.EnumerateObject())
+                    {
+                        fields.Add(new(p.Name, p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText()));
+                    }
+                }
+
+                result.Add((id.GetString()!, fields));
+            }
+            catch (JsonException ex)
+            {
+                errors.Add(new BatchInputError(path, line, "", $"invalid JSON: {ex.Message.Split(" Path:")[0]}"));
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new BatchInputException(errors);
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,260 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json;
+
+namespace LlmBatch;
+
+/// <summary>Pulls the useful part out of a response body: the generated text, or the embedding vectors.</summary>
+internal static class ResultContent
+{
+    /// <summary>Reads the vectors of an embeddings response (<c>data[].embedding</c>, float arrays or base64), in <c>index</c> order.</summary>
+    public static bool TryReadEmbeddings(ReadOnlyMemory<byte> body, out float[][] vectors)
+    {
+        vectors = [];
+        if (body.IsEmpty)
+        {
+            return false;
+        }
+
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            if (!doc.RootElement.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Array || data.GetArrayLength() == 0)
+            {
+                return false;
+            }
+
+            var list = new List<(int Index, float[] Vector)>(data.GetArrayLength());
+            var position = 0;
+            foreach (var item in data.EnumerateArray())
+            {
+                if (!item.TryGetProperty("embedding", out var emb))
+                {
+                    return false;
+                }
+
+                var index = item.TryGetProperty("index", out var ix) && ix.TryGetInt32(out var i) ? i : position;
+                position++;
+                if (emb.ValueKind == JsonValueKind.Array)
+                {
+                    var v = new float[emb.GetArrayLength()];
+                    var k = 0;
+                    foreach (var x in emb.EnumerateArray())
+                    {
+                        v[k++] = x.GetSingle();
+                    }
+
+                    list.Add((index, v));
+                }
+                else if (emb.ValueKind == JsonValueKind.String)
+                {
+                    // encoding_format "base64": little-endian float32 values.
+                    var bytes = Convert.FromBase64String(emb.GetString()!);
+                    var v = new float[bytes.Length / 4];
+                    for (var k = 0; k < v.Length; k++)
+                    {
+                        v[k] = BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(k * 4));
+                    }
+
+                    list.Add((index, v));
+                }
+                else
+                {
+                    return false;
+                }
+            }
+
+            list.Sort((a, b) => a.Index.CompareTo(b.Index));
+            vectors = new float[list.Count][];
+            for (var i = 0; i < list.Count; i++)
+            {
+                vectors[i] = list[i].Vector;
+            }
+
+            return true;
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Reads the generated text of a chat completion (<c>choices[0].message.content</c>), a completion
+    /// (<c>choices[0].text</c>) or a response (the <c>output_text</c> parts of <c>output</c>), with its finish reason.
+    /// </summary>
+    public static bool TryReadText(ReadOnlyMemory<byte> body, out string content, out string? finishReason)
+    {
+        content = "";
+        finishReason = null;
+        if (body.IsEmpty)
+        {
+            return false;
+        }
+
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return false;
+            }
+
+            if (root.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array && choices.GetArrayLength() > 0)
+            {
+                var first = choices[0];
+                if (first.TryGetProperty("finish_reason", out var fr) && fr.ValueKind == JsonValueKind.String)
+                {
+                    finishReason = fr.GetString();
+                }
+
+                if (first.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.Object)
+                {
+                    if (message.TryGetProperty("content", out var c) && c.ValueKind == JsonValueKind.String)
+                    {
+                        content = c.GetString()!;
+                        return true;
+                    }
+
+                    if (message.TryGetProperty("refusal", out var r) && r.ValueKind == JsonValueKind.String)
+                    {
+                        content = r.GetString()!;
+                        finishReason ??= "refusal";
+                        return true;
+                    }
+
+                    // A tool call or an empty message: no text, but a valid answer.
+                    return true;
+                }
+
+                if (first.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String)
+                {
+                    content = text.GetString()!;
+                    return true;
+                }
+
+                return false;
+            }
+
+            if (root.TryGetProperty("output", out var output) && output.ValueKind == JsonValueKind.Array)
+            {
+                var sb = new StringBuilder();
+                foreach (var part in output.EnumerateArray())
+                {
+                    if (part.TryGetProperty("content", out var parts) && parts.ValueKind == JsonValueKind.Array)
+                    {
+                        foreach (var p in parts.EnumerateArray())
+                        {
+                            if (p.TryGetProperty("type", out var t) && t.ValueEquals("output_text"u8) && p.TryGetProperty("text", out var pt) && pt.ValueKind == JsonValueKind.String)
+                            {
+                                sb.Append(pt.GetString());
+                            }
+                        }
+                    }
+                }
+
+                content = sb.ToString();
+                if (root.TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.String)
+                {
+                    finishReason = status.GetString();
+                }
+
+                return true;
+            }
+
+            return false;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>True when the body looks like an embeddings response.</summary>
+    public static bool LooksLikeEmbeddings(ReadOnlyMemory<byte> body)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            return doc.RootElement.ValueKind == JsonValueKind.Object
+                   && doc.RootElement.TryGetProperty("data", out var data)
+                   && data.ValueKind == JsonValueKind.Array
+                   && data.GetArrayLength() > 0
+                   && data[0].TryGetProperty("embedding", out _);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Maps a chat answer to one of the labels: the exact label, the label in quotes or followed by punctuation,
+    /// or a JSON object's <c>label</c> field (structured output). Null when it names no label, or more than one.
+    /// </summary>
+    public static string? MatchLabel(string answer, IReadOnlyList<string> labels)
+    {
+        var text = answer.Trim();
+        if (text.StartsWith('{'))
+        {
+            try
+            {
+                using var doc = JsonDocument.Parse(text);
+                if (doc.RootElement.TryGetProperty("label", out var l) && l.ValueKind == JsonValueKind.String)
+                {
+                    text = l.GetString()!.Trim();
+                }
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
+
+        text = text.Trim().Trim('"', '\'', '`', '.', '!', '*', ' ');
+        foreach (var label in labels)
+        {
+            if (string.Equals(text, label, StringComparison.OrdinalIgnoreCase))
+            {
+                return label;
+            }
+        }
+
+        // "Label: positive" and similar: accept only when exactly one label appears as a whole word.
+        string? found = null;
+        foreach (var label in labels)
+        {
+            if (ContainsWord(text, label))
+            {
+                if (found is not null)
+                {
+                    return null;
+                }
+
+                found = label;
+            }
+        }
+
+        return found;
+    }
+
+    private static bool ContainsWord(string text, string word)
+    {
+        var i = 0;
+        while ((i = text.IndexOf(word, i, StringComparison.OrdinalIgnoreCase)) >= 0)
+        {
+            var before = i == 0 || !char.IsLetterOrDigit(text[i - 1]);
+            var end = i + word.Length;
+            var after = end == text.Length || !char.IsLetterOrDigit(text[end]);
+            if (before && after)
+            {
+                return true;
+            }
+
+            i = end;
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,77 @@
+using Microsoft.Extensions.Time.Testing;
+using LlmBatch.Cli.Progress;
+
+namespace LlmBatch.Cli.Tests.Progress;
+
+public class PlainProgressTests
+{
+    [Fact]
+    public async Task Start_RedirectedWriter_WritesAPlainLineEveryIntervalAndALastOne()
+    {
+        var time = new FakeTimeProvider();
+        var progress = new BatchProgress();
+        var output = new StringWriter();
+
+        var display = ProgressDisplay.Start(() => progress, 1000, ProgressMode.Auto, output, time, TimeSpan.FromSeconds(5));
+        Assert.Equal("", output.ToString());
+
+        progress = new BatchProgress
+        {
+            Elapsed = TimeSpan.FromSeconds(5),
+            Completed = 250,
+            Succeeded = 248,
+            Failed = 2,
+            Attempts = 300,
+            Retries = 50,
+            RateLimited = 40,
+            InFlight = 17,
+            WaitingOnLimiter = 9,
+            PromptTokens = 40_000,
+            CompletionTokens = 10_000,
+            RequestsPerMinuteLimit = 3600,
+        };
+        time.Advance(TimeSpan.FromSeconds(5));
+
+        progress = progress with { Elapsed = TimeSpan.FromSeconds(10), Completed = 500, Succeeded = 497, Failed = 3, Attempts = 600 };
+        time.Advance(TimeSpan.FromSeconds(5));
+        await display.DisposeAsync();
+
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.Equal(
+            "[00:00:05] 250/1,000 (25.0%) ok 248 failed 2 | 60.0 req/s (limit 3,600 rpm) 10,000 tok/s | in flight 17 waiting 9 | 429s 40 retries 50 | mem ",
+            lines[0][..lines[0].IndexOf("mem ", StringComparison.Ordinal)] + "mem ");
+        Assert.EndsWith("MB | ETA 00:00:15", lines[0].TrimEnd());
+        Assert.Contains("500/1,000 (50.0%) ok 497 failed 3 | 60.0 req/s", lines[1], StringComparison.Ordinal);
+        Assert.Contains("ETA 00:00:10", lines[1], StringComparison.Ordinal);
+        Assert.EndsWith("| finished", lines[2].TrimEnd());
+    }
+
+    [Fact]
+    public async Task Start_ModeNone_WritesNothing()
+    {
+        var time = new FakeTimeProvider();
+        var output = new StringWriter();
+        var display = ProgressDisplay.Start(() => new BatchProgress(), null, ProgressMode.None, output, time);
+        time.Advance(TimeSpan.FromMinutes(1));
+        await display.DisposeAsync();
+        Assert.Equal("", output.ToString());
+    }
+
+    [Fact]
+    public void Resolve_RichWhenNotATerminal_FallsBackToPlain()
+    {
+        // Test runs have their output redirected, which is exactly the CI / pipe / nohup case.
+        Assert.Equal(ProgressMode.Plain, ProgressDisplay.Resolve(ProgressMode.Rich, plainOutGiven: false));
+        Assert.Equal(ProgressMode.Plain, ProgressDisplay.Resolve(ProgressMode.Auto, plainOutGiven: false));
+        Assert.Equal(ProgressMode.None, ProgressDisplay.Resolve(ProgressMode.None, plainOutGiven: false));
+    }
+
+    [Fact]
+    public void ToPlainLine_UnknownTotal_ShowsDoneCountAndNoEta()
+    {
+        var line = ProgressSnapshot.From(new BatchProgress { Elapsed = TimeSpan.FromSeconds(2), Completed = 7 }, null, null, 64L << 20).ToPlainLine();
+        Assert.StartsWith("[00:00:02] 7 done ok 0 failed 0", line);
+        Assert.EndsWith("mem 64 MB", line);
+    }
+}
