@@ -99,7 +99,7 @@ internal sealed class Harness(string cli, string baseline, string workDir, Bench
         {
             new("client CPU per request", $"{oursCpu:0} us", theirs is null ? "-" : theirs.Run.TimedOut ? DidNotFinish(theirs) : $"{theirCpu:0} us",
                 "<= 1/3 of baseline", theirs is null || theirs.Run.TimedOut ? null : oursCpu <= theirCpu / 3),
-            new("CPU ratio ours/baseline", theirs is null ? "-" : $"{oursCpu / theirCpu:0.00}", "1.00"),
+            new("CPU ratio ours/baseline", theirs is null ? "-" : $"{oursCpu / theirCpu:0.00}", theirs is null ? "-" : "1.00"),
             new("requests/s", $"{n / ours.Run.WallSeconds:N0}", theirs is null ? "-" : $"{n / theirs.Run.WallSeconds:N0}"),
             new("items correct", ours.Check.Describe(), theirs?.Check.Describe() ?? "-", "all", ours.Check.AllCorrect),
         };
