@@ -82,6 +82,10 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         [Description("No progress display and no summary (errors still go to stderr).")]
         public bool Quiet { get; init; }
 
+        [CommandOption("-v|--verbose")]
+        [Description("Log the limits learned from headers and every 429 pause to stderr.")]
+        public bool Verbose { get; init; }
+
         [CommandOption("--no-report")]
         [Description("Do not write summary.json and report.html next to the output.")]
         public bool NoReport { get; init; }
@@ -239,7 +243,8 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         }
 
         using var telemetry = TelemetrySetup.Start(settings.Otlp || settings.OtlpEndpoint is not null, settings.OtlpEndpoint is null ? null : new Uri(settings.OtlpEndpoint), settings.PrometheusPort);
-        var engine = new BatchEngineBuilder(provider).WithOptions(options).Build();
+        using var loggers = CliLogging.Create(settings.Verbose);
+        var engine = new BatchEngineBuilder(provider).WithOptions(options).WithLoggerFactory(loggers).Build();
         var job = new BatchJobOptions
         {
             InputPath = settings.Input,

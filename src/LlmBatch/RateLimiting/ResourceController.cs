@@ -534,7 +534,7 @@ internal sealed class ResourceController : IDisposable
         {
             _pausedUntil = until;
             _pausedUntilUtc = _time.GetUtcNow() + wait;
-            _logger?.LogWarning("Rate limited (429): pausing all dispatch for {Wait}.", wait);
+            _logger?.LogInformation("Rate limited (429): pausing all dispatch for {Wait}.", wait);
         }
     }
 

@@ -73,7 +73,7 @@ public sealed class BatchEngineBuilder
         var options = _options;
         var time = _timeProvider;
         var counters = new RunCounters();
-        var controller = new ResourceController(options, time);
+        var controller = new ResourceController(options, time, _loggerFactory.CreateLogger("LlmBatch.RateLimiting"));
 
         var handler = _provider;
         for (var i = _middleware.Count - 1; i >= 0; i--)

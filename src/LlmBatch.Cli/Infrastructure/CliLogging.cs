@@ -1,0 +1,23 @@
+using Microsoft.Extensions.Logging;
+using ZLogger;
+
+namespace LlmBatch.Cli.Infrastructure;
+
+/// <summary>
+/// Diagnostics for the CLI through ZLogger, to stderr so stdout stays the command's result: warnings by default;
+/// with <c>--verbose</c> also the limits learned from headers and every 429 pause.
+/// </summary>
+internal static class CliLogging
+{
+    public static ILoggerFactory Create(bool verbose) =>
+        LoggerFactory.Create(builder =>
+        {
+            builder.SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Warning);
+            builder.AddZLoggerConsole(options =>
+            {
+                options.LogToStandardErrorThreshold = LogLevel.Trace;
+                options.UsePlainTextFormatter(formatter =>
+                    formatter.SetPrefixFormatter($"llmbatch: {0:HH:mm:ss} {1}: ", (in MessageTemplate template, in LogInfo info) => template.Format(info.Timestamp, info.LogLevel)));
+            });
+        });
+}
