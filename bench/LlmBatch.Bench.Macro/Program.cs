@@ -73,6 +73,12 @@ var results = new List<ScenarioResult>();
 bool Want(string s) => only.Count == 0 || only.Contains(s);
 try
 {
+    if (Want("rate") || Want("tokens"))
+    {
+        Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] start-up");
+        await harness.MeasureStartupAsync();
+    }
+
     foreach (var scenario in all.Where(Want))
     {
         Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {scenario}");
