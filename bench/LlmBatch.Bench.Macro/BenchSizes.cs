@@ -1,0 +1,31 @@
+namespace LlmBatch.Bench.Macro;
+
+/// <summary>
+/// How big each scenario is. The full sizes are the (3,000 requests at 6,000 RPM is an ideal 30 s);
+/// <c>--quick</c> shrinks every scenario for a smoke run of about two minutes.
+/// </summary>
+internal sealed record BenchSizes
+{
+    public required int RateItems { get; init; }
+    public required int Rpm { get; init; }
+    public required int TokenItems { get; init; }
+    public required double TokenIdealSeconds { get; init; }
+    public required int UnlimitedItems { get; init; }
+    public required int FaultItems { get; init; }
+    public required int CrashItems { get; init; }
+    public required int MemorySmall { get; init; }
+    public required int MemoryLarge { get; init; }
+    public required double HangSeconds { get; init; }
+
+    public static BenchSizes Full { get; } = new()
+    {
+        RateItems = 3_000, Rpm = 6_000, TokenItems = 1_500, TokenIdealSeconds = 30, UnlimitedItems = 20_000,
+        FaultItems = 2_000, CrashItems = 3_000, MemorySmall = 50_000, MemoryLarge = 200_000, HangSeconds = 60,
+    };
+
+    public static BenchSizes Quick { get; } = new()
+    {
+        RateItems = 600, Rpm = 6_000, TokenItems = 300, TokenIdealSeconds = 6, UnlimitedItems = 3_000,
+        FaultItems = 500, CrashItems = 600, MemorySmall = 5_000, MemoryLarge = 20_000, HangSeconds = 15,
+    };
+}

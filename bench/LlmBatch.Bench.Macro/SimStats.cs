@@ -1,0 +1,66 @@
+using System.Text.Json;
+
+namespace LlmBatch.Bench.Macro;
+
+/// <summary>The figures of the simulator's <c>GET /stats</c> that the benchmark uses.</summary>
+internal sealed record SimStats
+{
+    public long TotalRequests { get; init; }
+    public long ChatOk { get; init; }
+    public long ChatRequests { get; init; }
+    public long RateLimitedRequests { get; init; }
+    public long RateLimitedTokens { get; init; }
+    public int MaxInFlight { get; init; }
+    public long TokensAdmitted { get; init; }
+    public long CompletionTokens { get; init; }
+    public long DuplicateSuccesses { get; init; }
+    public long FaultsInjected { get; init; }
+
+    public long RateLimited => RateLimitedRequests + RateLimitedTokens;
+
+    public double Share429 => TotalRequests == 0 ? 0 : (double)RateLimited / TotalRequests;
+
+    public double MeanCompletionTokens => ChatOk == 0 ? 0 : (double)CompletionTokens / ChatOk;
+
+    public static SimStats Parse(string json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        var r = doc.RootElement;
+        long chatOk = 0, chat = 0;
+        if (r.TryGetProperty("requests", out var requests) && requests.TryGetProperty("/v1/chat/completions", out var byStatus))
+        {
+            foreach (var s in byStatus.EnumerateObject())
+            {
+                chat += s.Value.GetInt64();
+                if (s.Name == "200")
+                {
+                    chatOk = s.Value.GetInt64();
+                }
+            }
+        }
+
+        long faults = 0;
+        if (r.TryGetProperty("faults", out var f))
+        {
+            foreach (var kind in f.EnumerateObject())
+            {
+                faults += kind.Value.GetInt64();
+            }
+        }
+
+        var limited = r.GetProperty("rate_limited");
+        return new SimStats
+        {
+            TotalRequests = r.GetProperty("total_requests").GetInt64(),
+            ChatOk = chatOk,
+            ChatRequests = chat,
+            RateLimitedRequests = limited.GetProperty("requests").GetInt64(),
+            RateLimitedTokens = limited.GetProperty("tokens").GetInt64(),
+            MaxInFlight = r.GetProperty("max_in_flight").GetInt32(),
+            TokensAdmitted = r.GetProperty("tokens_admitted").GetInt64(),
+            CompletionTokens = r.GetProperty("completion_tokens").GetInt64(),
+            DuplicateSuccesses = r.GetProperty("duplicate_successes").GetInt64(),
+            FaultsInjected = faults,
+        };
+    }
+}
