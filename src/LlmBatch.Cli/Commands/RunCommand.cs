@@ -43,7 +43,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         public int? MaxAttempts { get; init; }
 
         [CommandOption("--attempt-timeout <DURATION>")]
-        [Description("Fixed timeout per attempt, e.g. 30s (default: adaptive, 4x the p95 latency of similar requests, 5s..10m).")]
+        [Description("Fixed timeout per attempt, e.g. 30s (default: adaptive, 4x the p95 latency of similar requests, 2s..10m).")]
         public string? AttemptTimeout { get; init; }
 
         [CommandOption("--item-deadline <DURATION>")]

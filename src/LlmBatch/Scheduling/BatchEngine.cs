@@ -47,6 +47,8 @@ internal sealed class BatchEngine : IBatchEngine
     /// <summary>The memory guard, when <see cref="BatchOptions.MaxMemoryBytes"/> is set.</summary>
     internal MemoryGuard? Memory => _memory;
 
+    private bool NeedsTokenCounts => _options.TokensPerMinute is not null || _controller.TokensPerMinuteLimit is not null;
+
     public BatchProgress GetProgress() =>
         _counters.Snapshot(
             _time.GetElapsedTime(_runStarted),
@@ -85,6 +87,12 @@ internal sealed class BatchEngine : IBatchEngine
     {
         _runStarted = _time.GetTimestamp();
         _fatal = null;
+        if (_options.TokensPerMinute is not null)
+        {
+            // Every request will be counted: load the vocabulary while the first ones are read, not in front of them.
+            _ = Task.Run(_tokens.WarmUp, CancellationToken.None);
+        }
+
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var results = Channel.CreateBounded<BatchResult>(new BoundedChannelOptions(_options.MaxConcurrency)
         {
@@ -199,9 +207,11 @@ internal sealed class BatchEngine : IBatchEngine
 
     private async Task<BatchResult?> ProcessAsync(BatchRequest request, CancellationTokenSource abort)
     {
+        // Prompt tokens are counted up front only when a token budget needs them: the vocabulary costs ~50 MB and a
+        // quarter second to load, and a server that reports usage never needs it otherwise.
         var call = new BatchCall(request)
         {
-            EstimatedPromptTokens = _tokens.CountPromptTokens(request),
+            EstimatedPromptTokens = NeedsTokenCounts ? _tokens.CountPromptTokens(request) : -1,
             StartedAt = _time.GetUtcNow(),
         };
         _counters.ItemStarted();
@@ -269,7 +279,7 @@ internal sealed class BatchEngine : IBatchEngine
             ResponseBody = body,
             Error = error,
             LineNumber = call.Request.LineNumber,
-            Stats = Stats(call, reported ? prompt : Math.Max(0, call.EstimatedPromptTokens), reported ? completion : 0, reported),
+            Stats = Stats(call, reported ? prompt : PromptTokens(call), reported ? completion : 0, reported),
         };
     }
 
@@ -280,8 +290,12 @@ internal sealed class BatchEngine : IBatchEngine
         StatusCode = 0,
         Error = new BatchError(code, message),
         LineNumber = call.Request.LineNumber,
-        Stats = Stats(call, Math.Max(0, call.EstimatedPromptTokens), 0, false),
+        Stats = Stats(call, PromptTokens(call), 0, false),
     };
+
+    // The local count, made now if no budget needed it earlier.
+    private int PromptTokens(BatchCall call) =>
+        call.EstimatedPromptTokens >= 0 ? call.EstimatedPromptTokens : _tokens.CountPromptTokens(call.Request);
 
     private BatchItemStats Stats(BatchCall call, int prompt, int completion, bool reported) => new()
     {

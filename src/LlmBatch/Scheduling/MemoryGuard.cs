@@ -146,8 +146,9 @@ internal sealed class MemoryGuard
 
         try
         {
-            // Garbage that is merely uncollected should not hold up intake.
-            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+            // Garbage that is merely uncollected should not hold up intake; Aggressive also decommits what it frees,
+            // so the process's working set (what the limit is about) falls, not only the heap.
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             lock (_lock)
             {
                 startLevel = SampleIfDue(force: true);

@@ -20,7 +20,8 @@ public sealed class RateLimitHandlerTests : IDisposable
 
     private ResourceController Controller(BatchOptions options)
     {
-        var controller = new ResourceController(options, _time);
+        // The arithmetic in these tests assumes a 50 ms jitter allowance.
+        var controller = new ResourceController(options, _time, jitterAllowance: TimeSpan.FromMilliseconds(50));
         _controllers.Add(controller);
         return controller;
     }

@@ -18,7 +18,8 @@ public sealed class ResourceControllerTests : IDisposable
 
     private ResourceController Controller(BatchOptions options)
     {
-        var controller = new ResourceController(options, _time);
+        // The arithmetic in these tests assumes a 50 ms jitter allowance.
+        var controller = new ResourceController(options, _time, jitterAllowance: TimeSpan.FromMilliseconds(50));
         _controllers.Add(controller);
         return controller;
     }
@@ -78,6 +79,15 @@ public sealed class ResourceControllerTests : IDisposable
         Assert.True(next.IsCompletedSuccessfully);
         Assert.Equal(600, controller.RequestsPerMinuteLimit);
         Assert.Null(controller.TokensPerMinuteLimit);
+    }
+
+    [Fact]
+    public void AcquireAsync_DefaultAllowance_BurstIsOneSecondLess150Milliseconds()
+    {
+        using var controller = new ResourceController(Options(rpm: 6000), _time);
+
+        // 100 a second: a bucket of 100 less 150 ms of refill (85).
+        Assert.Equal(85, AcquireUntilBlocked(controller, 1000));
     }
 
     [Fact]
