@@ -163,7 +163,7 @@ internal sealed class BatchFileReader : IAsyncDisposable
         await using (reader.ConfigureAwait(false))
         {
             var errors = new List<BatchInputError>(4);
-            var ids = checkDuplicates ? new UInt64HashSet() : null;
+            var ids = checkDuplicates ? new UInt64Set() : null;
             var firstContentLine = true;
             long requests = 0;
             while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false))
@@ -180,7 +180,7 @@ internal sealed class BatchFileReader : IAsyncDisposable
                     throw new BatchInputException(errors.ToArray());
                 }
 
-                if (ids is not null && !ids.Add(HashId(request.CustomId)))
+                if (ids is not null && !ids.Add(CustomIdHash.Compute(request.CustomId)))
                 {
                     throw new BatchInputException(new BatchInputError(reader.Path, reader.LineNumber, "custom_id", $"\"{request.CustomId}\" is already used on an earlier line; every custom_id must be unique"));
                 }
@@ -361,7 +361,6 @@ internal sealed class BatchFileReader : IAsyncDisposable
     }
 
     /// <summary>The hash kept per custom_id for the uniqueness check; hashing the UTF-16 form avoids transcoding.</summary>
-    internal static ulong HashId(string customId) => XxHash3.HashToUInt64(MemoryMarshal.AsBytes(customId.AsSpan()));
 
     private static BatchInputException FileError(string path, string message) => new(new BatchInputError(path, 0, "", message));
 
@@ -473,7 +472,7 @@ internal sealed class BatchFileReader : IAsyncDisposable
     /// <summary>The running totals of one validation.</summary>
     private sealed class ValidationState(BatchValidationOptions options)
     {
-        private readonly UInt64HashSet _ids = new();
+        private readonly UInt64Set _ids = new();
         private readonly List<BatchInputError> _lineErrors = new(4);
         private readonly Dictionary<string, long> _byEndpoint = new(StringComparer.Ordinal);
         private readonly Dictionary<string, long> _byModel = new(StringComparer.Ordinal);
@@ -572,7 +571,7 @@ internal sealed class BatchFileReader : IAsyncDisposable
                         continue;
                     }
 
-                    var hash = HashId(request.CustomId);
+                    var hash = CustomIdHash.Compute(request.CustomId);
                     if (!_ids.Add(hash))
                     {
                         if (Errors.Count < options.MaxErrors)
@@ -625,7 +624,7 @@ internal sealed class BatchFileReader : IAsyncDisposable
             }
 
             var lastLine = duplicates[^1].Line;
-            var seen = new UInt64HashSet();
+            var seen = new UInt64Set();
             var reader = reopen();
             await using (reader.ConfigureAwait(false))
             {
@@ -639,7 +638,7 @@ internal sealed class BatchFileReader : IAsyncDisposable
                         continue;
                     }
 
-                    var hash = HashId(request.CustomId);
+                    var hash = CustomIdHash.Compute(request.CustomId);
                     if (seen.Add(hash) && firstLines.ContainsKey(hash))
                     {
                         firstLines[hash] = (reader.LineNumber, request.CustomId);

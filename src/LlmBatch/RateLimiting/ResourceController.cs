@@ -18,7 +18,18 @@ internal sealed class ResourceController : IDisposable
     /// enforce their per-minute limits over short windows, and one second of budget is what they reliably accept.</summary>
     private const double DefaultBurstSeconds = 1.0;
 
+    /// <summary>
+    /// The client's bucket is kept this much (in seconds of refill) below the server's: requests admitted in order
+    /// reach the server with varying delays (scheduling, connection setup, GC), and two that arrive closer together
+    /// than they left would otherwise overrun a server bucket the client had tracked exactly. The refill rate is
+    /// untouched, so throughput does not suffer; only the burst is a little smaller.
+    /// </summary>
+    private const double JitterAllowanceSeconds = 0.05;
+
     private static readonly TimeSpan FallbackPause = TimeSpan.FromSeconds(1);
+
+    /// <summary>Timers take at most ~49 days and a pause must not overflow the clock; a timer that fires early re-arms.</summary>
+    private static readonly TimeSpan LongestWait = TimeSpan.FromHours(1);
 
     private readonly Lock _lock = new();
     private readonly TimeProvider _time;
@@ -59,12 +70,12 @@ internal sealed class ResourceController : IDisposable
         _tokensFlag = options.TokensPerMinute is > 0 and var tpm && double.IsFinite(tpm) ? tpm / 60 : null;
         if (_requestsFlag is { } r)
         {
-            _requests = new TokenBudget(timeProvider, r, Math.Max(1, r * DefaultBurstSeconds));
+            _requests = new TokenBudget(timeProvider, r, Usable(r * DefaultBurstSeconds, r));
         }
 
         if (_tokensFlag is { } t)
         {
-            _tokens = new TokenBudget(timeProvider, t, Math.Max(1, t * DefaultBurstSeconds));
+            _tokens = new TokenBudget(timeProvider, t, Usable(t * DefaultBurstSeconds, t));
         }
 
         // Blind, a burst of a full concurrency window could overrun a tight limit before the first answer says
@@ -398,7 +409,7 @@ internal sealed class ResourceController : IDisposable
     {
         if (delay != Timeout.InfiniteTimeSpan)
         {
-            _timer.Change(delay, Timeout.InfiniteTimeSpan);
+            _timer.Change(delay < LongestWait ? delay : LongestWait, Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -472,7 +483,7 @@ internal sealed class ResourceController : IDisposable
         // measured capacity may lower it: the server's burst can be far smaller than a minute's worth.
         var assumed = flag is not null ? r * DefaultBurstSeconds : 0;
         var capacity = evidence.Measured > 0 ? evidence.Measured : Math.Max(evidence.AtLeast, assumed);
-        capacity = capacity > 0 ? Math.Max(1, Math.Min(capacity, r * 60)) : r * DefaultBurstSeconds;
+        capacity = Usable(capacity > 0 ? Math.Min(capacity, r * 60) : r * DefaultBurstSeconds, r);
         if (budget is null)
         {
             budget = new TokenBudget(_time, r, capacity);
@@ -502,6 +513,10 @@ internal sealed class ResourceController : IDisposable
         return budget;
     }
 
+    /// <summary>The server's capacity less the jitter allowance (never below half of it, nor below one unit).</summary>
+    private static double Usable(double serverCapacity, double ratePerSecond) =>
+        Math.Max(1, Math.Max(serverCapacity / 2, serverCapacity - (ratePerSecond * JitterAllowanceSeconds)));
+
     private void Pause(in RateLease lease, RateLimitHeaders headers, long now)
     {
         var wait = headers.RetryAfter ?? ResetOfExhausted(lease, headers) ?? FallbackPause;
@@ -509,6 +524,10 @@ internal sealed class ResourceController : IDisposable
         {
             return;
         }
+
+        // A retry-after of days (a quota, not a rate) must not overflow the clock arithmetic; the retry layer
+        // decides whether such an item is worth waiting for.
+        wait = wait < TimeSpan.FromDays(1) ? wait : TimeSpan.FromDays(1);
 
         var until = now + (long)(wait.TotalSeconds * _time.TimestampFrequency);
         if (until > _pausedUntil)

@@ -82,6 +82,13 @@ internal sealed class AdaptiveTimeout : IDisposable
     /// <summary>Checks every attempt in flight once; the watchdog calls it every 100 ms.</summary>
     internal void CheckNow()
     {
+        if (_inFlight.IsEmpty)
+        {
+            // Idle: stop ticking so an engine between runs holds no timer. Track starts it again.
+            StopWatchdogIfIdle();
+            return;
+        }
+
         foreach (var (attempt, _) in _inFlight)
         {
             var limit = LimitFor(attempt.Class);
@@ -99,13 +106,21 @@ internal sealed class AdaptiveTimeout : IDisposable
         }
     }
 
+    private void StopWatchdogIfIdle()
+    {
+        lock (_timerLock)
+        {
+            if (_inFlight.IsEmpty)
+            {
+                _watchdog?.Dispose();
+                _watchdog = null;
+            }
+        }
+    }
+
     private void EnsureWatchdog()
     {
-        if (_watchdog is not null)
-        {
-            return;
-        }
-
+        // Always under the lock: a lock-free check could see a timer that an idle check is about to stop.
         lock (_timerLock)
         {
             if (_watchdog is null && !_disposed)

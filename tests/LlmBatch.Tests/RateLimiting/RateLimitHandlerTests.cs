@@ -46,7 +46,8 @@ public sealed class RateLimitHandlerTests : IDisposable
     public async Task SendAsync_BudgetExhausted_SendsOnlyOnceTheBudgetAllows()
     {
         var inner = new ScriptedHandler(Ok());
-        var handler = new RateLimitHandler(inner, Controller(Options(rpm: 60, learn: false)));
+        var controller = Controller(Options(rpm: 60, learn: false));
+        var handler = new RateLimitHandler(inner, controller);
         await handler.SendAsync(Chat(), Ct);
 
         var call = Chat();
@@ -54,6 +55,7 @@ public sealed class RateLimitHandlerTests : IDisposable
         Assert.Equal(1, inner.Calls);
 
         _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(0, controller.WaitingCount);
         var response = await second;
 
         Assert.Equal(2, inner.Calls);
@@ -65,15 +67,18 @@ public sealed class RateLimitHandlerTests : IDisposable
     public async Task SendAsync_Success_ReservationIsSetBeforeSendingAndSettledAfter()
     {
         var inner = new ScriptedHandler(Ok(promptTokens: 100, completionTokens: 10));
-        var handler = new RateLimitHandler(inner, Controller(Options(tpm: 60_000, learn: false)));
+        var controller = Controller(Options(tpm: 60_000, learn: false));
+        var handler = new RateLimitHandler(inner, controller);
 
         await handler.SendAsync(Chat(promptTokens: 100, maxTokens: 800), Ct);
 
-        // 900 reserved, 110 used: the refund leaves 890 of 1,000, enough for another 900 only after 10 ms.
+        // 900 reserved of 950, 110 used: the refund leaves 840, enough for another 900 only after 60 ms.
         Assert.Equal(900, inner.ReservedAtSend[0]);
         var next = handler.SendAsync(Chat(promptTokens: 100, maxTokens: 800), Ct).AsTask();
-        Assert.Equal(1, inner.Calls);
-        _time.Advance(TimeSpan.FromMilliseconds(10));
+        _time.Advance(TimeSpan.FromMilliseconds(59));
+        Assert.Equal(1, controller.WaitingCount);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(0, controller.WaitingCount);
         await next;
         Assert.Equal(2, inner.Calls);
     }
@@ -92,6 +97,7 @@ public sealed class RateLimitHandlerTests : IDisposable
         var others = Enumerable.Range(0, 3).Select(i => handler.SendAsync(Chat($"o{i}"), Ct).AsTask()).ToArray();
         Assert.Equal(3, controller.WaitingCount);
         _time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(0, controller.WaitingCount);
         await Task.WhenAll(others);
         Assert.Equal(4, inner.Calls);
     }

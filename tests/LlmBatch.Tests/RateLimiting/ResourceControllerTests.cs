@@ -58,16 +58,23 @@ public sealed class ResourceControllerTests : IDisposable
     }
 
     [Fact]
-    public void AcquireAsync_RequestFlag_AdmitsOneSecondBurstThenPacesAtTheRate()
+    public void AcquireAsync_RequestFlag_AdmitsOneSecondBurstLessJitterAllowanceThenPacesAtTheRate()
     {
         var controller = Controller(Options(rpm: 600));
 
-        Assert.Equal(10, AcquireUntilBlocked(controller, 100));
+        // 10 a second: a bucket of 10 less 50 ms of refill (9.5), so 9 at once and the next 50 ms later.
+        Assert.Equal(9, AcquireUntilBlocked(controller, 100));
         var next = controller.AcquireAsync(Chat(), Ct).AsTask();
 
-        _time.Advance(TimeSpan.FromMilliseconds(99));
+        _time.Advance(TimeSpan.FromMilliseconds(49));
         Assert.False(next.IsCompleted);
-        _time.Advance(TimeSpan.FromMilliseconds(101));
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(next.IsCompletedSuccessfully);
+        var after = controller.AcquireAsync(Chat(), Ct).AsTask();
+        _time.Advance(TimeSpan.FromMilliseconds(99));
+        Assert.False(after.IsCompleted);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(after.IsCompletedSuccessfully);
         Assert.True(next.IsCompletedSuccessfully);
         Assert.Equal(600, controller.RequestsPerMinuteLimit);
         Assert.Null(controller.TokensPerMinuteLimit);
@@ -114,11 +121,11 @@ public sealed class ResourceControllerTests : IDisposable
         var controller = Controller(Options(tpm: 60_000, learn: false));
         var first = controller.AcquireAsync(Chat(promptTokens: 100, maxTokens: 100), Ct);
 
-        // Used 900 of a 200 reservation: the level drops from 800 to 100, so 600 more take 0.5 s of refill.
+        // Used 900 of a 200 reservation: the level drops from 750 (of 950) to 50, so 600 more take 0.55 s of refill.
         controller.OnResponse(Granted(first), Ok(promptTokens: 100, completionTokens: 800));
         var second = controller.AcquireAsync(Chat(promptTokens: 100, maxTokens: 500), Ct).AsTask();
 
-        _time.Advance(TimeSpan.FromMilliseconds(499));
+        _time.Advance(TimeSpan.FromMilliseconds(549));
         Assert.False(second.IsCompleted);
         _time.Advance(TimeSpan.FromMilliseconds(2));
         Assert.True(second.IsCompletedSuccessfully);
@@ -188,7 +195,7 @@ public sealed class ResourceControllerTests : IDisposable
         controller.OnResponse(lease, Ok(new RateLimitHeaders { LimitRequests = 60, RemainingRequests = 0 }));
 
         Assert.Equal(600, controller.RequestsPerMinuteLimit);
-        Assert.Equal(9, AcquireUntilBlocked(controller, 100));
+        Assert.Equal(8, AcquireUntilBlocked(controller, 100));
     }
 
     [Fact]
@@ -216,8 +223,9 @@ public sealed class ResourceControllerTests : IDisposable
         Assert.Equal(15, AcquireUntilBlocked(controller, 200, () => Chat(promptTokens: 100, maxTokens: 500)));
         _time.Advance(TimeSpan.FromSeconds(5));
 
-        // After a long idle the token bucket is full again at the learned capacity: 10 of 1,000 tokens.
-        Assert.Equal(10, AcquireUntilBlocked(controller, 200, () => Chat(promptTokens: 1_000, maxTokens: 0)));
+        // After a long idle the token bucket is full again at the learned capacity less the jitter allowance
+        // (10,000 - 500): 9 of 1,000 tokens.
+        Assert.Equal(9, AcquireUntilBlocked(controller, 200, () => Chat(promptTokens: 1_000, maxTokens: 0)));
     }
 
     [Fact]
@@ -229,7 +237,8 @@ public sealed class ResourceControllerTests : IDisposable
         controller.OnResponse(probe, Ok(new RateLimitHeaders { LimitRequests = 6_000, RemainingRequests = 49, ResetRequests = TimeSpan.FromMilliseconds(10) }));
         _time.Advance(TimeSpan.FromSeconds(5));
 
-        Assert.Equal(50, AcquireUntilBlocked(controller, 200));
+        // Measured 50; the client keeps 50 ms of refill (5) in hand for jitter.
+        Assert.Equal(45, AcquireUntilBlocked(controller, 200));
     }
 
     [Fact]
@@ -250,14 +259,14 @@ public sealed class ResourceControllerTests : IDisposable
     {
         var controller = Controller(Options(rpm: 6_000));
         var first = Granted(controller.AcquireAsync(Chat(), Ct));
-        Assert.Equal(99, AcquireUntilBlocked(controller, 200));
+        Assert.Equal(94, AcquireUntilBlocked(controller, 200));
         _time.Advance(TimeSpan.FromMilliseconds(500));
 
-        // Remaining 0 half a second ago: 50 refilled since, 99 sent after it, so the server may be 49 in debt.
+        // Remaining 0 half a second ago: 50 refilled since, 94 sent after it, so the server may be 44 in debt.
         controller.OnResponse(first, Ok(new RateLimitHeaders { LimitRequests = 6_000, RemainingRequests = 0 }));
 
         var next = controller.AcquireAsync(Chat(), Ct).AsTask();
-        _time.Advance(TimeSpan.FromMilliseconds(495));
+        _time.Advance(TimeSpan.FromMilliseconds(445));
         Assert.False(next.IsCompleted);
         _time.Advance(TimeSpan.FromMilliseconds(6));
         Assert.True(next.IsCompletedSuccessfully);
@@ -365,7 +374,7 @@ public sealed class ResourceControllerTests : IDisposable
         var small = controller.AcquireAsync(Chat(promptTokens: 10, maxTokens: 0), Ct).AsTask();
 
         Assert.False(small.IsCompleted);
-        _time.Advance(TimeSpan.FromMilliseconds(701));
+        _time.Advance(TimeSpan.FromMilliseconds(751));
         Assert.True(large.IsCompletedSuccessfully);
         Assert.False(small.IsCompleted);
         _time.Advance(TimeSpan.FromMilliseconds(10));
@@ -473,6 +482,45 @@ public sealed class ResourceControllerTests : IDisposable
         Assert.Equal(0, AcquireUntilBlocked(controller, 1));
         _time.Advance(TimeSpan.FromMilliseconds(1500));
         Assert.Equal(100, AcquireUntilBlocked(controller, 100));
+    }
+
+    [Fact]
+    public void OnResponse_RemainingWithoutLimitUnderAFlag_StillCorrectsTheLevel()
+    {
+        // Azure sends remaining counts but no limit: with a flag giving the rate, they still keep the client honest.
+        var controller = Controller(Options(rpm: 6_000));
+        var first = Granted(controller.AcquireAsync(Chat(), Ct));
+
+        controller.OnResponse(first, Ok(new RateLimitHeaders { RemainingRequests = 3 }));
+
+        Assert.Equal(3, AcquireUntilBlocked(controller, 100));
+        Assert.Equal(6_000, controller.RequestsPerMinuteLimit);
+    }
+
+    [Fact]
+    public void OnResponse_TooManyRequestsAskingForDays_PauseIsCappedAtOneDay()
+    {
+        var controller = Controller(Options(learn: false));
+        var lease = Granted(controller.AcquireAsync(Chat(), Ct));
+
+        controller.OnResponse(lease, TooMany(new RateLimitHeaders { RetryAfter = TimeSpan.FromDays(30) }));
+
+        Assert.Equal(_time.GetUtcNow() + TimeSpan.FromDays(1), controller.PausedUntil);
+        var waiter = controller.AcquireAsync(Chat(), Ct).AsTask();
+        _time.Advance(TimeSpan.FromHours(23));
+        Assert.False(waiter.IsCompleted);
+        _time.Advance(TimeSpan.FromHours(1));
+        Assert.True(waiter.IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public void TokenCost_PromptNotCounted_EstimatesFromTheBodySize()
+    {
+        var controller = Controller(Options());
+        var call = Chat(maxTokens: 100);
+        call.EstimatedPromptTokens = -1;
+
+        Assert.Equal((call.Request.Body.Length / 4) + 100, controller.TokenCost(call));
     }
 
     [Fact]

@@ -111,4 +111,20 @@ public class AdaptiveTimeoutTests
         Assert.Equal(200, response.StatusCode);
         Assert.Equal(TimeSpan.FromMilliseconds(250), call.LastAttemptDuration);
     }
+
+    [Fact]
+    public async Task Watchdog_IdleThenBusyAgain_StillAbandonsHangs()
+    {
+        var time = new FakeTimeProvider();
+        using var timeouts = new AdaptiveTimeout(new BatchOptions { AttemptTimeout = TimeSpan.FromSeconds(1) }, time);
+        var quick = new TimeoutHandler(new ScriptedHandler(ScriptedHandler.Status(200)), timeouts, time);
+        await quick.SendAsync(new BatchCall(ScriptedHandler.Chat()), TestContext.Current.CancellationToken);
+
+        // Idle ticks stop the watchdog; a later attempt must start it again.
+        time.Advance(TimeSpan.FromSeconds(1));
+        var hung = new TimeoutHandler(new ScriptedHandler(ScriptedHandler.Hang()), timeouts, time)
+            .SendAsync(new BatchCall(ScriptedHandler.Chat()), TestContext.Current.CancellationToken).AsTask();
+        time.Advance(TimeSpan.FromSeconds(1.2));
+        await Assert.ThrowsAsync<AttemptTimeoutException>(() => hung);
+    }
 }

@@ -1,3 +1,0 @@
-namespace LlmBatch.Simulator;
-
-internal static class SimulatorPlaceholder;

@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Net;
+using LlmBatch.Cli.Commands;
+using LlmBatch.Simulator;
+
+namespace LlmBatch.Cli.Tests.Commands;
+
+public class SimulateCommandTests
+{
+    [Fact]
+    public void BuildOptions_FlagsOverrideScenarioOverrideDefaults()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"sim-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, """{"requestsPerMinute": 100, "latency": "1s", "p500": 0.1}""");
+        try
+        {
+            var options = SimulateCommand.BuildOptions(new SimulateCommand.Settings { Scenario = path, Rpm = 600, PerToken = "5ms", Overflow = "reject" });
+            Assert.Equal(600, options.RequestsPerMinute);
+            Assert.Equal(TimeSpan.FromSeconds(1), options.Latency);
+            Assert.Equal(TimeSpan.FromMilliseconds(5), options.PerToken);
+            Assert.Equal(0.1, options.P500);
+            Assert.Equal(SimulatorOverflow.Reject, options.Overflow);
+            Assert.Equal(8089, options.Port);
+            Assert.Equal("127.0.0.1", options.Host);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void BuildOptions_BadValues_OneErrorListingEach()
+    {
+        var ex = Assert.Throws<BatchOptionsException>(() =>
+            SimulateCommand.BuildOptions(new SimulateCommand.Settings { Latency = "soon", Overflow = "drop", P503 = 1.5 }));
+        Assert.Contains(ex.Problems, p => p.StartsWith("--latency"));
+        Assert.Contains(ex.Problems, p => p.StartsWith("--overflow"));
+        Assert.Contains(ex.Problems, p => p.Contains("P503"));
+    }
+
+    [Fact]
+    public async Task Simulate_Process_PrintsUrlFirstServesAndPrintsStatsOnSigterm()
+    {
+        using var process = Start("simulate", "--port", "0", "--latency", "0", "--per-token", "0");
+        var first = await process.StandardOutput.ReadLineAsync(TestContext.Current.CancellationToken);
+        Assert.NotNull(first);
+        Assert.StartsWith("Simulator listening on http://127.0.0.1:", first);
+        var url = first["Simulator listening on ".Length..];
+        Assert.EndsWith("/v1", url);
+
+        using (var client = new HttpClient())
+        {
+            using var response = await client.PostAsync(
+                url + "/chat/completions",
+                new StringContent("""{"model":"m","messages":[{"role":"user","content":"hi"}]}"""),
+                TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString()]))
+        {
+            await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
+        }
+
+        var rest = await process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(0, process.ExitCode);
+        Assert.Contains("/v1/chat/completions 200", rest);
+        Assert.Contains("duplicate successes", rest);
+    }
+
+    [Fact]
+    public async Task Simulate_BadDuration_Exit2WithMessage()
+    {
+        using var process = Start("simulate", "--latency", "fast");
+        var error = await process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(2, process.ExitCode);
+        Assert.Contains("--latency: 'fast' is not a duration", error);
+        Assert.DoesNotContain("   at ", error);
+    }
+
+    private static Process Start(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "LlmBatch.Cli.dll"));
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        return Process.Start(info)!;
+    }
+}

@@ -1,0 +1,64 @@
+using System.Net;
+using LlmBatch.Simulator.Tests.Faults;
+using Microsoft.Extensions.Time.Testing;
+
+namespace LlmBatch.Simulator.Tests.Latency;
+
+public class CapacityTests
+{
+    private static (SimulatorOptions, FakeTimeProvider) Options(SimulatorOverflow overflow)
+    {
+        var time = new FakeTimeProvider();
+        var options = SimTest.Instant();
+        options.Latency = TimeSpan.FromSeconds(1);
+        options.MaxInFlight = 1;
+        options.Overflow = overflow;
+        options.TimeProvider = time;
+        return (options, time);
+    }
+
+    [Fact]
+    public async Task Reject_PastMaxInFlight_503AtOnce()
+    {
+        var (options, time) = Options(SimulatorOverflow.Reject);
+        await using var sim = await SimulatorServer.StartAsync(options, TestContext.Current.CancellationToken);
+        using var client = SimTest.Client(sim);
+        var a = SimTest.PostAsync(client, "chat/completions", SimTest.Chat);
+        var b = SimTest.PostAsync(client, "chat/completions", """{"model":"m","messages":[{"role":"user","content":"other"}]}""");
+
+        // Whichever arrives second finds the only slot taken (held by the 1 s fake-clock latency) and is turned away at once.
+        var rejected = await Task.WhenAny(a, b);
+        using (var response = await rejected)
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        }
+
+        Assert.Equal(1, sim.GetStats().CapacityRejected);
+        var held = rejected == a ? b : a;
+        await FaultTests.AdvanceUntilDoneAsync(time, held, TimeSpan.FromMilliseconds(100));
+        using var heldResponse = await held;
+        Assert.Equal(HttpStatusCode.OK, heldResponse.StatusCode);
+        Assert.Equal(0, sim.GetStats().Faults.Values.Sum());
+    }
+
+    [Fact]
+    public async Task Queue_PastMaxInFlight_WaitsForSlotSoLatencyAddsUp()
+    {
+        var (options, time) = Options(SimulatorOverflow.Queue);
+        await using var sim = await SimulatorServer.StartAsync(options, TestContext.Current.CancellationToken);
+        using var client = SimTest.Client(sim);
+        var both = Task.WhenAll(
+            SimTest.PostAsync(client, "chat/completions", SimTest.Chat),
+            SimTest.PostAsync(client, "chat/completions", """{"model":"m","messages":[{"role":"user","content":"other"}]}"""));
+        while (sim.GetStats().MaxInFlight < 2)
+        {
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
+
+        var advanced = await FaultTests.AdvanceUntilDoneAsync(time, both, TimeSpan.FromMilliseconds(100));
+        var responses = await both;
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        Assert.True(advanced >= TimeSpan.FromSeconds(2), $"both answered after {advanced}");
+        Assert.Equal(0, sim.GetStats().CapacityRejected);
+    }
+}
