@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using LlmBatch.Tests.TestSupport;
+using Microsoft.Extensions.Time.Testing;
 
 namespace LlmBatch.Tests.Scheduling;
 
@@ -202,6 +203,53 @@ public class BatchEngineTests
         Assert.Equal(1, p.Retries);
         Assert.Equal(1, p.RateLimited);
         Assert.Equal(0, p.InFlight);
+    }
+
+    [Fact]
+    public async Task GetProgress_ItemsQueuedOnLimiter_RetriesCountedAsTheyHappen()
+    {
+        // Every item fails its first attempt once; the limiter lets one attempt out per second of fake time, so most
+        // items sit waiting for it. Retries must show while they wait, not only once the queue has drained.
+        var time = new FakeTimeProvider();
+        var retriesSent = 0;
+        using var attempted = new SemaphoreSlim(0);
+        var provider = new ScriptedHandler(async (item, ct) =>
+        {
+            if (item.Attempt > 1)
+            {
+                Interlocked.Increment(ref retriesSent);
+            }
+
+            var response = await ScriptedHandler.Status(item.Attempt == 1 ? 500 : 200)(item, ct);
+            attempted.Release();
+            return response;
+        });
+        var engine = new BatchEngineBuilder(provider)
+            .WithOptions(new BatchOptions { RequestsPerMinute = 60, MaxConcurrency = 8, RetryBaseDelay = TimeSpan.Zero, RetryMaxDelay = TimeSpan.Zero })
+            .WithTimeProvider(time)
+            .Build();
+        var ct = TestContext.Current.CancellationToken;
+        var run = Collect(engine.RunAsync(Requests(50), ct));
+
+        for (var i = 0; i < 12; i++)
+        {
+            Assert.True(await attempted.WaitAsync(TimeSpan.FromSeconds(10), ct), "the limiter let no attempt out");
+            time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        var p = engine.GetProgress();
+        Assert.True(p.WaitingOnLimiter > 0, "items are queued on the limiter");
+        Assert.True(Volatile.Read(ref retriesSent) > 0, "some retries were sent");
+        Assert.InRange(p.Retries, Volatile.Read(ref retriesSent), Volatile.Read(ref retriesSent) + 1);
+
+        for (var i = 0; i < 200 && !run.IsCompleted; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            await Task.WhenAny(run, attempted.WaitAsync(TimeSpan.FromSeconds(10), ct));
+        }
+
+        Assert.Equal(50, (await run).Count);
+        Assert.Equal(50, engine.GetProgress().Retries);
     }
 
     [Fact]
