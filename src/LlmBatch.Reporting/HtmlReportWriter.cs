@@ -77,7 +77,7 @@ internal sealed class HtmlReportWriter
         // Charts.
         _html.Append("<section class=\"charts\">");
         Chart(ThroughputChart(), "Requests sent (attempts, retries included) and items finished, per minute. The dashed line is the request budget when one was known.");
-        Chart(TokenChart(), "Prompt and completion tokens of the items finished, per minute, against the token budget when known.");
+        Chart(TokenChart(), "Prompt and completion tokens of the items finished, per minute, against the token budget when known. The budget is spent when a request is sent, on its prompt and its whole max_tokens, so the tokens used stay below it.");
         Chart(LatencyChart(), "Duration of each item's final attempt, by when it finished.");
         Chart(HistogramChart(), "How final-attempt durations are spread (logarithmic bins).");
         Chart(StatusChart(), "Attempts by HTTP status, by when they were sent. An output line records only the first dispatch and its final attempt, so an item's earlier attempts are spread evenly over the time between them.");
@@ -200,7 +200,10 @@ internal sealed class HtmlReportWriter
             return chart;
         }
 
-        var low = Math.Max(LatencyHistogram.LowestMs, latencies[0]);
+        // From the 1st percentile, not the minimum: a few instant failures (a reset connection answers in a
+        // millisecond) would otherwise stretch the log scale and squeeze every real latency into a few bars.
+        // Whatever lies below falls into the first bar.
+        var low = Math.Max(LatencyHistogram.LowestMs, latencies[(int)(latencies.Length * 0.01)]);
         var high = Math.Max(low * 1.01, latencies[^1]);
         const int bins = 30;
         var ratio = Math.Pow(high / low, 1.0 / bins);

@@ -54,7 +54,7 @@ internal sealed class PlainProgress : IProgressView
             var now = _source();
             var snapshot = ProgressSnapshot.From(now, _previous, _totals, _memory());
             _previous = now;
-            var line = snapshot.ToPlainLine();
+            var line = (final ? snapshot with { Eta = null } : snapshot).ToPlainLine();
             _out.WriteLine(!final ? line : _stopping && snapshot.Done < snapshot.Total ? line + " | stopped" : line + " | finished");
             _out.Flush();
         }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Spectre.Console;
+using Spectre.Console.Rendering;
 
 namespace LlmBatch.Cli.Progress;
 
@@ -14,7 +15,7 @@ internal sealed class RichProgress : IProgressView
 
     // Rates over the last few seconds: steady enough to read, recent enough to show a 429 pause.
     private const int RateWindowTicks = 20;
-    private const int MaxWidth = 110;
+    private const int MaxWidth = 118;
 
     private readonly Func<BatchProgress> _source;
     private readonly ProgressTotals _totals;
@@ -119,26 +120,20 @@ internal sealed class RichProgress : IProgressView
             done += F($"  [grey]({s.Resumed:#,0} from an earlier run)[/]");
         }
 
-        var grid = new Grid()
-            .AddColumn(new GridColumn().NoWrap().Width(26))
-            .AddColumn(new GridColumn().NoWrap().Width(32))
-            .AddColumn(new GridColumn().NoWrap().Width(15))
-            .AddColumn(new GridColumn().NoWrap());
-        grid.AddRow(
-            new Markup(F($"[green]ok[/] {p.Succeeded:#,0}")),
-            new Markup(F($"[red]failed[/] {p.Failed:#,0}")),
-            new Markup(F($"[yellow]429s[/] {p.RateLimited:#,0}")),
-            new Markup(F($"retries {p.Retries:#,0}")));
-        grid.AddRow(
-            new Markup(F($"[blue]{s.RequestsPerMinute:#,0}[/] req/min{Markup.Escape(ProgressSnapshot.Limit(p.RequestsPerMinuteLimit))}")),
-            new Markup(F($"[blue]{s.TokensPerMinute:#,0}[/] tok/min{Markup.Escape(ProgressSnapshot.Limit(p.TokensPerMinuteLimit))}")),
-            new Markup(F($"in flight {p.InFlight:#,0}")),
-            new Markup(F($"waiting on limiter {p.WaitingOnLimiter:#,0}")));
-        grid.AddRow(
-            new Markup("elapsed " + ProgressSnapshot.Clock(p.Elapsed)),
-            new Markup(final || s.Eta is not { } eta ? "ETA —" : "ETA " + ProgressSnapshot.Clock(eta)),
-            new Markup("memory " + ProgressSnapshot.Megabytes(s.MemoryBytes)),
-            new Markup(Markup.Escape(ProgressSnapshot.IntakePaused(p).TrimStart(',', ' '))));
+        var grid = Figures(
+            _console.Profile.Width,
+            F($"[green]ok[/] {p.Succeeded:#,0}"),
+            F($"[red]failed[/] {p.Failed:#,0}"),
+            F($"[yellow]429s[/] {p.RateLimited:#,0}"),
+            F($"retries {p.Retries:#,0}"),
+            F($"[blue]{s.RequestsPerMinute:#,0}[/] req/min{Markup.Escape(ProgressSnapshot.Limit(p.RequestsPerMinuteLimit))}"),
+            F($"[blue]{s.TokensPerMinute:#,0}[/] tok/min{Markup.Escape(ProgressSnapshot.Limit(p.TokensPerMinuteLimit))}"),
+            F($"in flight {p.InFlight:#,0}"),
+            F($"waiting on limiter {p.WaitingOnLimiter:#,0}"),
+            "elapsed " + ProgressSnapshot.Clock(p.Elapsed),
+            final || s.Eta is not { } eta ? "ETA —" : "ETA " + ProgressSnapshot.Clock(eta),
+            "memory " + ProgressSnapshot.Megabytes(s.MemoryBytes),
+            Markup.Escape(ProgressSnapshot.IntakePaused(p).TrimStart(',', ' ')));
         var stopMessage = _stopMessage;
         var state = (final, stopMessage is not null) switch
         {
@@ -159,13 +154,37 @@ internal sealed class RichProgress : IProgressView
 
         // Narrower than the terminal: an echoed ^C at the last column would wrap the cursor down a line and every
         // later redraw would land one line low.
-        return new Panel(new Rows(new Markup(bar + "  " + done), grid, new Markup(status) { Overflow = Overflow.Ellipsis }))
+        return new Panel(new Rows(Cell(bar + "  " + done), grid, Cell(status)))
         {
             Header = new PanelHeader(" llmbatch · " + state + " "),
             Border = BoxBorder.Rounded,
             Width = Math.Clamp(_console.Profile.Width - 4, 20, MaxWidth),
         };
     }
+
+    // Four columns where the terminal is wide enough, else two, else one: a cell too narrow for its text wraps, the
+    // panel grows, and a redraw of another height leaves lines of the old one behind.
+    private static Grid Figures(int terminalWidth, params string[] cells)
+    {
+        int[] widths = terminalWidth >= 4 + 118 ? [31, 35, 16, 0] : terminalWidth >= 4 + 72 ? [31, 0] : [0];
+        var grid = new Grid();
+        foreach (var width in widths)
+        {
+            var column = new GridColumn().NoWrap();
+            grid.AddColumn(width > 0 ? column.Width(width) : column);
+        }
+
+        for (var i = 0; i < cells.Length; i += widths.Length)
+        {
+            grid.AddRow(cells.Skip(i).Take(widths.Length).Select(Cell).ToArray<IRenderable>());
+        }
+
+        return grid;
+    }
+
+    // Cut with an ellipsis rather than wrapped: a wrapped cell makes the panel taller, and a redraw of a different
+    // height leaves lines of the old one behind.
+    private static Markup Cell(string markup) => new(markup) { Overflow = Overflow.Ellipsis };
 
     private static string F(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -5,7 +5,7 @@ namespace LlmBatch.Cli.Tests.Progress;
 
 public class RichProgressTests
 {
-    private static (IAnsiConsole Console, StringWriter Output) Terminal()
+    private static (IAnsiConsole Console, StringWriter Output) Terminal(int width = 120)
     {
         var output = new StringWriter();
         var console = AnsiConsole.Create(new AnsiConsoleSettings
@@ -15,7 +15,7 @@ public class RichProgressTests
             ColorSystem = ColorSystemSupport.NoColors,
             Interactive = InteractionSupport.Yes,
         });
-        console.Profile.Width = 120;
+        console.Profile.Width = width;
         return (console, output);
     }
 
@@ -71,5 +71,27 @@ public class RichProgressTests
         Assert.Contains("llmbatch · stopped", text, StringComparison.Ordinal);
         Assert.Contains("800 / 2,000", text, StringComparison.Ordinal);
         Assert.Contains("(500 from an earlier run)", text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(80)]
+    [InlineData(100)]
+    [InlineData(160)]
+    public async Task DisposeAsync_AnyTerminalWidth_NoFigureWrappedAndNoLineWiderThanTheTerminal(int width)
+    {
+        var (console, output) = Terminal(width);
+        var progress = Running() with { RequestsPerMinuteLimit = 12_000, TokensPerMinuteLimit = 2_000_000, WaitingOnLimiter = 1_250 };
+        var view = new RichProgress(() => progress, new ProgressTotals { Items = 100_000 }, console, () => 1500L << 20);
+
+        await view.DisposeAsync();
+
+        // Without ANSI the frames are written one after the other; the last one starts at the last top-left corner.
+        var text = output.ToString();
+        var lines = text[text.LastIndexOf('╭')..].Split('\n');
+        Assert.All(lines, line => Assert.True(line.TrimEnd('\r').Length <= width, $"{line.Length} > {width}: {line}"));
+        foreach (var figure in new[] { "req/min (limit 12,000)", "tok/min (limit 2,000,000)", "waiting on limiter 1,250", "memory 1500 MB", "intake paused 2.0 s" })
+        {
+            Assert.Single(lines, line => line.Contains(figure, StringComparison.Ordinal));
+        }
     }
 }
