@@ -136,7 +136,7 @@ public sealed class RunIntegrationTests : IDisposable
     }
 
     [Fact]
-    public async Task Run_TinyMaxMemory_EveryItemDoneExit0AndReportHasPeakAndPause()
+    public async Task Run_TinyMaxMemoryStderrRedirected_EveryItemDonePlainProgressAndReportHasPeakAndPause()
     {
         // 16 MB is far below any .NET process at rest: intake must pause, then go on, and lose nothing.
         await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Latency = TimeSpan.FromMilliseconds(5), Seed = 4 }, TestContext.Current.CancellationToken);
@@ -154,6 +154,11 @@ public sealed class RunIntegrationTests : IDisposable
         Assert.True(memory.GetProperty("peak_bytes").GetInt64() > 16L * 1024 * 1024);
         Assert.True(memory.GetProperty("intake_paused_s").GetDouble() > 0, memory.ToString());
         Assert.Equal(300, summary.RootElement.GetProperty("items").GetProperty("succeeded").GetInt64());
+
+        // Redirected, so plain progress lines (not a live panel) on stderr, the last one with the pause in it.
+        var last = stderr.Split('\n').Last(l => l.Contains("| finished", StringComparison.Ordinal));
+        Assert.Contains("300/300 (100.0%) ok 300 failed 0", last, StringComparison.Ordinal);
+        Assert.Contains("intake paused", last, StringComparison.Ordinal);
     }
 
     [Fact]
