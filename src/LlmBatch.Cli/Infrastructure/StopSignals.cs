@@ -58,7 +58,7 @@ internal sealed class StopSignals : IDisposable
     {
         if (Interlocked.Increment(ref _count) == 1)
         {
-            Tell("llmbatch: stopping: no new requests; waiting for those in flight (Ctrl+C again to quit now; the rerun resumes).", immediately: false);
+            Tell("llmbatch: stopping: no new items; finishing those already started, for the grace period at most (Ctrl+C again to quit now; the rerun resumes).", immediately: false);
             try
             {
                 _stop.Cancel();

@@ -147,9 +147,9 @@ internal sealed class RichProgress : IProgressView
         var status = (final, stopMessage, p.PausedUntil) switch
         {
             (true, _, _) => " ",
-            (false, { }, _) => F($"[yellow]Stopping: no new requests; finishing the {p.InFlight:#,0} in flight. Ctrl+C again quits; the same command resumes.[/]"),
+            (false, { }, _) => F($"[yellow]Stopping: no new items; finishing the {p.InFlight + p.WaitingOnLimiter:#,0} already started. Ctrl+C again quits; the same command resumes.[/]"),
             (false, null, { } until) => F($"[yellow]sending paused after a 429 until {until.ToLocalTime():HH:mm:ss}[/]"),
-            _ => "[grey]Ctrl+C stops (requests in flight finish first); the same command resumes.[/]",
+            _ => "[grey]Ctrl+C stops (items already started finish first); the same command resumes.[/]",
         };
 
         // Narrower than the terminal: an echoed ^C at the last column would wrap the cursor down a line and every
