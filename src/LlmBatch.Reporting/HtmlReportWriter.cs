@@ -65,7 +65,9 @@ internal sealed class HtmlReportWriter
         Tile("Items", Fig("/items/total", v => Int(v)), "finished");
         Tile("Succeeded", Fig("/items/succeeded", v => Int(v)), Fig("/items/success_percent", v => Pct(ToDouble(v))), "ok");
         Tile("Failed", Fig("/items/failed", v => Int(v)), s.Failed == 0 ? "none" : "see below", s.Failed == 0 ? "" : "bad");
-        Tile("Requests / min", Fig("/throughput/requests_per_min", v => Num(ToDouble(v))), Fig("/throughput/requests_per_s", v => Num(ToDouble(v)) + " /s"));
+        Tile("Requests / min", Fig("/throughput/requests_per_min", v => Num(ToDouble(v))), s.RequestsPerMinuteLimit is null
+            ? Fig("/throughput/requests_per_s", v => Num(ToDouble(v)) + " /s")
+            : "limit " + Fig("/limits/requests_per_minute", v => Num(ToDouble(v))));
         Tile("Tokens / min", Fig("/throughput/tokens_per_min", v => Num(ToDouble(v))), Fig("/throughput/tokens_per_s", v => Num(ToDouble(v)) + " /s"));
         Tile("Latency p50", Fig("/latency_ms/p50", v => Ms(ToDouble(v))), "p95 " + Fig("/latency_ms/p95", v => Ms(ToDouble(v))));
         Tile("429s", Fig("/requests/rate_limited", v => Int(v)), Fig("/requests/retries", v => Int(v)) + " retries", s.RateLimited > 0 ? "warn" : "");
@@ -75,11 +77,11 @@ internal sealed class HtmlReportWriter
         // Charts.
         _html.Append("<section class=\"charts\">");
         Chart(ThroughputChart(), "Requests sent (attempts, retries included) and items finished, per minute. The dashed line is the request budget when one was known.");
-        Chart(TokenChart(), "Prompt and completion tokens of the items finished, per minute, against the token budget when known.");
+        Chart(TokenChart(), "Prompt and completion tokens of the items finished, per minute, against the token budget when known. The budget is spent when a request is sent, on its prompt and its whole max_tokens, so the tokens used stay below it.");
         Chart(LatencyChart(), "Duration of each item's final attempt, by when it finished.");
         Chart(HistogramChart(), "How final-attempt durations are spread (logarithmic bins).");
-        Chart(StatusChart(), "Attempts by HTTP status. An output line records only the first dispatch and the final outcome, so retries are placed evenly between them.");
-        Chart(ConcurrencyChart(), "Items between first dispatch and final outcome, and items waiting for the rate limiter (average over each slice).");
+        Chart(StatusChart(), "Attempts by HTTP status, by when they were sent. An output line records only the first dispatch and its final attempt, so an item's earlier attempts are spread evenly over the time between them.");
+        Chart(ConcurrencyChart(), "Items being sent or retried, and items waiting for the rate limiter's budget (averages over each slice; waits taken from each item's dispatch).");
         _html.Append("</section>");
 
         // Tables of figures.
@@ -115,7 +117,7 @@ internal sealed class HtmlReportWriter
         Card("Rate limits and waiting", Table(
             Row("Request budget / min", Fig("/limits/requests_per_minute", v => v is null ? "not known" : Num(ToDouble(v)))),
             Row("Token budget / min", Fig("/limits/tokens_per_minute", v => v is null ? "not known" : Num(ToDouble(v)))),
-            Row("Waiting for the limiter, total", Fig("/limiter_wait_ms/total", v => Duration(ToDouble(v) / 1000))),
+            Row("Waiting for the limiter, all items", Fig("/limiter_wait_ms/total", v => Duration(ToDouble(v) / 1000))),
             Row("Waiting per item, mean", Fig("/limiter_wait_ms/mean_per_item", v => Ms(ToDouble(v))))));
         Card("Memory", Table(
             Row("Peak memory", Fig("/memory/peak_bytes", v => v is null ? "not measured" : Bytes((long)v))),
@@ -127,18 +129,19 @@ internal sealed class HtmlReportWriter
         Card("Cost", Table(
             Row("Total", Fig("/cost/total", v => v is null ? "unknown (no price for these models)" : Money((decimal)v))),
             Row("Currency", Fig("/cost/currency")),
-            Row("Tokens without a price", Fig("/cost/unpriced_tokens", v => Int(v))),
-            Row("Prices", Fig("/cost/price_source"))));
+            Row("Unpriced tokens", Fig("/cost/unpriced_tokens", v => Int(v))),
+            Row("Prices", Fig("/cost/price_source"), valueCss: "t")));
         _html.Append("</section>");
 
         ModelsTable();
         SlowestTable();
         FailedTable();
-        Leftovers();
 
-        _html.Append("<footer>Generated ").Append(Fig("/generated_at", v => When(v))).Append(" UTC by llmbatch · ")
-            .Append(Fig("/schema")).Append(" · figures in summary.json (see docs/report.md) · costs are estimates at list prices</footer>");
-        _html.Append("</main></body></html>\n");
+        // Built before the leftovers, which list only what no part of the page has shown.
+        var footer = "<footer>Generated " + Fig("/generated_at", v => When(v)) + " UTC by llmbatch · " + Fig("/schema")
+            + " · figures in summary.json (see docs/report.md) · costs are estimates at list prices</footer>";
+        Leftovers();
+        _html.Append(footer).Append("</main></body></html>\n");
         return _html.ToString();
     }
 
@@ -197,7 +200,10 @@ internal sealed class HtmlReportWriter
             return chart;
         }
 
-        var low = Math.Max(LatencyHistogram.LowestMs, latencies[0]);
+        // From the 1st percentile, not the minimum: a few instant failures (a reset connection answers in a
+        // millisecond) would otherwise stretch the log scale and squeeze every real latency into a few bars.
+        // Whatever lies below falls into the first bar.
+        var low = Math.Max(LatencyHistogram.LowestMs, latencies[(int)(latencies.Length * 0.01)]);
         var high = Math.Max(low * 1.01, latencies[^1]);
         const int bins = 30;
         var ratio = Math.Pow(high / low, 1.0 / bins);
@@ -232,7 +238,9 @@ internal sealed class HtmlReportWriter
     {
         var chart = NewTimeChart("chart-concurrency", "In flight and waiting on the limiter");
         var t = _run.Timeline;
-        chart.Line("in flight", Blue, t.Select(b => (Mid(b), b.InFlight)).ToList(), area: true);
+
+        // What the live view calls in flight: items in progress less those waiting for the rate budget.
+        chart.Line("in flight", Blue, t.Select(b => (Mid(b), Math.Max(0, b.InFlight - b.LimiterWaiting))).ToList(), area: true);
         chart.Line("waiting on limiter", Orange, t.Select(b => (Mid(b), b.LimiterWaiting)).ToList());
         return chart;
     }
@@ -343,8 +351,8 @@ internal sealed class HtmlReportWriter
 
     private static string Table(params string[] rows) => "<table>" + string.Concat(rows) + "</table>";
 
-    private static string Row(string label, string value, string css = "") =>
-        $"<tr class=\"{css}\"><th>{Esc(label)}</th><td class=\"n\">{value}</td></tr>";
+    private static string Row(string label, string value, string css = "", string valueCss = "n") =>
+        $"<tr class=\"{css}\"><th>{Esc(label)}</th><td class=\"{valueCss}\">{value}</td></tr>";
 
     /// <summary>A figure's element: its display text, its pointer and its invariant value.</summary>
     private string Fig(string pointer, Func<object?, string>? display = null)
@@ -474,6 +482,7 @@ internal sealed class HtmlReportWriter
         th{font-weight:500;color:#475467}
         tr:last-child th,tr:last-child td{border-bottom:none}
         td.n,th.n{text-align:right;white-space:nowrap}
+        td.t{text-align:right;overflow-wrap:anywhere}
         tr.sub th{padding-left:18px;color:var(--muted)}
         table.list thead th{font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted);border-bottom:2px solid var(--line)}
         table.list tbody tr:nth-child(even){background:#fafbfd}

@@ -11,6 +11,9 @@ internal sealed class RunAggregator
     private const int MaxBuckets = 180;
     private static readonly int[] BucketWidths = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400];
 
+    private const int InProgress = 0;
+    private const int Waiting = 1;
+
     private readonly RunReportOptions _options;
     private readonly PriceTable _prices;
     private readonly RunSummaryBuilder _summary = new();
@@ -88,44 +91,26 @@ internal sealed class RunAggregator
 
         end.PromptTokens += stats.PromptTokens;
         end.CompletionTokens += stats.CompletionTokens;
-        At(startSecond).LimiterWaitSeconds += stats.LimiterWaitMs / 1000;
 
-        // Output lines keep only the first dispatch and the final outcome, so attempts are spread evenly between them.
+        // Output lines keep only the first dispatch, the final outcome and the final attempt's duration: the final
+        // attempt is placed where it started; earlier ones could have been anywhere before it, so each is spread
+        // evenly over that window rather than put at a guessed instant (a guess draws spikes that never happened).
         var statuses = stats.Statuses;
-        for (var i = 0; i < statuses.Count; i++)
+        var finalStart = Math.Clamp(finish - (stats.LatencyMs / 1000), start, finish);
+        for (var i = 0; i < statuses.Count - 1; i++)
         {
-            var when = At((long)Math.Floor(start + ((finish - start) * (i + 1) / statuses.Count)));
-            when.Attempts++;
-            if (i > 0)
-            {
-                when.Retries++;
-            }
-
-            switch (statuses[i])
-            {
-                case 0: when.NoResponse++; break;
-                case 429: when.Status429++; break;
-                case >= 200 and < 300: when.Status2xx++; break;
-                case >= 500: when.Status5xx++; break;
-                default: when.Status4xx++; break;
-            }
+            Spread(start, finalStart, statuses[i], retry: i > 0);
         }
 
-        // Time in flight as exact fractions of each second it touches: partial first and last seconds, whole seconds between.
-        if (startSecond == finishSecond)
+        if (statuses.Count > 0)
         {
-            At(startSecond).InFlightPartial += finish - start;
+            Count(At((long)Math.Floor(finalStart)), statuses[^1], retry: statuses.Count > 1, 1);
         }
-        else
-        {
-            At(startSecond).InFlightPartial += startSecond + 1 - start;
-            At(finishSecond).InFlightPartial += finish - finishSecond;
-            if (finishSecond > startSecond + 1)
-            {
-                At(startSecond + 1).InFlightDelta++;
-                At(finishSecond).InFlightDelta--;
-            }
-        }
+
+        // Time in progress, and the part of it spent waiting for the rate limiter (taken as the time from dispatch:
+        // an item waits for its first attempt's budget right after it is dispatched).
+        AddSpan(start, finish, InProgress);
+        AddSpan(start, Math.Min(finish, start + (stats.LimiterWaitMs / 1000)), Waiting);
 
         if (stats.Attempts > 0)
         {
@@ -214,13 +199,18 @@ internal sealed class RunAggregator
             buckets.Add(new TimeBucket { StartSeconds = bucketStart, WidthSeconds = Math.Min(width, span - bucketStart) });
         }
 
-        double running = 0;
+        Span<double> running = stackalloc double[2];
         for (var second = _minSecond; second <= _maxSecond; second++)
         {
             _seconds.TryGetValue(second, out var c);
             var b = buckets[(int)((second - _minSecond) / width)];
-            running += c?.InFlightDelta ?? 0;
-            b.InFlight += running + (c?.InFlightPartial ?? 0);
+            for (var kind = 0; kind < running.Length; kind++)
+            {
+                running[kind] += c?.SpanDelta[kind] ?? 0;
+            }
+
+            b.InFlight += running[InProgress] + (c?.SpanPartial[InProgress] ?? 0);
+            b.LimiterWaiting += running[Waiting] + (c?.SpanPartial[Waiting] ?? 0);
             if (c is null)
             {
                 continue;
@@ -238,7 +228,6 @@ internal sealed class RunAggregator
             b.NoResponse += c.NoResponse;
             b.PromptTokens += c.PromptTokens;
             b.CompletionTokens += c.CompletionTokens;
-            b.LimiterWaiting += c.LimiterWaitSeconds;
         }
 
         foreach (var b in buckets)
@@ -286,6 +275,69 @@ internal sealed class RunAggregator
             result.Error?.Message);
     }
 
+    // Adds one item's presence over [from, to) to each second it touches: exact fractions of the first and last
+    // seconds, and the whole seconds between by a start/end delta, so a long item costs two entries, not one per second.
+    private void AddSpan(double from, double to, int kind)
+    {
+        if (to <= from)
+        {
+            return;
+        }
+
+        var first = (long)Math.Floor(from);
+        var last = (long)Math.Floor(to);
+        if (first == last)
+        {
+            At(first).SpanPartial[kind] += to - from;
+            return;
+        }
+
+        At(first).SpanPartial[kind] += first + 1 - from;
+        At(last).SpanPartial[kind] += to - last;
+        if (last > first + 1)
+        {
+            At(first + 1).SpanDelta[kind]++;
+            At(last).SpanDelta[kind]--;
+        }
+    }
+
+    // Counts one attempt whose time is only known to lie in [from, to], spread evenly over the seconds it covers.
+    private void Spread(double from, double to, int status, bool retry)
+    {
+        if (to - from < 0.001)
+        {
+            Count(At((long)Math.Floor(from)), status, retry, 1);
+            return;
+        }
+
+        for (var second = (long)Math.Floor(from); second <= (long)Math.Floor(to); second++)
+        {
+            var overlap = Math.Min(to, second + 1) - Math.Max(from, second);
+            if (overlap > 0)
+            {
+                Count(At(second), status, retry, overlap / (to - from));
+            }
+        }
+    }
+
+    private static void Count(SecondCounts counts, int status, bool retry, double weight)
+    {
+        counts.Attempts += weight;
+        if (retry)
+        {
+            counts.Retries += weight;
+        }
+
+        switch (status)
+        {
+            case 0: counts.NoResponse += weight; break;
+            case 429: counts.Status429 += weight; break;
+            case >= 200 and < 300: counts.Status2xx += weight; break;
+            case >= 500: counts.Status5xx += weight; break;
+            default: counts.Status4xx += weight; break;
+        }
+    }
+
     private SecondCounts At(long second)
     {
         if (!_seconds.TryGetValue(second, out var counts))
@@ -302,17 +354,20 @@ internal sealed class RunAggregator
         public long Completed;
         public long Succeeded;
         public long Failed;
-        public long Attempts;
-        public long Retries;
-        public long Status2xx;
-        public long Status429;
-        public long Status4xx;
-        public long Status5xx;
-        public long NoResponse;
         public long PromptTokens;
         public long CompletionTokens;
-        public double LimiterWaitSeconds;
-        public double InFlightPartial;
-        public int InFlightDelta;
+
+        // Attempts may be spread over several seconds, so these hold fractions.
+        public double Attempts;
+        public double Retries;
+        public double Status2xx;
+        public double Status429;
+        public double Status4xx;
+        public double Status5xx;
+        public double NoResponse;
+
+        // Indexed by InProgress / Waiting.
+        public readonly double[] SpanPartial = new double[2];
+        public readonly int[] SpanDelta = new int[2];
     }
 }

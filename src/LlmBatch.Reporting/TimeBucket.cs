@@ -14,25 +14,25 @@ internal sealed class TimeBucket
 
     public long Failed { get; set; }
 
-    public long Attempts { get; set; }
+    public double Attempts { get; set; }
 
-    public long Retries { get; set; }
+    public double Retries { get; set; }
 
-    public long Status2xx { get; set; }
+    public double Status2xx { get; set; }
 
-    public long Status429 { get; set; }
+    public double Status429 { get; set; }
 
-    public long Status4xx { get; set; }
+    public double Status4xx { get; set; }
 
-    public long Status5xx { get; set; }
+    public double Status5xx { get; set; }
 
-    public long NoResponse { get; set; }
+    public double NoResponse { get; set; }
 
     public long PromptTokens { get; set; }
 
     public long CompletionTokens { get; set; }
 
-    /// <summary>Average items between first dispatch and final outcome over the bucket.</summary>
+    /// <summary>Average items between first dispatch and final outcome over the bucket (waiting ones included).</summary>
     public double InFlight { get; set; }
 
     /// <summary>Average items waiting for the rate limiter over the bucket (their wait time over the bucket's length).</summary>
@@ -44,5 +44,6 @@ internal sealed class TimeBucket
 
     public double LatencyP99Ms { get; set; } = double.NaN;
 
-    public double PerMinute(long count) => count * 60.0 / WidthSeconds;
+    /// <summary>A count over the bucket as a rate per minute (attempt counts may hold fractions: see RunAggregator).</summary>
+    public double PerMinute(double count) => count * 60.0 / WidthSeconds;
 }

@@ -287,12 +287,22 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         }
 
         job.Validation = validation;
+        var totals = new ProgressTotals { Items = check.Requests };
+        job.Resumed = done => totals.Resumed = done;
 
         BatchJobResult result;
-        var progress = ProgressDisplay.Start(engine.GetProgress, check.Requests, settings.ProgressMode, null);
+        var progress = ProgressDisplay.Start(engine.GetProgress, totals, settings.ProgressMode, null);
         await using (progress.ConfigureAwait(false))
         {
-            result = await BatchJob.RunAsync(engine, job, stop.Token).ConfigureAwait(false);
+            signals.View = progress;
+            try
+            {
+                result = await BatchJob.RunAsync(engine, job, stop.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                signals.View = null;
+            }
         }
 
         if (!settings.NoReport)

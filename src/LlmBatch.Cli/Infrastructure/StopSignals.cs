@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using LlmBatch.Cli.Progress;
 
 namespace LlmBatch.Cli.Infrastructure;
 
@@ -11,6 +12,7 @@ internal sealed class StopSignals : IDisposable
     private readonly CancellationTokenSource _stop;
     private readonly PosixSignalRegistration? _sigterm;
     private int _count;
+    private volatile IProgressView? _view;
 
     private StopSignals(CancellationTokenSource stop)
     {
@@ -23,6 +25,16 @@ internal sealed class StopSignals : IDisposable
     }
 
     public static StopSignals Register(CancellationTokenSource stop) => new(stop);
+
+    /// <summary>
+    /// The progress display that shows the stop messages while it is live (a raw write to the terminal would tear
+    /// a live panel); null to write them to stderr.
+    /// </summary>
+    public IProgressView? View
+    {
+        get => _view;
+        set => _view = value;
+    }
 
     public void Dispose()
     {
@@ -46,7 +58,7 @@ internal sealed class StopSignals : IDisposable
     {
         if (Interlocked.Increment(ref _count) == 1)
         {
-            Console.Error.WriteLine("llmbatch: stopping: no new requests; waiting for those in flight (Ctrl+C again to quit now; the rerun resumes).");
+            Tell("llmbatch: stopping: no new items; finishing those already started, for the grace period at most (Ctrl+C again to quit now; the rerun resumes).", immediately: false);
             try
             {
                 _stop.Cancel();
@@ -58,8 +70,20 @@ internal sealed class StopSignals : IDisposable
         }
         else
         {
-            Console.Error.WriteLine("llmbatch: quitting now; the rerun resumes.");
+            Tell("llmbatch: quitting now; the rerun resumes.", immediately: true);
             Environment.Exit(130);
+        }
+    }
+
+    private void Tell(string message, bool immediately)
+    {
+        if (_view is { } view)
+        {
+            view.Stopping(message, immediately);
+        }
+        else
+        {
+            Console.Error.WriteLine(message);
         }
     }
 }

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text;
+using LlmBatch.Cli.Progress;
+using LlmBatch.Reporting;
 
 namespace LlmBatch.Cli.Infrastructure;
 
@@ -17,11 +19,16 @@ internal static class SummaryPrinter
         var s = result.Summary;
         var c = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        var state = result.Interrupted ? $"Stopped with {result.Remaining:N0} item(s) left (rerun the same command to resume)" : "Done";
-        sb.Append(c, $"{state} in {s.WallTime.TotalSeconds:0.0} s: {s.Total:N0} item(s) this run, {s.Succeeded:N0} succeeded, {s.Failed:N0} failed");
-        if (result.Skipped > 0)
+        var took = HtmlReportWriter.Duration(s.WallTime.TotalSeconds);
+        var earlier = result.Skipped > 0 ? string.Create(c, $"{result.Skipped:N0} done by an earlier run") : null;
+        if (result.Interrupted)
         {
-            sb.Append(c, $"; {result.Skipped:N0} already done");
+            sb.Append(c, $"Stopped after {took}: {s.Total:N0} item(s) finished this run ({s.Succeeded:N0} succeeded, {s.Failed:N0} failed), ");
+            sb.Append(c, $"{(earlier is null ? "" : earlier + ", ")}{result.Remaining:N0} left; rerun the same command to resume");
+        }
+        else
+        {
+            sb.Append(c, $"Done in {took}: {s.Total:N0} item(s) this run, {s.Succeeded:N0} succeeded, {s.Failed:N0} failed{(earlier is null ? "" : "; " + earlier)}");
         }
 
         sb.AppendLine();
@@ -32,10 +39,23 @@ internal static class SummaryPrinter
 
         sb.AppendLine(c, $"  attempts  {s.Attempts:N0} ({s.Retries:N0} retries), {s.RateLimited:N0} answered 429");
         sb.AppendLine(c, $"  tokens    {s.PromptTokens:N0} in, {s.CompletionTokens:N0} out");
-        sb.AppendLine(c, $"  rate      {s.RequestsPerSecond:0.0} requests/s, {s.TokensPerSecond:N0} tokens/s{Limits(s)}");
+
+        // Per minute, the unit providers state their limits in, so the rate reads against the limit.
+        sb.AppendLine(c, $"  rate      {s.RequestsPerSecond * 60:N0} requests/min{ProgressSnapshot.Limit(s.RequestsPerMinuteLimit)}, {s.TokensPerSecond * 60:N0} tokens/min{ProgressSnapshot.Limit(s.TokensPerMinuteLimit)}");
         if (s.Total > 0)
         {
-            sb.AppendLine(c, $"  latency   p50 {s.LatencyP50Ms:0} ms, p95 {s.LatencyP95Ms:0} ms, p99 {s.LatencyP99Ms:0} ms, max {s.LatencyMaxMs:0} ms");
+            sb.AppendLine(c, $"  latency   p50 {Ms(s.LatencyP50Ms)}, p95 {Ms(s.LatencyP95Ms)}, p99 {Ms(s.LatencyP99Ms)}, max {Ms(s.LatencyMaxMs)}");
+        }
+
+        if (s.PeakMemoryBytes is { } peak)
+        {
+            sb.Append(c, $"  memory    peak {ProgressSnapshot.Megabytes(peak)}");
+            if (s.IntakePausedTime is { } paused)
+            {
+                sb.Append(c, $", intake paused {HtmlReportWriter.Duration(paused.TotalSeconds)} to stay under --max-memory");
+            }
+
+            sb.AppendLine();
         }
 
         if (s.FailedByCode.Count > 0)
@@ -60,19 +80,5 @@ internal static class SummaryPrinter
         return sb.ToString();
     }
 
-    private static string Limits(RunSummary s)
-    {
-        var parts = new List<string>(2);
-        if (s.RequestsPerMinuteLimit is { } rpm)
-        {
-            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{rpm:N0} rpm"));
-        }
-
-        if (s.TokensPerMinuteLimit is { } tpm)
-        {
-            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{tpm:N0} tpm"));
-        }
-
-        return parts.Count == 0 ? "" : " (limit " + string.Join(", ", parts) + ")";
-    }
+    private static string Ms(double ms) => HtmlReportWriter.Ms(ms);
 }

@@ -4,24 +4,35 @@ namespace LlmBatch.Cli.Progress;
 /// Writes one progress line every few seconds from its own timer, and a last one when disposed; nothing runs on the
 /// engine's path. Used when the output is not an interactive terminal (Spectre.Console prints nothing there).
 /// </summary>
-internal sealed class PlainProgress : IAsyncDisposable
+internal sealed class PlainProgress : IProgressView
 {
     private readonly Func<BatchProgress> _source;
-    private readonly long? _total;
+    private readonly ProgressTotals _totals;
     private readonly TextWriter _out;
     private readonly Func<long> _memory;
     private readonly ITimer _timer;
     private readonly Lock _lock = new();
     private BatchProgress? _previous;
+    private bool _stopping;
     private bool _disposed;
 
-    public PlainProgress(Func<BatchProgress> source, long? total, TextWriter output, TimeProvider timeProvider, TimeSpan interval, Func<long>? memory = null)
+    public PlainProgress(Func<BatchProgress> source, ProgressTotals totals, TextWriter output, TimeProvider timeProvider, TimeSpan interval, Func<long>? memory = null)
     {
         _source = source;
-        _total = total;
+        _totals = totals;
         _out = output;
         _memory = memory ?? (static () => Environment.WorkingSet);
         _timer = timeProvider.CreateTimer(_ => Tick(), null, interval, interval);
+    }
+
+    public void Stopping(string message, bool immediately)
+    {
+        lock (_lock)
+        {
+            _stopping = true;
+            _out.WriteLine(message);
+            _out.Flush();
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -41,9 +52,10 @@ internal sealed class PlainProgress : IAsyncDisposable
 
             _disposed = final;
             var now = _source();
-            var snapshot = ProgressSnapshot.From(now, _previous, _total, _memory());
+            var snapshot = ProgressSnapshot.From(now, _previous, _totals, _memory());
             _previous = now;
-            _out.WriteLine(final ? snapshot.ToPlainLine() + " | finished" : snapshot.ToPlainLine());
+            var line = (final ? snapshot with { Eta = null } : snapshot).ToPlainLine();
+            _out.WriteLine(!final ? line : _stopping && snapshot.Done < snapshot.Total ? line + " | stopped" : line + " | finished");
             _out.Flush();
         }
     }

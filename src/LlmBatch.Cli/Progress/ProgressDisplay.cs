@@ -9,32 +9,33 @@ internal static class ProgressDisplay
     public static readonly TimeSpan PlainInterval = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// Starts showing progress until the returned handle is disposed (which draws the last figures).
+    /// Starts showing progress until the returned view is disposed (which draws the last figures).
     /// </summary>
     /// <param name="source">The engine's snapshot (<c>IBatchEngine.GetProgress</c>); called only from the display's own timer.</param>
-    /// <param name="total">Items to do, when known, for the bar and the ETA.</param>
+    /// <param name="totals">Items to do and items done before, for the bar and the ETA.</param>
     /// <param name="mode">The display asked for; <see cref="ProgressMode.Auto"/> picks rich in an interactive terminal, plain otherwise.</param>
     /// <param name="plainOut">Where plain lines go; default stderr.</param>
     /// <param name="timeProvider">The clock for plain lines; default the system clock.</param>
     /// <param name="plainInterval">How often plain lines are written; default <see cref="PlainInterval"/>.</param>
-    public static IAsyncDisposable Start(
+    public static IProgressView Start(
         Func<BatchProgress> source,
-        long? total,
+        ProgressTotals totals,
         ProgressMode mode,
         TextWriter? plainOut,
         TimeProvider? timeProvider = null,
         TimeSpan? plainInterval = null)
     {
         ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(totals);
         switch (Resolve(mode, plainOut is not null))
         {
             case ProgressMode.Rich:
                 var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-                return new RichProgress(source, total, console);
+                return new RichProgress(source, totals, console);
             case ProgressMode.Plain:
-                return new PlainProgress(source, total, plainOut ?? Console.Error, timeProvider ?? TimeProvider.System, plainInterval ?? PlainInterval);
+                return new PlainProgress(source, totals, plainOut ?? Console.Error, timeProvider ?? TimeProvider.System, plainInterval ?? PlainInterval);
             default:
-                return new Nothing();
+                return new Nothing(plainOut ?? Console.Error);
         }
     }
 
@@ -52,8 +53,11 @@ internal static class ProgressDisplay
     private static bool IsInteractiveTerminal() =>
         !Console.IsOutputRedirected && !Console.IsErrorRedirected && AnsiConsole.Profile.Capabilities.Interactive;
 
-    private sealed class Nothing : IAsyncDisposable
+    // No progress, but a stop request is still acknowledged: the user pressed Ctrl+C and waits for the grace period.
+    private sealed class Nothing(TextWriter messages) : IProgressView
     {
+        public void Stopping(string message, bool immediately) => messages.WriteLine(message);
+
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

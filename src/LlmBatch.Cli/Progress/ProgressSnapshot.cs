@@ -7,39 +7,52 @@ internal sealed record ProgressSnapshot
 {
     public required BatchProgress Now { get; init; }
 
+    /// <summary>Items in the input, when known.</summary>
     public long? Total { get; init; }
+
+    /// <summary>Items an earlier run already finished (counted as done).</summary>
+    public long Resumed { get; init; }
 
     public long MemoryBytes { get; init; }
 
-    /// <summary>Attempts per second since the previous snapshot.</summary>
-    public double RequestsPerSecond { get; init; }
+    /// <summary>Attempts per minute since the previous snapshot.</summary>
+    public double RequestsPerMinute { get; init; }
 
-    /// <summary>Tokens (prompt + completion) per second since the previous snapshot.</summary>
-    public double TokensPerSecond { get; init; }
+    /// <summary>Tokens (prompt + completion) per minute since the previous snapshot.</summary>
+    public double TokensPerMinute { get; init; }
 
-    /// <summary>Estimated time left at the run's average pace; null when unknown.</summary>
+    /// <summary>Estimated time left at this run's average pace; null when unknown.</summary>
     public TimeSpan? Eta { get; init; }
 
-    public static ProgressSnapshot From(BatchProgress now, BatchProgress? previous, long? total, long memoryBytes)
+    /// <summary>Items done, this run's and an earlier run's.</summary>
+    public long Done => Resumed + Now.Completed;
+
+    /// <summary>The share of the input done, 0..1; 0 when the total is unknown.</summary>
+    public double Share => Total is { } t && t > 0 ? Math.Clamp((double)Done / t, 0, 1) : 0;
+
+    public static ProgressSnapshot From(BatchProgress now, BatchProgress? previous, ProgressTotals totals, long memoryBytes)
     {
         ArgumentNullException.ThrowIfNull(now);
-        var dt = previous is null ? now.Elapsed.TotalSeconds : (now.Elapsed - previous.Elapsed).TotalSeconds;
+        ArgumentNullException.ThrowIfNull(totals);
+        var minutes = (previous is null ? now.Elapsed : now.Elapsed - previous.Elapsed).TotalMinutes;
         var attempts = now.Attempts - (previous?.Attempts ?? 0);
         var tokens = now.PromptTokens + now.CompletionTokens - (previous is null ? 0 : previous.PromptTokens + previous.CompletionTokens);
+        var resumed = totals.Resumed;
         TimeSpan? eta = null;
-        if (total is { } t && now.Completed > 0 && now.Elapsed > TimeSpan.Zero)
+        if (totals.Items is { } t && now.Completed > 0 && now.Elapsed > TimeSpan.Zero)
         {
-            var remaining = Math.Max(0, t - now.Completed);
+            var remaining = Math.Max(0, t - resumed - now.Completed);
             eta = TimeSpan.FromSeconds(Math.Min(remaining * now.Elapsed.TotalSeconds / now.Completed, TimeSpan.FromDays(365).TotalSeconds));
         }
 
         return new ProgressSnapshot
         {
             Now = now,
-            Total = total,
+            Total = totals.Items,
+            Resumed = resumed,
             MemoryBytes = memoryBytes,
-            RequestsPerSecond = dt > 0 ? attempts / dt : 0,
-            TokensPerSecond = dt > 0 ? tokens / dt : 0,
+            RequestsPerMinute = minutes > 0 ? attempts / minutes : 0,
+            TokensPerMinute = minutes > 0 ? tokens / minutes : 0,
             Eta = eta,
         };
     }
@@ -48,12 +61,13 @@ internal sealed record ProgressSnapshot
     public string ToPlainLine()
     {
         var p = Now;
+        var c = CultureInfo.InvariantCulture;
         var done = Total is { } t && t > 0
-            ? string.Create(CultureInfo.InvariantCulture, $"{p.Completed:#,0}/{t:#,0} ({100.0 * p.Completed / t:0.0}%)")
-            : string.Create(CultureInfo.InvariantCulture, $"{p.Completed:#,0} done");
+            ? string.Create(c, $"{Done:#,0}/{t:#,0} ({100 * Share:0.0}%{(Resumed > 0 ? string.Create(c, $", {Resumed:#,0} from an earlier run") : "")})")
+            : string.Create(c, $"{Done:#,0} done");
         var line = string.Create(
-            CultureInfo.InvariantCulture,
-            $"[{Clock(p.Elapsed)}] {done} ok {p.Succeeded:#,0} failed {p.Failed:#,0} | {RequestsPerSecond:0.0} req/s{Limit(p.RequestsPerMinuteLimit, " rpm")} {TokensPerSecond:#,0} tok/s{Limit(p.TokensPerMinuteLimit, " tpm")} | in flight {p.InFlight} waiting {p.WaitingOnLimiter} | 429s {p.RateLimited:#,0} retries {p.Retries:#,0} | mem {Megabytes(MemoryBytes)}");
+            c,
+            $"[{Clock(p.Elapsed)}] {done} ok {p.Succeeded:#,0} failed {p.Failed:#,0} | {RequestsPerMinute:#,0} req/min{Limit(p.RequestsPerMinuteLimit)} {TokensPerMinute:#,0} tok/min{Limit(p.TokensPerMinuteLimit)} | in flight {p.InFlight} waiting {p.WaitingOnLimiter} | 429s {p.RateLimited:#,0} retries {p.Retries:#,0} | mem {Megabytes(MemoryBytes)}{IntakePaused(p)}");
         return Eta is { } eta ? line + " | ETA " + Clock(eta) : line;
     }
 
@@ -63,6 +77,11 @@ internal sealed record ProgressSnapshot
     public static string Megabytes(long bytes) =>
         string.Create(CultureInfo.InvariantCulture, $"{bytes / (1024.0 * 1024):0} MB");
 
-    public static string Limit(double? perMinute, string unit) =>
-        perMinute is { } v ? string.Create(CultureInfo.InvariantCulture, $" (limit {v:#,0}{unit})") : "";
+    /// <summary>" (limit N)" for a per-minute budget in force, "" when there is none.</summary>
+    public static string Limit(double? perMinute) =>
+        perMinute is { } v ? string.Create(CultureInfo.InvariantCulture, $" (limit {v:#,0})") : "";
+
+    /// <summary>", intake paused N s" once the memory guard has held intake back, "" otherwise.</summary>
+    public static string IntakePaused(BatchProgress p) =>
+        p.IntakePaused > TimeSpan.Zero ? string.Create(CultureInfo.InvariantCulture, $", intake paused {p.IntakePaused.TotalSeconds:0.0} s") : "";
 }

@@ -1,29 +1,56 @@
 using System.Globalization;
 using Spectre.Console;
+using Spectre.Console.Rendering;
 
 namespace LlmBatch.Cli.Progress;
 
 /// <summary>
-/// A live Spectre.Console panel on stderr, redrawn in place (no flicker) four times a second by its own loop; the
-/// engine's path never waits on it.
+/// A live Spectre.Console panel on stderr, redrawn in place (no flicker) four times a second by its own loop from
+/// <c>IBatchEngine.GetProgress</c>; the engine's path never waits on it. Its height never changes and nothing else
+/// writes to the terminal while it is live (a stop request shows inside it), so each redraw lands exactly on the last.
 /// </summary>
-internal sealed class RichProgress : IAsyncDisposable
+internal sealed class RichProgress : IProgressView
 {
     private static readonly TimeSpan Refresh = TimeSpan.FromMilliseconds(250);
-    private readonly Func<BatchProgress> _source;
-    private readonly long? _total;
-    private readonly IAnsiConsole _console;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
-    private BatchProgress? _previous;
-    private ProgressSnapshot? _shown;
 
-    public RichProgress(Func<BatchProgress> source, long? total, IAnsiConsole console)
+    // Rates over the last few seconds: steady enough to read, recent enough to show a 429 pause.
+    private const int RateWindowTicks = 20;
+    private const int MaxWidth = 118;
+
+    private readonly Func<BatchProgress> _source;
+    private readonly ProgressTotals _totals;
+    private readonly IAnsiConsole _console;
+    private readonly Func<long> _memory;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Queue<BatchProgress> _window = new(RateWindowTicks + 1);
+    private readonly Lock _render = new();
+    private readonly Task _loop;
+    private volatile string? _stopMessage;
+
+    public RichProgress(Func<BatchProgress> source, ProgressTotals totals, IAnsiConsole console, Func<long>? memory = null)
     {
         _source = source;
-        _total = total;
+        _totals = totals;
         _console = console;
+        _memory = memory ?? (static () => Environment.WorkingSet);
         _loop = Task.Run(RunAsync);
+    }
+
+    public void Stopping(string message, bool immediately)
+    {
+        _stopMessage = message;
+        if (!immediately)
+        {
+            return;
+        }
+
+        // The process exits right after: write below the panel between two redraws (not through Spectre, which would
+        // redraw the panel after it) and give the terminal its cursor back.
+        lock (_render)
+        {
+            Console.Error.Write("\n" + message + "\n\u001b[?25h");
+            Console.Error.Flush();
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -35,9 +62,8 @@ internal sealed class RichProgress : IAsyncDisposable
 
     private async Task RunAsync()
     {
-        await _console.Live(Render(Next())).AutoClear(false).StartAsync(async context =>
+        await _console.Live(Render(Next(since: null), final: false)).AutoClear(false).StartAsync(async context =>
         {
-            var sinceRates = 0;
             while (!_stop.IsCancellationRequested)
             {
                 try
@@ -49,57 +75,116 @@ internal sealed class RichProgress : IAsyncDisposable
                     break;
                 }
 
-                // Rates over a second, not a quarter of one, so they do not jitter.
-                context.UpdateTarget(Render(++sinceRates % 4 == 0 ? Next() : Peek()));
+                Draw(context, final: false);
             }
 
-            context.UpdateTarget(Render(Next()));
-            context.Refresh();
+            Draw(context, final: true);
         }).ConfigureAwait(false);
     }
 
-    private ProgressSnapshot Next()
+    private void Draw(LiveDisplayContext context, bool final)
     {
-        var now = _source();
-        _shown = ProgressSnapshot.From(now, _previous, _total, Environment.WorkingSet);
-        _previous = now;
-        return _shown;
+        lock (_render)
+        {
+            // The last frame shows the run's average rates, not the tail's.
+            context.UpdateTarget(Render(Next(since: final ? null : Oldest()), final));
+        }
     }
 
-    private ProgressSnapshot Peek()
+    private BatchProgress? Oldest() => _window.Count == 0 ? null : _window.Peek();
+
+    private ProgressSnapshot Next(BatchProgress? since)
     {
         var now = _source();
-        return (_shown ?? Next()) with { Now = now, MemoryBytes = Environment.WorkingSet };
+        var snapshot = ProgressSnapshot.From(now, since, _totals, _memory());
+        _window.Enqueue(now);
+        if (_window.Count > RateWindowTicks)
+        {
+            _window.Dequeue();
+        }
+
+        return snapshot;
     }
 
-    private static Panel Render(ProgressSnapshot s)
+    private Panel Render(ProgressSnapshot s, bool final)
     {
         var p = s.Now;
-        var share = s.Total is { } t && t > 0 ? Math.Clamp((double)p.Completed / t, 0, 1) : 0;
-        const int width = 40;
-        var filled = (int)Math.Round(share * width);
-        var bar = $"[green]{new string('━', filled)}[/][grey]{new string('━', width - filled)}[/]";
+        const int barWidth = 40;
+        var filled = (int)Math.Round(s.Share * barWidth);
+        var bar = $"[green]{new string('━', filled)}[/][grey]{new string('━', barWidth - filled)}[/]";
         var done = s.Total is { } total
-            ? string.Create(CultureInfo.InvariantCulture, $"{p.Completed:#,0} / {total:#,0}  [bold]{share * 100:0.0}%[/]")
-            : string.Create(CultureInfo.InvariantCulture, $"{p.Completed:#,0} done");
-        var grid = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn(new GridColumn().NoWrap()).AddColumn(new GridColumn().NoWrap()).AddColumn(new GridColumn().NoWrap());
-        grid.AddRow(
-            new Markup(F($"[green]ok[/] {p.Succeeded:#,0}")),
-            new Markup(F($"[red]failed[/] {p.Failed:#,0}")),
-            new Markup(F($"[yellow]429s[/] {p.RateLimited:#,0}")),
-            new Markup(F($"retries {p.Retries:#,0}")));
-        grid.AddRow(
-            new Markup(F($"[blue]{s.RequestsPerSecond * 60:#,0}[/] req/min{Markup.Escape(ProgressSnapshot.Limit(p.RequestsPerMinuteLimit, ""))}")),
-            new Markup(F($"[blue]{s.TokensPerSecond * 60:#,0}[/] tok/min{Markup.Escape(ProgressSnapshot.Limit(p.TokensPerMinuteLimit, ""))}")),
-            new Markup(F($"in flight {p.InFlight:#,0}")),
-            new Markup(F($"waiting on limiter {p.WaitingOnLimiter:#,0}")));
-        grid.AddRow(
-            new Markup("elapsed " + ProgressSnapshot.Clock(p.Elapsed)),
-            new Markup(s.Eta is { } eta ? "ETA " + ProgressSnapshot.Clock(eta) : "ETA —"),
-            new Markup("memory " + ProgressSnapshot.Megabytes(s.MemoryBytes)),
-            new Markup(p.PausedUntil is { } until ? F($"[yellow]paused after 429 until {until:HH:mm:ss}[/]") : ""));
-        return new Panel(new Rows(new Markup(bar + "  " + done), grid)).Header("llmbatch").Border(BoxBorder.Rounded).Expand();
+            ? F($"{s.Done:#,0} / {total:#,0}  [bold]{s.Share * 100:0.0}%[/]")
+            : F($"{s.Done:#,0} done");
+        if (s.Resumed > 0)
+        {
+            done += F($"  [grey]({s.Resumed:#,0} from an earlier run)[/]");
+        }
+
+        var grid = Figures(
+            _console.Profile.Width,
+            F($"[green]ok[/] {p.Succeeded:#,0}"),
+            F($"[red]failed[/] {p.Failed:#,0}"),
+            F($"[yellow]429s[/] {p.RateLimited:#,0}"),
+            F($"retries {p.Retries:#,0}"),
+            F($"[blue]{s.RequestsPerMinute:#,0}[/] req/min{Markup.Escape(ProgressSnapshot.Limit(p.RequestsPerMinuteLimit))}"),
+            F($"[blue]{s.TokensPerMinute:#,0}[/] tok/min{Markup.Escape(ProgressSnapshot.Limit(p.TokensPerMinuteLimit))}"),
+            F($"in flight {p.InFlight:#,0}"),
+            F($"waiting on limiter {p.WaitingOnLimiter:#,0}"),
+            "elapsed " + ProgressSnapshot.Clock(p.Elapsed),
+            final || s.Eta is not { } eta ? "ETA —" : "ETA " + ProgressSnapshot.Clock(eta),
+            "memory " + ProgressSnapshot.Megabytes(s.MemoryBytes),
+            Markup.Escape(ProgressSnapshot.IntakePaused(p).TrimStart(',', ' ')));
+        var stopMessage = _stopMessage;
+        var state = (final, stopMessage is not null) switch
+        {
+            (false, false) => "running",
+            (false, true) => "[yellow]stopping[/]",
+            (true, true) when s.Total is { } t && s.Done < t => "[yellow]stopped[/]",
+            _ => "[green]finished[/]",
+        };
+
+        // Always one line, so the panel keeps its height (a taller redraw would leave the old bottom border behind).
+        var status = (final, stopMessage, p.PausedUntil) switch
+        {
+            (true, _, _) => " ",
+            (false, { }, _) => F($"[yellow]Stopping: no new items; finishing the {p.InFlight + p.WaitingOnLimiter:#,0} already started. Ctrl+C again quits; the same command resumes.[/]"),
+            (false, null, { } until) => F($"[yellow]sending paused after a 429 until {until.ToLocalTime():HH:mm:ss}[/]"),
+            _ => "[grey]Ctrl+C stops (items already started finish first); the same command resumes.[/]",
+        };
+
+        // Narrower than the terminal: an echoed ^C at the last column would wrap the cursor down a line and every
+        // later redraw would land one line low.
+        return new Panel(new Rows(Cell(bar + "  " + done), grid, Cell(status)))
+        {
+            Header = new PanelHeader(" llmbatch · " + state + " "),
+            Border = BoxBorder.Rounded,
+            Width = Math.Clamp(_console.Profile.Width - 4, 20, MaxWidth),
+        };
     }
+
+    // Four columns where the terminal is wide enough, else two, else one: a cell too narrow for its text wraps, the
+    // panel grows, and a redraw of another height leaves lines of the old one behind.
+    private static Grid Figures(int terminalWidth, params string[] cells)
+    {
+        int[] widths = terminalWidth >= 4 + 118 ? [31, 35, 16, 0] : terminalWidth >= 4 + 72 ? [31, 0] : [0];
+        var grid = new Grid();
+        foreach (var width in widths)
+        {
+            var column = new GridColumn().NoWrap();
+            grid.AddColumn(width > 0 ? column.Width(width) : column);
+        }
+
+        for (var i = 0; i < cells.Length; i += widths.Length)
+        {
+            grid.AddRow(cells.Skip(i).Take(widths.Length).Select(Cell).ToArray<IRenderable>());
+        }
+
+        return grid;
+    }
+
+    // Cut with an ellipsis rather than wrapped: a wrapped cell makes the panel taller, and a redraw of a different
+    // height leaves lines of the old one behind.
+    private static Markup Cell(string markup) => new(markup) { Overflow = Overflow.Ellipsis };
 
     private static string F(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -5,7 +5,7 @@ internal sealed class AttemptCounterHandler(IBatchHandler inner, RunCounters cou
 {
     public async ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
     {
-        counters.AttemptStarted();
+        counters.AttemptStarted(item.Attempt);
         var status = 0;
         try
         {

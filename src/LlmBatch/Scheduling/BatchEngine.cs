@@ -214,7 +214,6 @@ internal sealed class BatchEngine : IBatchEngine
             EstimatedPromptTokens = NeedsTokenCounts ? _tokens.CountPromptTokens(request) : -1,
             StartedAt = _time.GetUtcNow(),
         };
-        _counters.ItemStarted();
 
         using var deadline = _options.ItemDeadline is { } limit ? new CancellationTokenSource(limit, _time) : null;
         using var linked = deadline is null ? null : CancellationTokenSource.CreateLinkedTokenSource(abort.Token, deadline.Token);

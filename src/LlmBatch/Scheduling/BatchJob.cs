@@ -28,6 +28,7 @@ public static class BatchJob
         validation.ThrowIfInvalid();
 
         var checkpoint = await OutputCheckpoint.OpenAsync(options.OutputPath, options.RetryFailed, cancellationToken).ConfigureAwait(false);
+        options.Resumed?.Invoke(checkpoint.Done);
         var summary = new RunSummaryBuilder();
         var skipped = new StrongBox<long>();
         using var abort = new CancellationTokenSource();

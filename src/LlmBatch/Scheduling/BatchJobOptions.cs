@@ -21,6 +21,12 @@ public sealed class BatchJobOptions
     /// <summary>How the input is checked before anything is sent (default: 100 errors listed, 8 MiB per line).</summary>
     public BatchValidationOptions Validation { get; set; } = new();
 
+    /// <summary>
+    /// Called once, after the output has been read and before anything is sent, with how many items it already holds a
+    /// final line for (this run skips them), so a progress display can count them as done. Default none.
+    /// </summary>
+    public Action<long>? Resumed { get; set; }
+
     /// <summary>The clock for the grace period (default <see cref="TimeProvider.System"/>).</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 

@@ -7,20 +7,26 @@ internal sealed class RunCounters
     private long _succeeded;
     private long _failed;
     private long _attempts;
+    private long _retries;
     private long _rateLimited;
     private long _promptTokens;
     private long _completionTokens;
     private int _inFlight;
-    private long _started;
 
     public long Succeeded => Interlocked.Read(ref _succeeded);
 
-    public void ItemStarted() => Interlocked.Increment(ref _started);
-
-    public void AttemptStarted()
+    /// <summary>An attempt goes on the wire; <paramref name="attempt"/> is the item's 1-based attempt number.</summary>
+    public void AttemptStarted(int attempt)
     {
         Interlocked.Increment(ref _attempts);
         Interlocked.Increment(ref _inFlight);
+
+        // Counted here rather than as attempts minus items started: items start before they wait on the limiter,
+        // so that difference stays at zero while hundreds of items queue, hiding every retry from the live view.
+        if (attempt > 1)
+        {
+            Interlocked.Increment(ref _retries);
+        }
     }
 
     public void AttemptEnded(int statusCode)
@@ -52,7 +58,7 @@ internal sealed class RunCounters
             InFlight = Volatile.Read(ref _inFlight),
             WaitingOnLimiter = waitingOnLimiter,
             Attempts = attempts,
-            Retries = Math.Max(0, attempts - Interlocked.Read(ref _started)),
+            Retries = Interlocked.Read(ref _retries),
             RateLimited = Interlocked.Read(ref _rateLimited),
             PromptTokens = Interlocked.Read(ref _promptTokens),
             CompletionTokens = Interlocked.Read(ref _completionTokens),

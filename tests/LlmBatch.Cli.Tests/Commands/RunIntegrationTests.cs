@@ -132,6 +132,32 @@ public sealed class RunIntegrationTests : TempDirTest
     }
 
     [Fact]
+    public async Task Run_TinyMaxMemoryStderrRedirected_EveryItemDonePlainProgressAndReportHasPeakAndPause()
+    {
+        // 16 MB is far below any .NET process at rest: intake must pause, then go on, and lose nothing.
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Latency = TimeSpan.FromMilliseconds(5), Seed = 4 }, TestContext.Current.CancellationToken);
+        var input = WriteInput(300);
+        var output = Path.Combine(_dir, "results.jsonl");
+        using var p = CliProcess.Start(["run", input, "-o", output, "--base-url", sim.BaseUrl.ToString(), "--max-memory", "16MB", "--max-concurrency", "16"]);
+        var stderr = await p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await p.WaitForExitAsync(TestContext.Current.CancellationToken);
+
+        Assert.True(p.ExitCode == 0, $"exit {p.ExitCode}: {stderr}");
+        AssertOneCorrectLinePerId(ReadOutput(output), 300);
+        Assert.Equal(0, sim.GetStats().DuplicateSuccesses);
+        using var summary = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(_dir, "summary.json"), TestContext.Current.CancellationToken));
+        var memory = summary.RootElement.GetProperty("memory");
+        Assert.True(memory.GetProperty("peak_bytes").GetInt64() > 16L * 1024 * 1024);
+        Assert.True(memory.GetProperty("intake_paused_s").GetDouble() > 0, memory.ToString());
+        Assert.Equal(300, summary.RootElement.GetProperty("items").GetProperty("succeeded").GetInt64());
+
+        // Redirected, so plain progress lines (not a live panel) on stderr, the last one with the pause in it.
+        var last = stderr.Split('\n').Last(l => l.Contains("| finished", StringComparison.Ordinal));
+        Assert.Contains("300/300 (100.0%) ok 300 failed 0", last, StringComparison.Ordinal);
+        Assert.Contains("intake paused", last, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Run_WrongKey_StopsEarlyExit2AndRecordsNothing()
     {
         await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { ApiKey = "sk-right", Latency = TimeSpan.Zero }, TestContext.Current.CancellationToken);

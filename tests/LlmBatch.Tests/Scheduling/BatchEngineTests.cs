@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using LlmBatch.Tests.TestSupport;
+using Microsoft.Extensions.Time.Testing;
 
 namespace LlmBatch.Tests.Scheduling;
 
@@ -231,6 +232,68 @@ public class BatchEngineTests
         Assert.Equal(1, p.Retries);
         Assert.Equal(1, p.RateLimited);
         Assert.Equal(0, p.InFlight);
+    }
+
+    [Fact]
+    public async Task GetProgress_MidRunWithItemsNotYetSent_RetriesCountedAsTheyHappen()
+    {
+        // Every item fails its first attempt once; the limiter lets one attempt out per second of fake time, so every
+        // slot holds an item that has started but not yet sent its attempt. Retries must show as they are sent, not
+        // only once those items have drained (counting attempts minus items started read 0 here).
+        var time = new FakeTimeProvider();
+        var retriesSent = 0;
+        using var attempted = new SemaphoreSlim(0);
+        var provider = new ScriptedHandler(async (item, ct) =>
+        {
+            if (item.Attempt > 1)
+            {
+                Interlocked.Increment(ref retriesSent);
+            }
+
+            var response = await ScriptedHandler.Status(item.Attempt == 1 ? 500 : 200)(item, ct);
+            attempted.Release();
+            return response;
+        });
+        var engine = new BatchEngineBuilder(provider)
+            .WithOptions(new BatchOptions { RequestsPerMinute = 60, MaxConcurrency = 8, RetryBaseDelay = TimeSpan.Zero, RetryMaxDelay = TimeSpan.Zero })
+            .WithTimeProvider(time)
+            .Build();
+        var ct = TestContext.Current.CancellationToken;
+        var run = Collect(engine.RunAsync(Requests(50), ct));
+
+        // Fake time moves only while no attempt comes: continuations run on the thread pool, so advancing in lockstep
+        // with attempts raced items that had not yet set their limiter or backoff timers.
+        async Task<bool> NextAttemptAsync()
+        {
+            for (var i = 0; i < 200 && !run.IsCompleted; i++)
+            {
+                if (await attempted.WaitAsync(TimeSpan.FromMilliseconds(20), ct))
+                {
+                    return true;
+                }
+
+                time.Advance(TimeSpan.FromSeconds(1));
+            }
+
+            return false;
+        }
+
+        for (var i = 0; i < 12; i++)
+        {
+            Assert.True(await NextAttemptAsync(), "the limiter let no attempt out");
+        }
+
+        var p = engine.GetProgress();
+        Assert.True(Volatile.Read(ref retriesSent) > 0, "some retries were sent");
+        Assert.True(p.Completed < 50, "the run is still going");
+        Assert.InRange(p.Retries, Volatile.Read(ref retriesSent), Volatile.Read(ref retriesSent) + 1);
+
+        while (!run.IsCompleted && await NextAttemptAsync())
+        {
+        }
+
+        Assert.Equal(50, (await run).Count);
+        Assert.Equal(50, engine.GetProgress().Retries);
     }
 
     [Fact]

@@ -1,5 +1,8 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
+using LlmBatch.Tests.Providers;
 using LlmBatch.Tests.TestSupport;
+using Microsoft.AspNetCore.Http;
 
 namespace LlmBatch.Tests.Scheduling;
 
@@ -122,5 +125,41 @@ public class BatchJobTests : IDisposable
         await BatchJob.RunAsync(Engine(provider), new BatchJobOptions { InputPath = input, OutputPath = output, PreserveOrder = true }, TestContext.Current.CancellationToken);
         var ids = Lines(output).Select(l => l.GetProperty("custom_id").GetString()).ToList();
         Assert.Equal(Enumerable.Range(0, 64).Select(i => "c" + i), ids);
+    }
+
+    [Fact]
+    public async Task RunAsync_TinyMaxMemoryOverLoopback_EveryItemOnceAndPauseReported()
+    {
+        // 16 MB is far below what any .NET process holds at rest, so the guard must pause, find it cannot get
+        // under the limit, and still let the run finish: nothing dropped, nothing sent twice.
+        const int count = 400;
+        var input = Input(count);
+        var output = Path.Combine(_dir, "out.jsonl");
+        var received = new ConcurrentDictionary<string, int>();
+        await using var server = await LoopbackServer.StartAsync(async context =>
+        {
+            using var body = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+            var content = body.RootElement.GetProperty("messages")[0].GetProperty("content").GetString()!;
+            received.AddOrUpdate(content, 1, static (_, n) => n + 1);
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(
+                """{"id":"chatcmpl-1","object":"chat.completion","model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":9,"completion_tokens":1,"total_tokens":10}}""",
+                context.RequestAborted);
+        }, TestContext.Current.CancellationToken);
+        var options = new BatchOptions { MaxMemoryBytes = 16L * 1024 * 1024, MaxConcurrency = 16 };
+        var engine = new BatchEngineBuilder(BatchProviders.Http(new Uri(server.BaseUrl, "v1"), null)).WithOptions(options).Build();
+
+        var result = await BatchJob.RunAsync(engine, new BatchJobOptions { InputPath = input, OutputPath = output }, TestContext.Current.CancellationToken);
+
+        Assert.False(result.Interrupted);
+        Assert.Equal(count, result.Summary.Succeeded);
+        var lines = Lines(output);
+        Assert.Equal(count, lines.Count);
+        Assert.Equal(count, lines.Select(l => l.GetProperty("custom_id").GetString()).Distinct().Count());
+        Assert.All(lines, l => Assert.Equal(200, l.GetProperty("response").GetProperty("status_code").GetInt32()));
+        Assert.Equal(count, received.Count);
+        Assert.All(received.Values, n => Assert.Equal(1, n));
+        Assert.True(result.Summary.IntakePausedTime > TimeSpan.Zero, $"intake paused {result.Summary.IntakePausedTime}");
+        Assert.True(result.Summary.PeakMemoryBytes > options.MaxMemoryBytes, $"peak {result.Summary.PeakMemoryBytes}");
     }
 }

@@ -1,0 +1,60 @@
+namespace LlmBatch.Reporting.Tests;
+
+public class RunAggregatorTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 28, 3, 0, 0, TimeSpan.Zero);
+
+    private static BatchResult Item(string id, double finishSeconds, double latencyMs, double limiterWaitMs, params int[] statuses) => new()
+    {
+        CustomId = id,
+        Id = "batch_req_" + id,
+        StatusCode = statuses[^1],
+        Stats = new BatchItemStats
+        {
+            Attempts = statuses.Length,
+            Statuses = statuses,
+            StartedAt = T0,
+            FinishedAt = T0.AddSeconds(finishSeconds),
+            LatencyMs = latencyMs,
+            LimiterWaitMs = limiterWaitMs,
+            Model = "gpt-4o-mini",
+        },
+    };
+
+    private static IReadOnlyList<TimeBucket> Timeline(params BatchResult[] results)
+    {
+        var aggregator = new RunAggregator(new RunReportOptions());
+        foreach (var result in results)
+        {
+            aggregator.Add(result);
+        }
+
+        return aggregator.Build().Timeline;
+    }
+
+    [Fact]
+    public void Build_RetriedItem_FinalAttemptWhereItStartedAndEarlierOneSpreadNotPiled()
+    {
+        // A 429 at some unknown moment of the first 19 s, then a 1 s final attempt: 19 s to 20 s.
+        var t = Timeline(Item("a", 20, 1000, 0, 429, 200));
+
+        Assert.Equal(21, t.Count);
+        Assert.Equal(1, t[19].Status2xx, 6);
+        Assert.Equal(1, t[19].Retries, 6);
+        Assert.Equal(1, t.Sum(b => b.Status429), 6);
+        Assert.All(t.Take(19), b => Assert.Equal(1.0 / 19, b.Status429, 6));
+        Assert.Equal(2, t.Sum(b => b.Attempts), 6);
+    }
+
+    [Fact]
+    public void Build_LimiterWait_SpreadFromDispatchOverTheWait()
+    {
+        // In progress for 10 s, of which the first 8 s waiting for the rate budget.
+        var t = Timeline(Item("a", 10, 1500, 8000, 200));
+
+        Assert.All(t.Take(8), b => Assert.Equal(1, b.LimiterWaiting, 6));
+        Assert.All(t.Skip(8).Take(2), b => Assert.Equal(0, b.LimiterWaiting, 6));
+        Assert.All(t.Take(10), b => Assert.Equal(1, b.InFlight, 6));
+        Assert.Equal(8, t.Sum(b => b.LimiterWaiting * b.WidthSeconds), 6);
+    }
+}
