@@ -27,6 +27,8 @@ internal sealed class ResourceController : IDisposable
     /// </summary>
     internal static readonly TimeSpan DefaultJitterAllowance = TimeSpan.FromMilliseconds(150);
 
+    private bool _stopped;
+
     private readonly double _jitterAllowanceSeconds;
 
     private static readonly TimeSpan FallbackPause = TimeSpan.FromSeconds(1);
@@ -157,6 +159,7 @@ internal sealed class ResourceController : IDisposable
     /// <param name="call">The call about to send an attempt.</param>
     /// <param name="cancellationToken">Cancels the wait; a cancelled waiter holds no reservation.</param>
     /// <returns>The lease to hand back to <see cref="OnResponse"/> or <see cref="OnFailure"/>.</returns>
+    /// <exception cref="DispatchStoppedException">Dispatch has been stopped (<see cref="StopAdmitting"/>).</exception>
     public ValueTask<RateLease> AcquireAsync(BatchCall call, CancellationToken cancellationToken)
     {
         var tokens = TokenCost(call);
@@ -169,6 +172,11 @@ internal sealed class ResourceController : IDisposable
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_stopped)
+            {
+                return ValueTask.FromException<RateLease>(new DispatchStoppedException());
+            }
+
             var now = _time.GetTimestamp();
             var first = _queue.Count == 0;
             var delay = TimeSpan.Zero;
@@ -209,6 +217,43 @@ internal sealed class ResourceController : IDisposable
         }
 
         return new ValueTask<RateLease>(waiter.Task);
+    }
+
+    /// <summary>
+    /// Stops admitting: every waiter is refused with <see cref="DispatchStoppedException"/> (it was never sent, so it
+    /// costs nothing and a rerun sends it), and so is every later acquisition until <see cref="ResumeAdmitting"/>.
+    /// </summary>
+    public void StopAdmitting()
+    {
+        List<Waiter> refused = [];
+        lock (_lock)
+        {
+            _stopped = true;
+            while (_queue.TryDequeue(out var waiter))
+            {
+                if (!waiter.Finished)
+                {
+                    waiter.Finished = true;
+                    _waiting--;
+                    refused.Add(waiter);
+                }
+            }
+        }
+
+        foreach (var waiter in refused)
+        {
+            waiter.Registration.Dispose();
+            waiter.TrySetException(new DispatchStoppedException());
+        }
+    }
+
+    /// <summary>Admits again after <see cref="StopAdmitting"/> (a new run on the same engine).</summary>
+    public void ResumeAdmitting()
+    {
+        lock (_lock)
+        {
+            _stopped = false;
+        }
     }
 
     /// <summary>

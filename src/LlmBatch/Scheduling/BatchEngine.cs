@@ -23,6 +23,7 @@ internal sealed class BatchEngine : IBatchEngine
     private long _runStarted;
     private Exception? _fatal;
     private int _running;
+    private CancellationTokenSource? _dispatchStop;
 
     public BatchEngine(
         IBatchHandler pipeline,
@@ -46,6 +47,21 @@ internal sealed class BatchEngine : IBatchEngine
 
     /// <summary>The memory guard, when <see cref="BatchOptions.MaxMemoryBytes"/> is set.</summary>
     internal MemoryGuard? Memory => _memory;
+
+    public void StopDispatch()
+    {
+        _controller.StopAdmitting();
+        try
+        {
+            Volatile.Read(ref _dispatchStop)?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The run ended meanwhile.
+        }
+    }
+
+    private bool DispatchStopped => Volatile.Read(ref _dispatchStop)?.IsCancellationRequested == true;
 
     private bool NeedsTokenCounts => _options.TokensPerMinute is not null || _controller.TokensPerMinuteLimit is not null;
 
@@ -87,6 +103,10 @@ internal sealed class BatchEngine : IBatchEngine
     {
         _runStarted = _time.GetTimestamp();
         _fatal = null;
+        _controller.ResumeAdmitting();
+        using var dispatchStop = new CancellationTokenSource();
+        Volatile.Write(ref _dispatchStop, dispatchStop);
+
         if (_options.TokensPerMinute is not null)
         {
             // Every request will be counted: load the vocabulary while the first ones are read, not in front of them.
@@ -145,23 +165,24 @@ internal sealed class BatchEngine : IBatchEngine
     {
         var max = _options.MaxConcurrency;
         using var slots = new SemaphoreSlim(max, max);
+        using var dispatch = CancellationTokenSource.CreateLinkedTokenSource(abort.Token, _dispatchStop!.Token);
         Exception? inputError = null;
         try
         {
-            await foreach (var request in requests.WithCancellation(abort.Token).ConfigureAwait(false))
+            await foreach (var request in requests.WithCancellation(dispatch.Token).ConfigureAwait(false))
             {
                 if (_memory is not null)
                 {
-                    await _memory.WaitForRoomAsync(abort.Token).ConfigureAwait(false);
+                    await _memory.WaitForRoomAsync(dispatch.Token).ConfigureAwait(false);
                 }
 
-                await slots.WaitAsync(abort.Token).ConfigureAwait(false);
+                await slots.WaitAsync(dispatch.Token).ConfigureAwait(false);
                 _ = RunItemAsync(request, writer, slots, abort);
             }
         }
-        catch (OperationCanceledException) when (abort.IsCancellationRequested)
+        catch (OperationCanceledException) when (dispatch.IsCancellationRequested)
         {
-            // Stopped: items in flight are abandoned below and re-sent by a rerun.
+            // Stopped: nothing more is read; items on the wire finish below (or are abandoned on abort).
         }
         catch (Exception ex)
         {
@@ -220,6 +241,11 @@ internal sealed class BatchEngine : IBatchEngine
         var token = linked?.Token ?? abort.Token;
         try
         {
+            if (DispatchStopped)
+            {
+                return null;
+            }
+
             var response = await _pipeline.SendAsync(call, token).ConfigureAwait(false);
             if (response.StatusCode is 401 or 403 && _options.StopOnAuthenticationFailure && _counters.Succeeded == 0)
             {
@@ -233,6 +259,11 @@ internal sealed class BatchEngine : IBatchEngine
         }
         catch (OperationCanceledException) when (abort.IsCancellationRequested)
         {
+            return null;
+        }
+        catch (DispatchStoppedException)
+        {
+            // Refused before it was sent: no cost, no line; a rerun sends it.
             return null;
         }
         catch (OperationCanceledException) when (deadline?.IsCancellationRequested == true)

@@ -34,9 +34,10 @@ public static class BatchJob
         using var abort = new CancellationTokenSource();
         using var stop = cancellationToken.Register(static state =>
         {
-            var (source, grace, time) = ((CancellationTokenSource, TimeSpan, TimeProvider))state!;
+            var (engine, source, grace, time) = ((IBatchEngine, CancellationTokenSource, TimeSpan, TimeProvider))state!;
+            engine.StopDispatch();
             _ = AbortAfterAsync(source, grace, time);
-        }, (abort, options.ShutdownGracePeriod, options.TimeProvider));
+        }, (engine, abort, options.ShutdownGracePeriod, options.TimeProvider));
 
         long written = 0;
         var writer = BatchOutputWriter.Open(options.OutputPath, options.TimeProvider);

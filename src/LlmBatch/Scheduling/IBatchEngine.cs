@@ -16,6 +16,14 @@ public interface IBatchEngine
     /// <exception cref="BatchEndpointUnreachableException">The endpoint could not be reached before any success.</exception>
     IAsyncEnumerable<BatchResult> RunAsync(IAsyncEnumerable<BatchRequest> requests, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Stops the run under way gracefully: no further request is read or sent (including those waiting for the rate
+    /// budget or a retry), requests already on the wire finish and their results are still yielded, then the
+    /// enumeration ends. Items that were not sent yield no result; a rerun sends them. Cancel the token given to
+    /// <see cref="RunAsync"/> to abandon the requests on the wire as well.
+    /// </summary>
+    void StopDispatch();
+
     /// <summary>A snapshot of the run under way (or the last one).</summary>
     /// <returns>The snapshot.</returns>
     BatchProgress GetProgress();

@@ -82,6 +82,25 @@ public sealed class ResourceControllerTests : IDisposable
     }
 
     [Fact]
+    public async Task StopAdmitting_WaitersAndLaterAcquires_RefusedUntilResumed()
+    {
+        var controller = Controller(Options(rpm: 600));
+        AcquireUntilBlocked(controller, 100);
+        var waiting = controller.AcquireAsync(Chat(), Ct).AsTask();
+        Assert.False(waiting.IsCompleted);
+
+        controller.StopAdmitting();
+
+        await Assert.ThrowsAsync<DispatchStoppedException>(() => waiting);
+        Assert.Equal(0, controller.WaitingCount);
+        await Assert.ThrowsAsync<DispatchStoppedException>(() => controller.AcquireAsync(Chat(), Ct).AsTask());
+
+        controller.ResumeAdmitting();
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await controller.AcquireAsync(Chat(), Ct);
+    }
+
+    [Fact]
     public void AcquireAsync_DefaultAllowance_BurstIsOneSecondLess150Milliseconds()
     {
         using var controller = new ResourceController(Options(rpm: 6000), _time);

@@ -310,6 +310,46 @@ public class BatchEngineTests
     }
 
     [Fact]
+    public async Task StopDispatch_ItemsWaitingOnLimiter_NotSentAndOnWireOnesStillYielded()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var sent = 0;
+        var provider = new ScriptedHandler(async (item, ct) =>
+        {
+            Interlocked.Increment(ref sent);
+            await release.Task.WaitAsync(ct);
+            return await ScriptedHandler.Status(200)(item, ct);
+        });
+
+        // 60 a minute: a burst of about one, then one a second, so most items wait on the limiter.
+        var engine = Engine(provider, o => { o.RequestsPerMinute = 60; o.MaxConcurrency = 50; });
+        var results = new List<BatchResult>();
+        var run = Task.Run(async () =>
+        {
+            await foreach (var r in engine.RunAsync(Requests(50), TestContext.Current.CancellationToken))
+            {
+                results.Add(r);
+            }
+        }, TestContext.Current.CancellationToken);
+
+        for (var i = 0; i < 200 && (Volatile.Read(ref sent) == 0 || engine.GetProgress().WaitingOnLimiter == 0); i++)
+        {
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+
+        var onWire = Volatile.Read(ref sent);
+        engine.StopDispatch();
+        release.SetResult();
+        await run.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+
+        Assert.InRange(onWire, 1, 3);
+        Assert.Equal(onWire, Volatile.Read(ref sent));
+        Assert.Equal(onWire, results.Count);
+        Assert.All(results, r => Assert.True(r.IsSuccess));
+        Assert.Equal(0, engine.GetProgress().WaitingOnLimiter);
+    }
+
+    [Fact]
     public async Task RunAsync_SecondRunWhileFirstRuns_ClearErrorThenReusable()
     {
         var engine = Engine(new ScriptedHandler(ScriptedHandler.Status(200)), o => o.MaxConcurrency = 1);
