@@ -137,7 +137,7 @@ public sealed class RunIntegrationTests : TempDirTest
         // 16 MB is far below any .NET process at rest: intake must pause, then go on, and lose nothing.
         await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Latency = TimeSpan.FromMilliseconds(5), Seed = 4 }, TestContext.Current.CancellationToken);
         var input = WriteInput(300);
-        var output = Path.Combine(_dir, "results.jsonl");
+        var output = Path.Combine(Dir, "results.jsonl");
         using var p = CliProcess.Start(["run", input, "-o", output, "--base-url", sim.BaseUrl.ToString(), "--max-memory", "16MB", "--max-concurrency", "16"]);
         var stderr = await p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
         await p.WaitForExitAsync(TestContext.Current.CancellationToken);
@@ -145,7 +145,7 @@ public sealed class RunIntegrationTests : TempDirTest
         Assert.True(p.ExitCode == 0, $"exit {p.ExitCode}: {stderr}");
         AssertOneCorrectLinePerId(ReadOutput(output), 300);
         Assert.Equal(0, sim.GetStats().DuplicateSuccesses);
-        using var summary = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(_dir, "summary.json"), TestContext.Current.CancellationToken));
+        using var summary = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(Dir, "summary.json"), TestContext.Current.CancellationToken));
         var memory = summary.RootElement.GetProperty("memory");
         Assert.True(memory.GetProperty("peak_bytes").GetInt64() > 16L * 1024 * 1024);
         Assert.True(memory.GetProperty("intake_paused_s").GetDouble() > 0, memory.ToString());
