@@ -45,11 +45,14 @@ public sealed class BatchOptions
     /// <summary>The adaptive timeout is this multiple of the 95th-percentile latency of similar requests (default 4).</summary>
     public double AttemptTimeoutMultiplier { get; set; } = 4;
 
-    /// <summary>The first retry waits up to this long, with full jitter; each further retry doubles it (default 1 s).</summary>
-    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// The first retry waits up to this long, with full jitter; each further retry doubles it (default 0.5 s, as the
+    /// official OpenAI SDKs). Overload is handled by the server's own wait and the run-wide 429 pause, not by this.
+    /// </summary>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(0.5);
 
-    /// <summary>No computed retry delay exceeds this (default 60 s); a wait the server asks for is honoured as given.</summary>
-    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(60);
+    /// <summary>No computed retry delay exceeds this (default 8 s, as the official OpenAI SDKs); a wait the server asks for is honoured as given.</summary>
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(8);
 
     /// <summary>An item still unfinished this long after its first attempt fails permanently, or null (default) for no deadline.</summary>
     public TimeSpan? ItemDeadline { get; set; }
