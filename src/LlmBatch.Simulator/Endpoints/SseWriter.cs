@@ -29,14 +29,7 @@ internal sealed class SseWriter : IDisposable
     /// <summary>A chunk of choice <paramref name="index"/>: the role (first chat chunk), text, or the finish reason.</summary>
     public void Chunk(int index, bool role, string? text, string? finishReason)
     {
-        _output.Write("data: "u8);
-        _json.Reset(_output);
-        var w = _json;
-        w.WriteStartObject();
-        w.WriteString("id", _id);
-        w.WriteString("object", _chat ? "chat.completion.chunk" : "text_completion");
-        w.WriteNumber("created", _created);
-        w.WriteString("model", _request.Model);
+        var w = StartChunk();
         if (_chat)
         {
             w.WriteString("system_fingerprint", "fp_llmbatch_sim");
@@ -91,14 +84,7 @@ internal sealed class SseWriter : IDisposable
     /// <summary>The final chunk with no choices and the usage, sent when <c>stream_options.include_usage</c> is true.</summary>
     public void Usage(int promptTokens, int completionTokens)
     {
-        _output.Write("data: "u8);
-        _json.Reset(_output);
-        var w = _json;
-        w.WriteStartObject();
-        w.WriteString("id", _id);
-        w.WriteString("object", _chat ? "chat.completion.chunk" : "text_completion");
-        w.WriteNumber("created", _created);
-        w.WriteString("model", _request.Model);
+        var w = StartChunk();
         w.WriteStartArray("choices");
         w.WriteEndArray();
         CompletionWriter.WriteUsage(w, promptTokens, completionTokens);
@@ -110,4 +96,18 @@ internal sealed class SseWriter : IDisposable
     public void Done() => _output.Write("data: [DONE]\n\n"u8);
 
     public void Dispose() => _json.Dispose();
+
+    // Every chunk opens the same way: the SSE prefix and the completion's identity.
+    private System.Text.Json.Utf8JsonWriter StartChunk()
+    {
+        _output.Write("data: "u8);
+        _json.Reset(_output);
+        var w = _json;
+        w.WriteStartObject();
+        w.WriteString("id", _id);
+        w.WriteString("object", _chat ? "chat.completion.chunk" : "text_completion");
+        w.WriteNumber("created", _created);
+        w.WriteString("model", _request.Model);
+        return w;
+    }
 }
