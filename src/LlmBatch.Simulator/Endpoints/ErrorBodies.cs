@@ -6,18 +6,8 @@ namespace LlmBatch.Simulator;
 /// <summary>The JSON error bodies of OpenAI (<c>{"error":{"message","type","param","code"}}</c>) and of Azure's 429.</summary>
 internal static class ErrorBodies
 {
-    public static void OpenAi(IBufferWriter<byte> output, string message, string type, string? param, string? code)
-    {
-        using var w = new Utf8JsonWriter(output);
-        w.WriteStartObject();
-        w.WriteStartObject("error");
-        w.WriteString("message", message);
-        w.WriteString("type", type);
-        WriteNullable(w, "param", param);
-        WriteNullable(w, "code", code);
-        w.WriteEndObject();
-        w.WriteEndObject();
-    }
+    public static void OpenAi(IBufferWriter<byte> output, string message, string type, string? param, string? code) =>
+        OpenAIErrorResponse.WriteBody(output, message, type, param, code);
 
     public static void RateLimited(IBufferWriter<byte> output, string model, in RateDecision decision)
     {
@@ -48,17 +38,5 @@ internal static class ErrorBodies
             + $"Please retry after {retrySeconds} seconds. Please go here: https://aka.ms/oai/quotaincrease if you would like to further increase the default rate limit.");
         w.WriteEndObject();
         w.WriteEndObject();
-    }
-
-    private static void WriteNullable(Utf8JsonWriter w, string name, string? value)
-    {
-        if (value is null)
-        {
-            w.WriteNull(name);
-        }
-        else
-        {
-            w.WriteString(name, value);
-        }
     }
 }

@@ -64,19 +64,22 @@ internal static class OpenAIErrorResponse
     public static BatchResponse Create(int status, string message, string type, string? param, string? code)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteStartObject("error"u8);
-            writer.WriteString("message"u8, message);
-            writer.WriteString("type"u8, type);
-            WriteNullable(writer, "param"u8, param);
-            WriteNullable(writer, "code"u8, code);
-            writer.WriteEndObject();
-            writer.WriteEndObject();
-        }
-
+        WriteBody(buffer, message, type, param, code);
         return new BatchResponse { StatusCode = status, Body = buffer.WrittenMemory };
+    }
+
+    /// <summary>Writes OpenAI's error body <c>{"error":{"message","type","param","code"}}</c> (the simulator answers with it too).</summary>
+    public static void WriteBody(IBufferWriter<byte> output, string message, string type, string? param, string? code)
+    {
+        using var writer = new Utf8JsonWriter(output);
+        writer.WriteStartObject();
+        writer.WriteStartObject("error"u8);
+        writer.WriteString("message"u8, message);
+        writer.WriteString("type"u8, type);
+        WriteNullable(writer, "param"u8, param);
+        WriteNullable(writer, "code"u8, code);
+        writer.WriteEndObject();
+        writer.WriteEndObject();
     }
 
     private static void WriteNullable(Utf8JsonWriter writer, ReadOnlySpan<byte> name, string? value)
