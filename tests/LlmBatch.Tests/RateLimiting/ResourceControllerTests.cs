@@ -145,6 +145,23 @@ public sealed class ResourceControllerTests : IDisposable
     }
 
     [Fact]
+    public void OnResponse_ServerReportsRemainingTokens_NoLocalRefund()
+    {
+        // 60,000 per minute with flags only (learning off would ignore the headers): the server's word governs.
+        var controller = Controller(Options(tpm: 60_000));
+        var first = controller.AcquireAsync(Chat(promptTokens: 100, maxTokens: 500), Ct);
+        Assert.True(first.IsCompleted);
+        var second = controller.AcquireAsync(Chat(promptTokens: 100, maxTokens: 500), Ct).AsTask();
+        Assert.False(second.IsCompleted);
+
+        // Only 150 of 600 used. A local refund of the other 450 would lift the level from 350 to 800, and a reported
+        // 700 left would then cap it at 700, enough for the second; without the refund the level stays at 350.
+        controller.OnResponse(Granted(first), Ok(new RateLimitHeaders { LimitTokens = 60_000, RemainingTokens = 700 }, promptTokens: 100, completionTokens: 50));
+
+        Assert.False(second.IsCompleted);
+    }
+
+    [Fact]
     public void OnResponse_UsageAboveReservation_ChargesTheOverrun()
     {
         var controller = Controller(Options(tpm: 60_000, learn: false));
