@@ -39,7 +39,7 @@ public sealed class TokenCounter
     public int CountText(string model, ReadOnlySpan<char> text)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return text.IsEmpty ? 0 : TokenizerFor(model).CountTokens(text);
+        return text.IsEmpty ? 0 : CountBounded(TokenizerFor(model), text);
     }
 
     /// <summary>
@@ -344,6 +344,32 @@ public sealed class TokenCounter
         return total;
     }
 
+    // BPE merging is quadratic in the length of one pre-token, so a long run without whitespace (a pasted blob, a
+    // base64 string) would stall the count for minutes. Long texts are counted in slices cut just before whitespace,
+    // which leaves ordinary text's pre-tokens whole (the count is exact); only a run of more than SliceChars
+    // characters without whitespace is cut mid-run, off by about a token per cut. The simulator counts the same way.
+    private const int SliceChars = 16 * 1024;
+
+    private static int CountBounded(Tokenizer tokenizer, ReadOnlySpan<char> text)
+    {
+        var total = 0;
+        while (text.Length > SliceChars)
+        {
+            var cut = text[..SliceChars].LastIndexOfAny(s_whitespace);
+            if (cut <= SliceChars / 2)
+            {
+                cut = SliceChars;
+            }
+
+            total += tokenizer.CountTokens(text[..cut]);
+            text = text[cut..];
+        }
+
+        return total + tokenizer.CountTokens(text);
+    }
+
+    private static readonly System.Buffers.SearchValues<char> s_whitespace = System.Buffers.SearchValues.Create(" \t\r\n");
+
     // Unescapes the current string token into a pooled buffer: no string is allocated per value.
     private static int CountString(Tokenizer tokenizer, ref Utf8JsonReader reader)
     {
@@ -358,14 +384,14 @@ public sealed class TokenCounter
         {
             Span<char> small = stackalloc char[256];
             var written = reader.CopyString(small);
-            return tokenizer.CountTokens(small[..written]);
+            return CountBounded(tokenizer, small[..written]);
         }
 
         var rented = ArrayPool<char>.Shared.Rent(length);
         try
         {
             var written = reader.CopyString(rented);
-            return tokenizer.CountTokens(rented.AsSpan(0, written));
+            return CountBounded(tokenizer, rented.AsSpan(0, written));
         }
         finally
         {

@@ -56,6 +56,29 @@ public class TokenCounterTests
     }
 
     [Fact]
+    public void CountText_LongProse_ExactlyAsOneCount()
+    {
+        var words = new[] { "alpha", "beta,", "gamma", "delta.", "epsilon", "zeta", "eta", "theta\n" };
+        var sb = new System.Text.StringBuilder();
+        for (var i = 0; sb.Length < 100_000; i++)
+        {
+            sb.Append(words[i % words.Length]).Append(' ');
+        }
+
+        var text = sb.ToString();
+        var direct = Microsoft.ML.Tokenizers.TiktokenTokenizer.CreateForEncoding("o200k_base").CountTokens(text);
+        Assert.Equal(direct, TokenCounter.Shared.CountText("gpt-4o", text));
+    }
+
+    [Fact]
+    public void CountText_MegabyteWithoutWhitespace_CountedInSlices()
+    {
+        // One pre-token of a million characters would take minutes to merge; sliced, it is an ordinary count.
+        var count = TokenCounter.Shared.CountText("gpt-4o", new string('x', 1_000_000));
+        Assert.InRange(count, 1_000_000 / 16, 1_000_000);
+    }
+
+    [Fact]
     public void CountText_EncodingsDiffer_ModelChoosesEncoding()
     {
         // A text whose count differs between the two encodings proves the model picks the encoding.
