@@ -260,7 +260,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             validation.MaxLineBytes = maxLine;
         }
 
-        // Checked here as well as by the job: the endpoints in the file decide which provider can serve it.
+        // Checked here, before the provider is chosen (the file's endpoints decide it); the job reuses this check.
         var input = settings.NeedsPreparing ? await PrepareAsync(settings, stop.Token).ConfigureAwait(false) : settings.Input;
         var check = await BatchInputFile.ValidateAsync(input, validation, stop.Token).ConfigureAwait(false);
         check.ThrowIfInvalid();
@@ -287,6 +287,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         }
 
         job.Validation = validation;
+        job.CheckedInput = check;
         var totals = new ProgressTotals { Items = check.Requests };
         job.Resumed = done => totals.Resumed = done;
 

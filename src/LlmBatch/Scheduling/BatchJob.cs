@@ -24,7 +24,8 @@ public static class BatchJob
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
 
-        var validation = await BatchInputFile.ValidateAsync(options.InputPath, options.Validation, cancellationToken).ConfigureAwait(false);
+        var validation = options.CheckedInput
+            ?? await BatchInputFile.ValidateAsync(options.InputPath, options.Validation, cancellationToken).ConfigureAwait(false);
         validation.ThrowIfInvalid();
 
         var checkpoint = await OutputCheckpoint.OpenAsync(options.OutputPath, options.RetryFailed, cancellationToken).ConfigureAwait(false);
@@ -43,7 +44,9 @@ public static class BatchJob
         var writer = BatchOutputWriter.Open(options.OutputPath, options.TimeProvider);
         await using (writer.ConfigureAwait(false))
         {
-            var pending = Pending(BatchInputFile.ReadAsync(options.InputPath, CancellationToken.None), checkpoint, skipped, cancellationToken);
+            // Checked above: read once more without checking again, with the same line-length cap.
+            var requests = BatchInputFile.ReadValidatedAsync(options.InputPath, options.Validation.MaxLineBytes, CancellationToken.None);
+            var pending = Pending(requests, checkpoint, skipped, cancellationToken);
             try
             {
                 await foreach (var result in engine.RunAsync(pending, abort.Token).ConfigureAwait(false))

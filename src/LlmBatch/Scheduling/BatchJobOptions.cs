@@ -27,6 +27,12 @@ public sealed class BatchJobOptions
     /// </summary>
     public Action<long>? Resumed { get; set; }
 
+    /// <summary>
+    /// A check of <see cref="InputPath"/> the caller already made with <see cref="BatchInputFile.ValidateAsync(string, BatchValidationOptions?, CancellationToken)"/>
+    /// (default null: the job checks the file itself). Saves one full read of a large input.
+    /// </summary>
+    public BatchValidationReport? CheckedInput { get; set; }
+
     /// <summary>The clock for the grace period (default <see cref="TimeProvider.System"/>).</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
@@ -47,6 +53,11 @@ public sealed class BatchJobOptions
         else if (!string.IsNullOrWhiteSpace(InputPath) && string.Equals(Path.GetFullPath(InputPath), Path.GetFullPath(OutputPath), StringComparison.Ordinal))
         {
             problems.Add("OutputPath must differ from InputPath.");
+        }
+
+        if (CheckedInput is { } check && !string.Equals(Path.GetFullPath(check.Path), Path.GetFullPath(InputPath), StringComparison.Ordinal))
+        {
+            problems.Add($"CheckedInput is a check of {check.Path}, not of InputPath {InputPath}.");
         }
 
         if (ShutdownGracePeriod < TimeSpan.Zero)

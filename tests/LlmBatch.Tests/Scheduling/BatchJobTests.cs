@@ -112,6 +112,36 @@ public class BatchJobTests : IDisposable
     }
 
     [Fact]
+    public async Task RunAsync_LineLongerThanDefaultCapWithRaisedCap_RunsToTheEnd()
+    {
+        // Both the check and the read must use the raised cap (the read used the default once).
+        var input = Path.Combine(_dir, "long.jsonl");
+        var longText = string.Concat(Enumerable.Repeat("lorem ipsum ", (BatchValidationOptions.DefaultMaxLineBytes / 12) + 100));
+        await File.WriteAllTextAsync(input, "{\"custom_id\":\"big\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"" + longText + "\"}]}}\n", TestContext.Current.CancellationToken);
+        var output = Path.Combine(_dir, "out.jsonl");
+        var options = new BatchJobOptions { InputPath = input, OutputPath = output, Validation = new BatchValidationOptions { MaxLineBytes = 2 * BatchValidationOptions.DefaultMaxLineBytes } };
+
+        var result = await BatchJob.RunAsync(Engine(new ScriptedHandler(ScriptedHandler.Status(200))), options, TestContext.Current.CancellationToken);
+
+        Assert.Equal(1, result.Summary.Succeeded);
+        Assert.Single(Lines(output));
+    }
+
+    [Fact]
+    public async Task RunAsync_CheckedInputOfAnotherFile_OptionsError()
+    {
+        var input = Input(3);
+        var other = Path.Combine(_dir, "other.jsonl");
+        File.Copy(input, other);
+        var check = await BatchInputFile.ValidateAsync(other, cancellationToken: TestContext.Current.CancellationToken);
+        var ex = await Assert.ThrowsAsync<BatchOptionsException>(() => BatchJob.RunAsync(
+            Engine(new ScriptedHandler(ScriptedHandler.Status(200))),
+            new BatchJobOptions { InputPath = input, OutputPath = Path.Combine(_dir, "o.jsonl"), CheckedInput = check },
+            TestContext.Current.CancellationToken));
+        Assert.Contains("CheckedInput", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RunAsync_PreserveOrder_OutputInInputOrder()
     {
         var input = Input(64);
