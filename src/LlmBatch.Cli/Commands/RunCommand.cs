@@ -321,6 +321,13 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             SummaryPrinter.Print(result, settings.OutputPath);
         }
 
+        if (result.StoppedBy is { } stopped)
+        {
+            // The engine stopped on its own (stalled, quota): not an interruption the user asked for.
+            CliApp.Error(stopped.Message);
+            return CliApp.ExitItemsFailed;
+        }
+
         if (result.Interrupted)
         {
             return CliApp.ExitInterrupted;

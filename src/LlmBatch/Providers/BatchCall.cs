@@ -34,10 +34,54 @@ public sealed class BatchCall
     /// <summary>When the first attempt started (from the pipeline's <see cref="TimeProvider"/>).</summary>
     public DateTimeOffset StartedAt { get; set; }
 
-    /// <summary>The status of each finished attempt in order (0 when an attempt got no response).</summary>
+    /// <summary>
+    /// The status of each finished attempt in order (0 when an attempt got no response): at most
+    /// <see cref="MaxRecordedStatuses"/>, the first ones and the last (an item held back by rate limits for an hour may
+    /// be sent thousands of times, and its output line must stay small). <see cref="Attempt"/> counts them all.
+    /// </summary>
     public IReadOnlyList<int> Statuses => (IReadOnlyList<int>?)_statuses ?? [];
+
+    /// <summary>How many attempt statuses <see cref="Statuses"/> keeps at most (64).</summary>
+    public const int MaxRecordedStatuses = 64;
+
+    /// <summary>Attempts that failed in a way that counts against <see cref="BatchOptions.MaxAttempts"/>.</summary>
+    internal int FailedAttempts { get; private set; }
+
+    /// <summary>Rate-limit and overload answers in a row, for the backoff of the next one.</summary>
+    internal int ConsecutiveThrottles { get; private set; }
+
+    /// <summary>How the retry layer classified the last attempt.</summary>
+    internal RetryDecision LastDecision { get; private set; }
+
+    /// <summary>Records how the retry layer classified a finished attempt.</summary>
+    internal void RecordDecision(RetryDecision decision)
+    {
+        LastDecision = decision;
+        if (decision == RetryDecision.Throttled)
+        {
+            ConsecutiveThrottles++;
+            return;
+        }
+
+        ConsecutiveThrottles = 0;
+        if (decision is RetryDecision.Retry or RetryDecision.Permanent)
+        {
+            FailedAttempts++;
+        }
+    }
 
     /// <summary>Records the outcome of a finished attempt.</summary>
     /// <param name="statusCode">Its HTTP status, or 0 when it got no response.</param>
-    public void RecordAttempt(int statusCode) => (_statuses ??= new List<int>(2)).Add(statusCode);
+    public void RecordAttempt(int statusCode)
+    {
+        _statuses ??= new List<int>(2);
+        if (_statuses.Count < MaxRecordedStatuses)
+        {
+            _statuses.Add(statusCode);
+        }
+        else
+        {
+            _statuses[^1] = statusCode;
+        }
+    }
 }

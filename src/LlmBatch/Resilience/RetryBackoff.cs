@@ -20,7 +20,8 @@ internal sealed class RetryBackoff
     /// <summary>The delay before retry number <paramref name="retry"/> (1 for the first retry).</summary>
     public TimeSpan Next(int retry, TimeSpan? serverDelay)
     {
-        if (serverDelay is { } given)
+        // A wait of zero (or less) from the server says nothing: an item refused forever would otherwise retry in a hot loop.
+        if (serverDelay is { } given && given > TimeSpan.Zero)
         {
             // Honour the server's word as given, with a little spread so that a crowd told "1 s" does not return as one.
             return given + TimeSpan.FromMilliseconds(_random.NextDouble() * Math.Min(250, given.TotalMilliseconds * 0.1));

@@ -4,8 +4,10 @@ using System.Text.Json;
 namespace LlmBatch;
 
 /// <summary>
-/// Decides whether an attempt's outcome is final. Retried: 429, 408, 409, 5xx, 529, transport failures, attempt
-/// timeouts and a 2xx whose body is not a valid response. Not retried: other 4xx. <c>x-should-retry</c> overrides both.
+/// Decides whether an attempt's outcome is final. Throttled (sent again without counting the attempt): 429 and the
+/// overload answers 503 and 529 (see <see cref="ThrottleClassifier"/>), except a 429 for an exhausted quota. Retried:
+/// 408, 409, other 5xx, transport failures, attempt timeouts and a 2xx whose body is not a valid response. Not
+/// retried: other 4xx. <c>x-should-retry</c> overrides all of them.
 /// </summary>
 internal static class RetryClassifier
 {
@@ -18,12 +20,20 @@ internal static class RetryClassifier
             return ResponseShape.IsValid(response.Body.Span, endpoint) ? RetryDecision.Success : RetryDecision.Retry;
         }
 
-        if (response.Headers.ShouldRetry is { } should)
+        if (response.Headers.ShouldRetry is false)
         {
-            return should ? RetryDecision.Retry : RetryDecision.Permanent;
+            return RetryDecision.Permanent;
         }
 
-        return IsRetryableStatus(status) ? RetryDecision.Retry : RetryDecision.Permanent;
+        switch (ThrottleClassifier.Classify(response, out _))
+        {
+            case ThrottleKind.RateLimited or ThrottleKind.Overloaded:
+                return RetryDecision.Throttled;
+            case ThrottleKind.QuotaExhausted:
+                return RetryDecision.Permanent;
+        }
+
+        return response.Headers.ShouldRetry is true || IsRetryableStatus(status) ? RetryDecision.Retry : RetryDecision.Permanent;
     }
 
     public static bool IsRetryableStatus(int status) =>

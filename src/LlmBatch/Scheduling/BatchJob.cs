@@ -41,6 +41,7 @@ public static class BatchJob
         }, (engine, abort, options.ShutdownGracePeriod, options.TimeProvider));
 
         long written = 0;
+        Exception? stoppedBy = null;
         var writer = BatchOutputWriter.Open(options.OutputPath, options.TimeProvider);
         await using (writer.ConfigureAwait(false))
         {
@@ -60,6 +61,11 @@ public static class BatchJob
             {
                 // Grace period over: what finished is written, the rest is re-sent by a rerun.
             }
+            catch (Exception ex) when (ex is BatchStalledException or BatchQuotaExhaustedException)
+            {
+                // The server refused everything: what finished is written and summarised, the rest is re-sent by a rerun.
+                stoppedBy = ex;
+            }
         }
 
         var remaining = validation.Requests - skipped.Value - written;
@@ -76,6 +82,9 @@ public static class BatchJob
             TokensPerMinuteLimit = progress.TokensPerMinuteLimit,
             PeakMemoryBytes = Math.Max(progress.PeakMemoryBytes ?? 0, PeakWorkingSet()),
             IntakePausedTime = progress.PeakMemoryBytes is null ? null : progress.IntakePaused,
+            ConcurrencyLimit = progress.ConcurrencyLimit > 0 ? progress.ConcurrencyLimit : null,
+            ConcurrencyAdapted = progress.ConcurrencyLimit > 0 ? progress.ConcurrencyAdapts : null,
+            ConcurrencyTimeline = progress.ConcurrencyTimeline,
         };
         return new BatchJobResult
         {
@@ -86,6 +95,7 @@ public static class BatchJob
             RepairedBytes = checkpoint.RepairedBytes,
             Remaining = remaining,
             Interrupted = remaining > 0,
+            StoppedBy = stoppedBy,
             FailedInOutput = checkpoint.Failed + built.Failed,
         };
     }

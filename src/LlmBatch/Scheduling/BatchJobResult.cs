@@ -24,6 +24,14 @@ public sealed class BatchJobResult
     /// <summary>True when the run was stopped before every item finished; a rerun resumes it.</summary>
     public bool Interrupted { get; init; }
 
+    /// <summary>
+    /// Why the engine stopped the run before every item finished, when it did so on its own: a
+    /// <see cref="BatchStalledException"/> (the server refused everything for <see cref="BatchOptions.StallTimeout"/>)
+    /// or a <see cref="BatchQuotaExhaustedException"/>. Null after a complete run or a stop the caller asked for.
+    /// The items left have no line; a rerun sends them.
+    /// </summary>
+    public Exception? StoppedBy { get; init; }
+
     /// <summary>Failed items in the whole output file, this run's and earlier ones'.</summary>
     public long FailedInOutput { get; init; }
 }

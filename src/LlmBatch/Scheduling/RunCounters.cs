@@ -12,6 +12,9 @@ internal sealed class RunCounters
     private long _promptTokens;
     private long _completionTokens;
     private int _inFlight;
+    private long _lastProgress;
+    private long _lastThrottle;
+    private int _lastThrottleStatus;
 
     public long Succeeded => Interlocked.Read(ref _succeeded);
 
@@ -29,17 +32,67 @@ internal sealed class RunCounters
         }
     }
 
-    public void AttemptEnded(int statusCode)
+    /// <summary>An attempt ended; <paramref name="throttled"/> when it was a rate-limit or overload answer.</summary>
+    public void AttemptEnded(int statusCode, bool throttled, long timestamp)
     {
         Interlocked.Decrement(ref _inFlight);
         if (statusCode == 429)
         {
             Interlocked.Increment(ref _rateLimited);
         }
+
+        if (throttled)
+        {
+            Volatile.Write(ref _lastThrottleStatus, statusCode);
+            InterlockedMax(ref _lastThrottle, timestamp);
+        }
+        else
+        {
+            // Any other outcome moves the run on: a success, or a failure that counts towards an item's end.
+            InterlockedMax(ref _lastProgress, timestamp);
+        }
     }
 
-    public void ItemCompleted(BatchResult result)
+    /// <summary>Marks the start of a run, or any other progress, at <paramref name="timestamp"/>.</summary>
+    public void MarkProgress(long timestamp)
     {
+        Volatile.Write(ref _lastThrottle, 0);
+        InterlockedMax(ref _lastProgress, timestamp);
+    }
+
+    /// <summary>The status of the last throttle answer (429, 503, 529).</summary>
+    public int LastThrottleStatus => Volatile.Read(ref _lastThrottleStatus);
+
+    /// <summary>
+    /// How long the run has gone without progress while the server refused, or null when it is not stalled: the last
+    /// answer after the last progress must be a throttle. A run whose attempts are all still on the wire is not
+    /// stalled: hung attempts end at their timeout, which counts as a failure and so as progress.
+    /// </summary>
+    public TimeSpan? StalledFor(long now, long frequency)
+    {
+        var progress = Interlocked.Read(ref _lastProgress);
+        var throttle = Interlocked.Read(ref _lastThrottle);
+        return throttle > progress ? TimeSpan.FromSeconds((now - progress) / (double)frequency) : null;
+    }
+
+    private static void InterlockedMax(ref long target, long value)
+    {
+        var current = Interlocked.Read(ref target);
+        while (value > current)
+        {
+            var seen = Interlocked.CompareExchange(ref target, value, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
+
+    public void ItemCompleted(BatchResult result, long timestamp)
+    {
+        InterlockedMax(ref _lastProgress, timestamp);
         Interlocked.Increment(ref _completed);
         Interlocked.Increment(ref result.IsSuccess ? ref _succeeded : ref _failed);
         Interlocked.Add(ref _promptTokens, result.Stats.PromptTokens);

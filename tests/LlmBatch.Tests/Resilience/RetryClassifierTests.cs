@@ -7,16 +7,26 @@ namespace LlmBatch.Tests.Resilience;
 public class RetryClassifierTests
 {
     [Theory]
-    [InlineData(429)]
     [InlineData(408)]
     [InlineData(409)]
     [InlineData(500)]
     [InlineData(502)]
-    [InlineData(503)]
     [InlineData(504)]
-    [InlineData(529)]
     public void Classify_TransientStatus_Retry(int status) =>
         Assert.Equal(RetryDecision.Retry, RetryClassifier.Classify(Response(status, "{}"), BatchEndpointKind.ChatCompletions));
+
+    [Theory]
+    [InlineData(429)]
+    [InlineData(503)]
+    [InlineData(529)]
+    public void Classify_RateLimitOrOverload_ThrottledNotCountedAsAFailure(int status) =>
+        Assert.Equal(RetryDecision.Throttled, RetryClassifier.Classify(Response(status, "{}"), BatchEndpointKind.ChatCompletions));
+
+    [Fact]
+    public void Classify_TooManyRequestsForAnExhaustedQuota_Permanent() =>
+        Assert.Equal(RetryDecision.Permanent, RetryClassifier.Classify(
+            Response(429, """{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}"""),
+            BatchEndpointKind.ChatCompletions));
 
     [Theory]
     [InlineData(400)]
