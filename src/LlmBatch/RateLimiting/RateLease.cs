@@ -8,5 +8,7 @@ namespace LlmBatch;
 /// <param name="AdmittedAt">The <see cref="TimeProvider.GetTimestamp"/> at admission.</param>
 /// <param name="RequestsDispatched">Requests admitted in all, this one included.</param>
 /// <param name="TokensDispatched">Tokens reserved in all, this one's included.</param>
-/// <param name="Probe">Admitted as the single probe sent before the first response taught the limits.</param>
-internal readonly record struct RateLease(long Tokens, long AdmittedAt, long RequestsDispatched, long TokensDispatched, bool Probe);
+/// <param name="Sequence">The attempt's number with the concurrency limit, to tell answers from before a cut.</param>
+/// <param name="ConcurrencyAtStart">Attempts on the wire when it was admitted, itself included.</param>
+/// <param name="InFlightAreaAtStart">The concurrency limit's <see cref="AdaptiveConcurrencyLimit.InFlightArea"/> just after admission.</param>
+internal readonly record struct RateLease(long Tokens, long AdmittedAt, long RequestsDispatched, long TokensDispatched, long Sequence, int ConcurrencyAtStart, double InFlightAreaAtStart);

@@ -94,4 +94,16 @@ public sealed record RunSummary
 
     /// <summary>How long intake was paused by the memory guard, when one was in use; else null.</summary>
     public TimeSpan? IntakePausedTime { get; init; }
+
+    /// <summary>The concurrency limit at the end of the run, when the engine knew it; else null.</summary>
+    public int? ConcurrencyLimit { get; init; }
+
+    /// <summary>True when the concurrency limit adapted to the server, false when it was fixed; null when rebuilt from a file.</summary>
+    public bool? ConcurrencyAdapted { get; init; }
+
+    /// <summary>
+    /// The concurrency limit, the attempts on the wire and the goodput, one point per second of the run, when the
+    /// engine recorded them; empty when rebuilt from a file.
+    /// </summary>
+    public IReadOnlyList<ConcurrencyPoint> ConcurrencyTimeline { get; init; } = [];
 }

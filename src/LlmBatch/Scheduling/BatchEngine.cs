@@ -21,6 +21,8 @@ internal sealed class BatchEngine : IBatchEngine
     private readonly RunCounters _counters;
     private readonly ILogger _logger;
     private long _runStarted;
+
+    // Written by concurrent items and the stall watchdog: the first fatal error wins (Interlocked), later ones are dropped.
     private Exception? _fatal;
     private int _running;
     private CancellationTokenSource? _dispatchStop;
@@ -75,7 +77,12 @@ internal sealed class BatchEngine : IBatchEngine
         {
             IntakePaused = _memory?.PausedTime ?? TimeSpan.Zero,
             PeakMemoryBytes = _memory?.PeakBytes,
+            ConcurrencyLimit = _controller.ConcurrencyLimit,
+            ConcurrencyAdapts = _controller.ConcurrencyAdapts,
+            ConcurrencyTimeline = _controller.ConcurrencyTimeline(),
         };
+
+    private void SetFatal(Exception error) => Interlocked.CompareExchange(ref _fatal, error, null);
 
     public async IAsyncEnumerable<BatchResult> RunAsync(IAsyncEnumerable<BatchRequest> requests, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -102,7 +109,8 @@ internal sealed class BatchEngine : IBatchEngine
     private async IAsyncEnumerable<BatchResult> RunCoreAsync(IAsyncEnumerable<BatchRequest> requests, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         _runStarted = _time.GetTimestamp();
-        _fatal = null;
+        Volatile.Write(ref _fatal, null);
+        _counters.MarkProgress(_runStarted);
         _controller.ResumeAdmitting();
         using var dispatchStop = new CancellationTokenSource();
         Volatile.Write(ref _dispatchStop, dispatchStop);
@@ -120,6 +128,7 @@ internal sealed class BatchEngine : IBatchEngine
             FullMode = BoundedChannelFullMode.Wait,
         });
         using var gauges = LlmBatchTelemetry.ObserveProgress(GetProgress);
+        using var watchdog = StartStallWatchdog(abort);
         var dispatcher = Task.Run(() => DispatchAsync(requests, results.Writer, abort), CancellationToken.None);
         var finished = false;
         try
@@ -153,12 +162,43 @@ internal sealed class BatchEngine : IBatchEngine
             await dispatcher.ConfigureAwait(false);
         }
 
-        if (_fatal is not null)
+        if (Volatile.Read(ref _fatal) is { } fatal)
         {
-            throw _fatal;
+            throw fatal;
         }
 
         cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>
+    /// Checks now and then that the run still makes progress while the server refuses (see
+    /// <see cref="BatchOptions.StallTimeout"/>); when it has not for that long, stops the run with
+    /// <see cref="BatchStalledException"/>. Items on the wire are abandoned, so nothing is written for them.
+    /// </summary>
+    private ITimer StartStallWatchdog(CancellationTokenSource abort)
+    {
+        var limit = _options.StallTimeout;
+        var period = TimeSpan.FromTicks(Math.Clamp(limit.Ticks / 10, TimeSpan.TicksPerSecond / 10, TimeSpan.TicksPerSecond * 10));
+        return _time.CreateTimer(
+            _ =>
+            {
+                if (_counters.StalledFor(_time.GetTimestamp(), _time.TimestampFrequency) is { } stalled && stalled >= limit)
+                {
+                    SetFatal(new BatchStalledException(stalled, _counters.LastThrottleStatus));
+                    StopDispatch();
+                    try
+                    {
+                        abort.Cancel();
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        // The run ended meanwhile.
+                    }
+                }
+            },
+            null,
+            period,
+            period);
     }
 
     private async Task DispatchAsync(IAsyncEnumerable<BatchRequest> requests, ChannelWriter<BatchResult> writer, CancellationTokenSource abort)
@@ -197,7 +237,11 @@ internal sealed class BatchEngine : IBatchEngine
             await slots.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         }
 
-        _fatal ??= inputError;
+        if (inputError is not null)
+        {
+            SetFatal(inputError);
+        }
+
         writer.TryComplete();
     }
 
@@ -208,7 +252,7 @@ internal sealed class BatchEngine : IBatchEngine
             var result = await ProcessAsync(request, abort).ConfigureAwait(false);
             if (result is not null)
             {
-                _counters.ItemCompleted(result);
+                _counters.ItemCompleted(result, _time.GetTimestamp());
                 LlmBatchTelemetry.RecordItemCompleted(result);
                 await writer.WriteAsync(result, CancellationToken.None).ConfigureAwait(false);
             }
@@ -217,7 +261,7 @@ internal sealed class BatchEngine : IBatchEngine
         {
             // ProcessAsync turns every failure into a result; reaching here is a bug, never a lost item silently.
             _logger.LogError(ex, "Unexpected failure processing {CustomId}", request.CustomId);
-            _fatal ??= ex;
+            SetFatal(ex);
             await abort.CancelAsync().ConfigureAwait(false);
         }
         finally
@@ -250,7 +294,15 @@ internal sealed class BatchEngine : IBatchEngine
             if (response.StatusCode is 401 or 403 && _options.StopOnAuthenticationFailure && _counters.Succeeded == 0)
             {
                 // A bad key fails every item the same way: stop, and record nothing so a rerun sends them all.
-                _fatal ??= new BatchAuthenticationException(response.StatusCode, ErrorMessageReader.Read(response.Body.Span, response.StatusCode));
+                SetFatal(new BatchAuthenticationException(response.StatusCode, ErrorMessageReader.Read(response.Body.Span, response.StatusCode)));
+                await abort.CancelAsync().ConfigureAwait(false);
+                return null;
+            }
+
+            if (response.StatusCode == 429 && ThrottleClassifier.Classify(response, out _) == ThrottleKind.QuotaExhausted)
+            {
+                // An empty account fails every later item the same way, successes before it or not: stop, record nothing.
+                SetFatal(new BatchQuotaExhaustedException(ErrorMessageReader.Read(response.Body.Span, response.StatusCode)));
                 await abort.CancelAsync().ConfigureAwait(false);
                 return null;
             }
@@ -273,7 +325,7 @@ internal sealed class BatchEngine : IBatchEngine
         catch (Exception ex) when (_options.StopWhenUnreachable && _counters.Succeeded == 0 && RetryClassifier.IsUnreachable(ex))
         {
             // Nothing has ever got through: this is the endpoint, not the item. Stop and record nothing.
-            _fatal ??= new BatchEndpointUnreachableException(ex);
+            SetFatal(new BatchEndpointUnreachableException(ex));
             await abort.CancelAsync().ConfigureAwait(false);
             return null;
         }

@@ -82,7 +82,7 @@ public sealed class BatchEngineBuilder
         }
 
         handler = new TelemetryHandler(handler, time);
-        handler = new AttemptCounterHandler(handler, counters);
+        handler = new AttemptCounterHandler(handler, counters, time);
         handler = new TimeoutHandler(handler, new AdaptiveTimeout(options, time), time);
         handler = new RateLimitHandler(handler, controller);
         handler = new RetryHandler(handler, options, time, new RetryBackoff(options.RetryBaseDelay, options.RetryMaxDelay));

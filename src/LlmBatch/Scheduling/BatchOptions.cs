@@ -7,11 +7,30 @@ namespace LlmBatch;
 public sealed class BatchOptions
 {
     /// <summary>
-    /// Requests in flight at most. Default 256: by Little's law a provider allowing 10,000 requests per minute
-    /// with 1.5 s answers needs about 250 in flight to be kept busy, while 256 sockets and tasks cost little.
-    /// The rate budgets, not this bound, are what normally limits a run.
+    /// Requests in flight at most, and items in progress at most (waiting for budget or a retry included). Default
+    /// 256: by Little's law a provider allowing 10,000 requests per minute with 1.5 s answers needs about 250 in
+    /// flight to be kept busy, while 256 sockets and tasks cost little. The rate budgets, or the adaptive
+    /// concurrency limit below this bound, are what normally limits a run.
     /// </summary>
     public int MaxConcurrency { get; set; } = 256;
+
+    /// <summary>
+    /// A fixed number of requests in flight, or null (default) to adapt it: starting at 16, the limit grows while
+    /// answers keep coming and goodput grows with it, and is cut when the server refuses for lack of room (a fast
+    /// 503, 529, or a 429 without rate-limit headers) or only queues the extra requests (latency grows, goodput does
+    /// not). A server that sends rate-limit headers is paced by its budgets and the limit opens to
+    /// <see cref="MaxConcurrency"/>. See docs/concurrency.md for the algorithm.
+    /// </summary>
+    public int? Concurrency { get; set; }
+
+    /// <summary>
+    /// How long the run may go without any progress (no successful answer and no item finished) before it stops
+    /// (default 15 minutes). Rate-limit and overload answers never fail an item by themselves: the item waits and is
+    /// sent again. When a server refuses everything for this long (an exhausted daily quota, a server that answers
+    /// only 503), the run stops with <see cref="BatchStalledException"/>; the items not sent have no output line, so
+    /// a rerun sends them.
+    /// </summary>
+    public TimeSpan StallTimeout { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>Requests per minute at most, or null (default) to learn the limit from response headers.</summary>
     public double? RequestsPerMinute { get; set; }
@@ -24,7 +43,12 @@ public sealed class BatchOptions
     /// </summary>
     public bool LearnLimitsFromHeaders { get; set; } = true;
 
-    /// <summary>Attempts per item at most, the first included (default 6).</summary>
+    /// <summary>
+    /// Attempts per item that may fail at most, the first included (default 6). Counted are genuine failures: 5xx
+    /// other than overload, resets, timeouts, broken bodies. Rate-limit and overload answers (429, 503, 529) do not
+    /// count: such an item waits for the budget or a free slot and is sent again, until <see cref="ItemDeadline"/>
+    /// or <see cref="StallTimeout"/>.
+    /// </summary>
     public int MaxAttempts { get; set; } = 6;
 
     /// <summary>
@@ -91,6 +115,16 @@ public sealed class BatchOptions
         if (MaxConcurrency is < 1 or > 100_000)
         {
             problems.Add($"MaxConcurrency must be between 1 and 100000 (was {MaxConcurrency}).");
+        }
+
+        if (Concurrency is { } fixedConcurrency && (fixedConcurrency < 1 || fixedConcurrency > MaxConcurrency))
+        {
+            problems.Add($"Concurrency must be between 1 and MaxConcurrency ({MaxConcurrency}) (was {fixedConcurrency}).");
+        }
+
+        if (StallTimeout < TimeSpan.FromSeconds(1) || StallTimeout > TimeSpan.FromDays(7))
+        {
+            problems.Add($"StallTimeout must be between 1 second and 7 days (was {StallTimeout}).");
         }
 
         if (RequestsPerMinute is { } rpm && !(rpm > 0 && double.IsFinite(rpm)))

@@ -50,4 +50,13 @@ public sealed record BatchProgress
 
     /// <summary>The most memory the memory guard has seen, in bytes; null without <see cref="BatchOptions.MaxMemoryBytes"/>.</summary>
     public long? PeakMemoryBytes { get; init; }
+
+    /// <summary>Attempts allowed on the wire now (see <see cref="BatchOptions.Concurrency"/>).</summary>
+    public int ConcurrencyLimit { get; init; }
+
+    /// <summary>True when the concurrency limit adapts to the server; false when it was fixed.</summary>
+    public bool ConcurrencyAdapts { get; init; }
+
+    /// <summary>The concurrency limit, attempts on the wire and goodput so far, one point per second of the run.</summary>
+    public IReadOnlyList<ConcurrencyPoint> ConcurrencyTimeline { get; init; } = [];
 }

@@ -87,7 +87,7 @@ public sealed class RateLimitHandlerTests : IDisposable
     [Fact]
     public async Task SendAsync_TooManyRequests_ReturnsItWithoutRetryingAndPausesEveryone()
     {
-        var inner = new ScriptedHandler(TooMany(new RateLimitHeaders { RetryAfter = TimeSpan.FromSeconds(2) }), Ok());
+        var inner = new ScriptedHandler(TooMany(new RateLimitHeaders { RetryAfter = TimeSpan.FromSeconds(2), RemainingRequests = 0 }), Ok());
         var controller = Controller(Options(learn: false));
         var handler = new RateLimitHandler(inner, controller);
 
@@ -104,7 +104,7 @@ public sealed class RateLimitHandlerTests : IDisposable
     }
 
     [Fact]
-    public async Task SendAsync_InnerThrows_RethrowsAndReleasesTheProbe()
+    public async Task SendAsync_InnerThrows_RethrowsAndReleasesTheSlot()
     {
         var inner = new ScriptedHandler(new HttpRequestException("connection refused"), Ok());
         var controller = Controller(Options());

@@ -245,42 +245,82 @@ public sealed class ResourceControllerTests : IDisposable
     }
 
     [Fact]
-    public void OnResponse_NoFlags_LearnsRateAndCapacityFromTheProbe()
+    public void OnResponse_NoFlags_LearnsTheRateAndStartsWithAQuarterSecondBurst()
     {
         var controller = Controller(Options());
-        var probe = Granted(controller.AcquireAsync(Chat(promptTokens: 100, maxTokens: 500), Ct));
+        var first = Granted(controller.AcquireAsync(Chat(promptTokens: 100, maxTokens: 500), Ct));
         Assert.Null(controller.RequestsPerMinuteLimit);
 
-        // The server's bucket holds 100 requests and 10,000 tokens (one second of 6,000 RPM and 600,000 TPM).
-        controller.OnResponse(probe, Ok(new RateLimitHeaders
+        // Per-minute headers: the remaining counts are a minute's budget, not a burst the server accepts at once.
+        controller.OnResponse(first, Ok(new RateLimitHeaders
         {
             LimitRequests = 6_000,
-            RemainingRequests = 99,
+            RemainingRequests = 5_999,
             ResetRequests = TimeSpan.FromMilliseconds(10),
             LimitTokens = 600_000,
-            RemainingTokens = 9_400,
+            RemainingTokens = 599_400,
             ResetTokens = TimeSpan.FromMilliseconds(60),
         }));
 
         Assert.Equal(6_000, controller.RequestsPerMinuteLimit);
         Assert.Equal(600_000, controller.TokensPerMinuteLimit);
 
-        // 99 requests left, tokens for 15 of 600: the token budget binds first.
-        Assert.Equal(15, AcquireUntilBlocked(controller, 200, () => Chat(promptTokens: 100, maxTokens: 500)));
+        // A quarter second of each: 25 requests and 2,500 tokens, so 4 requests of 600 tokens go at once.
+        Assert.Equal(4, AcquireUntilBlocked(controller, 200, () => Chat(promptTokens: 100, maxTokens: 500)));
         _time.Advance(TimeSpan.FromSeconds(5));
-
-        // After a long idle the token bucket is full again at the learned capacity less the jitter allowance
-        // (10,000 - 500): 9 of 1,000 tokens.
-        Assert.Equal(9, AcquireUntilBlocked(controller, 200, () => Chat(promptTokens: 1_000, maxTokens: 0)));
+        Assert.Equal(25, AcquireUntilBlocked(controller, 200, () => Chat(promptTokens: 1, maxTokens: 0)));
     }
 
     [Fact]
-    public void OnResponse_RemainingAndReset_LearnsTheServersBurstCapacity()
+    public void OnResponse_QuietAnswers_BurstGrowsBackToASecondLessTheAllowance()
     {
         var controller = Controller(Options());
-        var probe = Granted(controller.AcquireAsync(Chat(), Ct));
+        var headers = new RateLimitHeaders { LimitRequests = 6_000, RemainingRequests = 5_999, ResetRequests = TimeSpan.FromMilliseconds(10) };
+        controller.OnResponse(Granted(controller.AcquireAsync(Chat(), Ct)), Ok(headers));
 
-        controller.OnResponse(probe, Ok(new RateLimitHeaders { LimitRequests = 6_000, RemainingRequests = 49, ResetRequests = TimeSpan.FromMilliseconds(10) }));
+        // One answer every second for a minute, no 429: the burst grows a quarter every two seconds up to its cap.
+        for (var i = 0; i < 60; i++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(1));
+            controller.OnResponse(Granted(controller.AcquireAsync(Chat(), Ct)), Ok(headers));
+        }
+
+        _time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(95, AcquireUntilBlocked(controller, 200));
+    }
+
+    [Fact]
+    public void OnResponse_TooManyRequestsWhileHeadersShowBudget_HalvesTheBurstAndEmptiesTheBucket()
+    {
+        var controller = Controller(Options());
+        var headers = new RateLimitHeaders { LimitRequests = 6_000, RemainingRequests = 5_000, ResetRequests = TimeSpan.FromSeconds(10) };
+        controller.OnResponse(Granted(controller.AcquireAsync(Chat(), Ct)), Ok(headers));
+        var refused = Granted(controller.AcquireAsync(Chat(), Ct));
+
+        // The per-minute headers still claim 5,000 left: a shorter window refused it.
+        controller.OnResponse(refused, TooMany(headers));
+
+        Assert.Null(controller.PausedUntil);
+        Assert.Equal(0, AcquireUntilBlocked(controller, 10));
+        // Half the quarter second, at the rate less the 5 % margin a 429 costs: 95 × 0.125 = 11.9.
+        _time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(11, AcquireUntilBlocked(controller, 100));
+        Assert.Equal(5_700, controller.RequestsPerMinuteLimit!.Value, tolerance: 1);
+    }
+
+    [Fact]
+    public void OnResponse_HeadersDescribeASmallBucket_BurstCappedAtItsMeasuredCapacity()
+    {
+        var controller = Controller(Options());
+        var headers = new RateLimitHeaders { LimitRequests = 6_000, RemainingRequests = 49, ResetRequests = TimeSpan.FromMilliseconds(10) };
+
+        // Remaining plus refill until full is 50: half a second of the rate, whatever the burst grows to.
+        for (var i = 0; i < 60; i++)
+        {
+            controller.OnResponse(Granted(controller.AcquireAsync(Chat(), Ct)), Ok(headers));
+            _time.Advance(TimeSpan.FromSeconds(1));
+        }
+
         _time.Advance(TimeSpan.FromSeconds(5));
 
         // Measured 50; the client keeps 50 ms of refill (5) in hand for jitter.
@@ -324,7 +364,7 @@ public sealed class ResourceControllerTests : IDisposable
         var controller = Controller(Options(learn: false));
         var lease = Granted(controller.AcquireAsync(Chat(), Ct));
 
-        controller.OnResponse(lease, TooMany(new RateLimitHeaders { RetryAfter = TimeSpan.FromSeconds(2) }));
+        controller.OnResponse(lease, TooMany(new RateLimitHeaders { RetryAfter = TimeSpan.FromSeconds(2), RemainingRequests = 0 }));
 
         Assert.Equal(_time.GetUtcNow() + TimeSpan.FromSeconds(2), controller.PausedUntil);
         var waiting = Enumerable.Range(0, 5).Select(i => controller.AcquireAsync(Chat($"w{i}"), Ct).AsTask()).ToArray();
@@ -338,18 +378,32 @@ public sealed class ResourceControllerTests : IDisposable
     }
 
     [Fact]
-    public void OnResponse_TooManyRequestsWithoutHeaders_PausesForOneSecond()
+    public void OnResponse_TooManyRequestsWithExhaustedBudgetButNoWait_PausesForOneSecond()
     {
         var controller = Controller(Options(learn: false));
         var lease = Granted(controller.AcquireAsync(Chat(), Ct));
 
-        controller.OnResponse(lease, TooMany());
+        controller.OnResponse(lease, TooMany(new RateLimitHeaders { LimitRequests = 600, RemainingRequests = 0 }));
 
         var waiter = controller.AcquireAsync(Chat(), Ct).AsTask();
         _time.Advance(TimeSpan.FromMilliseconds(999));
         Assert.False(waiter.IsCompleted);
         _time.Advance(TimeSpan.FromMilliseconds(1));
         Assert.True(waiter.IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public void OnResponse_TooManyRequestsWithoutAnyHeader_IsOverloadCutsConcurrencyWithoutPausing()
+    {
+        // TGI past max_concurrent_requests: a 429 with no rate-limit header at all, answered at once.
+        var controller = Controller(Options());
+        var leases = Enumerable.Range(0, 16).Select(_ => Granted(controller.AcquireAsync(Chat(), Ct))).ToArray();
+        Assert.Equal(16, controller.ConcurrencyLimit);
+
+        controller.OnResponse(leases[^1], TooMany());
+
+        Assert.Null(controller.PausedUntil);
+        Assert.Equal(14, controller.ConcurrencyLimit);
     }
 
     [Fact]
@@ -471,63 +525,72 @@ public sealed class ResourceControllerTests : IDisposable
     }
 
     [Fact]
-    public void AcquireAsync_NoFlags_OnlyOneProbeUntilTheFirstResponse()
+    public void AcquireAsync_NoFlags_SixteenGoBeforeAnyAnswerSaysWhatTheServerIs()
     {
         var controller = Controller(Options());
-        var probe = controller.AcquireAsync(Chat(), Ct);
-        Assert.True(probe.IsCompleted);
-        var second = controller.AcquireAsync(Chat(), Ct).AsTask();
+        var first = Enumerable.Range(0, 16).Select(_ => Granted(controller.AcquireAsync(Chat(), Ct))).ToArray();
+        var seventeenth = controller.AcquireAsync(Chat(), Ct).AsTask();
 
         _time.Advance(TimeSpan.FromMinutes(1));
-        Assert.False(second.IsCompleted);
+        Assert.False(seventeenth.IsCompleted);
 
-        controller.OnResponse(Granted(probe), Ok());
+        controller.OnResponse(first[0], Ok());
 
-        Assert.True(second.IsCompletedSuccessfully);
+        Assert.True(seventeenth.IsCompletedSuccessfully);
     }
 
     [Fact]
-    public void OnFailure_ProbeFailed_NextRequestBecomesTheProbe()
+    public void OnResponse_LimitHeaders_BudgetsPaceTheRunAndConcurrencyOpensToTheMaximum()
     {
         var controller = Controller(Options());
-        var probe = Granted(controller.AcquireAsync(Chat(), Ct));
-        var second = controller.AcquireAsync(Chat(), Ct).AsTask();
-        var third = controller.AcquireAsync(Chat(), Ct).AsTask();
+        var first = Enumerable.Range(0, 16).Select(_ => Granted(controller.AcquireAsync(Chat(), Ct))).ToArray();
 
-        controller.OnFailure(probe);
+        controller.OnResponse(first[0], Ok(new RateLimitHeaders { LimitRequests = 600_000, RemainingRequests = 599_000 }));
 
-        Assert.True(second.IsCompletedSuccessfully);
-        Assert.False(third.IsCompleted);
-        controller.OnResponse(Granted(second), Ok());
-        Assert.True(third.IsCompletedSuccessfully);
+        // 15 still on the wire, 241 more to the maximum of 256.
+        Assert.Equal(256, controller.ConcurrencyLimit);
+        Assert.Equal(241, AcquireUntilBlocked(controller, 1_000));
     }
 
     [Fact]
-    public void OnResponse_NoLimitHeaders_RunsUnlimited()
+    public void OnFailure_NoAnswer_FreesTheSlot()
     {
         var controller = Controller(Options());
-        var probe = Granted(controller.AcquireAsync(Chat(), Ct));
+        var first = Enumerable.Range(0, 16).Select(_ => Granted(controller.AcquireAsync(Chat(), Ct))).ToArray();
+        var waiting = controller.AcquireAsync(Chat(), Ct).AsTask();
 
-        controller.OnResponse(probe, Ok());
+        controller.OnFailure(first[3]);
 
-        Assert.Equal(10_000, AcquireUntilBlocked(controller, 10_000));
+        Assert.True(waiting.IsCompletedSuccessfully);
+        Assert.Equal(16, controller.ConcurrencyLimit);
+    }
+
+    [Fact]
+    public void OnResponse_NoLimitHeaders_NoBudgetOnlyTheConcurrencyLimit()
+    {
+        var controller = Controller(Options());
+        var first = Granted(controller.AcquireAsync(Chat(), Ct));
+
+        controller.OnResponse(first, Ok());
+
+        Assert.Equal(16, AcquireUntilBlocked(controller, 10_000));
         Assert.Null(controller.RequestsPerMinuteLimit);
         Assert.Null(controller.TokensPerMinuteLimit);
     }
 
     [Fact]
-    public void OnResponse_UnlimitedThenTooManyRequests_StillPauses()
+    public void OnResponse_OverloadWithRetryAfter_PausesEveryoneForThatLong()
     {
         var controller = Controller(Options());
-        var probe = Granted(controller.AcquireAsync(Chat(), Ct));
-        controller.OnResponse(probe, Ok());
+        var first = Granted(controller.AcquireAsync(Chat(), Ct));
+        controller.OnResponse(first, Ok());
         var lease = Granted(controller.AcquireAsync(Chat(), Ct));
 
-        controller.OnResponse(lease, TooMany(new RateLimitHeaders { RetryAfter = TimeSpan.FromMilliseconds(1500) }));
+        controller.OnResponse(lease, new BatchResponse { StatusCode = 503, Headers = new RateLimitHeaders { RetryAfter = TimeSpan.FromMilliseconds(1500) } });
 
         Assert.Equal(0, AcquireUntilBlocked(controller, 1));
         _time.Advance(TimeSpan.FromMilliseconds(1500));
-        Assert.Equal(100, AcquireUntilBlocked(controller, 100));
+        Assert.Equal(1, AcquireUntilBlocked(controller, 1));
     }
 
     [Fact]
