@@ -139,9 +139,9 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
         var resultsPaths = new List<string> { stem + ".results.jsonl" };
         var job = await BatchJob.RunAsync(engine, new BatchJobOptions { InputPath = requestsPath, OutputPath = resultsPaths[0] }, ct).ConfigureAwait(false);
         Console.Error.Write(SummaryPrinter.Format(job, resultsPaths[0]));
-        if (job.Interrupted)
+        if (JobOutcome.ExitCodeIfUnfinished(job) is { } unfinished)
         {
-            return CliApp.ExitInterrupted;
+            return unfinished;
         }
 
         var labelNames = labels.Select(l => l.Name).ToList();
@@ -159,9 +159,9 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
             Console.Error.WriteLine($"llmbatch: {invalid} answer(s) named no label; asking again (round {round} of {settings.LabelRetries})");
             resultsPaths.Add($"{stem}.retry{round}.results.jsonl");
             job = await BatchJob.RunAsync(engine, new BatchJobOptions { InputPath = retryRequests, OutputPath = resultsPaths[^1] }, ct).ConfigureAwait(false);
-            if (job.Interrupted)
+            if (JobOutcome.ExitCodeIfUnfinished(job) is { } stoppedRetry)
             {
-                return CliApp.ExitInterrupted;
+                return stoppedRetry;
             }
         }
 

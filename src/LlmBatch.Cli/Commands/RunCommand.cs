@@ -35,8 +35,16 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         public double? Tpm { get; init; }
 
         [CommandOption("--max-concurrency <N>")]
-        [Description("Requests in flight at most (default 256).")]
+        [Description("Requests in flight at most: the upper bound of the adaptive concurrency (default 256).")]
         public int? MaxConcurrency { get; init; }
+
+        [CommandOption("--concurrency <N>")]
+        [Description("Fix the requests in flight at N instead of adapting to the server (default: adaptive, from 16, cut on 503/529/header-less 429 or queueing).")]
+        public int? Concurrency { get; init; }
+
+        [CommandOption("--stall-timeout <DURATION>")]
+        [Description("Stop the run when the server has refused everything (429/503) this long with no progress; a rerun resumes (default 15m).")]
+        public string? StallTimeout { get; init; }
 
         [CommandOption("--max-attempts <N>")]
         [Description("Attempts per item, the first included (default 6).")]
@@ -131,6 +139,11 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
                 problems.Add($"--item-deadline: '{ItemDeadline}' is not a duration (e.g. 10m)");
             }
 
+            if (StallTimeout is not null && !CliValues.TryParseDuration(StallTimeout, out _))
+            {
+                problems.Add($"--stall-timeout: '{StallTimeout}' is not a duration (e.g. 15m)");
+            }
+
             if (Grace is not null && !CliValues.TryParseDuration(Grace, out _))
             {
                 problems.Add($"--grace: '{Grace}' is not a duration (e.g. 10s)");
@@ -179,6 +192,22 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             if (MaxConcurrency is { } c)
             {
                 options.MaxConcurrency = c;
+            }
+
+            if (Concurrency is { } fixedConcurrency)
+            {
+                options.Concurrency = fixedConcurrency;
+
+                // A fixed concurrency above the default bound raises the bound with it, unless the bound was given too.
+                if (MaxConcurrency is null)
+                {
+                    options.MaxConcurrency = Math.Max(options.MaxConcurrency, fixedConcurrency);
+                }
+            }
+
+            if (CliValues.TryParseDuration(StallTimeout, out var stall))
+            {
+                options.StallTimeout = stall;
             }
 
             if (MaxAttempts is { } a)
@@ -321,16 +350,9 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             SummaryPrinter.Print(result, settings.OutputPath);
         }
 
-        if (result.StoppedBy is { } stopped)
+        if (JobOutcome.ExitCodeIfUnfinished(result) is { } unfinished)
         {
-            // The engine stopped on its own (stalled, quota): not an interruption the user asked for.
-            CliApp.Error(stopped.Message);
-            return CliApp.ExitItemsFailed;
-        }
-
-        if (result.Interrupted)
-        {
-            return CliApp.ExitInterrupted;
+            return unfinished;
         }
 
         var mergeFailed = 0L;

@@ -42,6 +42,17 @@ internal static class SummaryPrinter
 
         // Per minute, the unit providers state their limits in, so the rate reads against the limit.
         sb.AppendLine(c, $"  rate      {s.RequestsPerSecond * 60:N0} requests/min{ProgressSnapshot.Limit(s.RequestsPerMinuteLimit)}, {s.TokensPerSecond * 60:N0} tokens/min{ProgressSnapshot.Limit(s.TokensPerMinuteLimit)}");
+        if (s.ConcurrencyLimit is { } limit)
+        {
+            var most = 0;
+            foreach (var point in s.ConcurrencyTimeline)
+            {
+                most = Math.Max(most, point.InFlight);
+            }
+
+            sb.AppendLine(c, $"  in flight {(s.ConcurrencyAdapted == true ? "adaptive" : "fixed")} limit {limit:N0} at the end, at most {most:N0} on the wire");
+        }
+
         if (s.Total > 0)
         {
             sb.AppendLine(c, $"  latency   p50 {Ms(s.LatencyP50Ms)}, p95 {Ms(s.LatencyP95Ms)}, p99 {Ms(s.LatencyP99Ms)}, max {Ms(s.LatencyMaxMs)}");

@@ -21,6 +21,9 @@ internal sealed record ProgressSnapshot
     /// <summary>Tokens (prompt + completion) per minute since the previous snapshot.</summary>
     public double TokensPerMinute { get; init; }
 
+    /// <summary>Items that succeeded per minute since the previous snapshot: the goodput.</summary>
+    public double SucceededPerMinute { get; init; }
+
     /// <summary>Estimated time left at this run's average pace; null when unknown.</summary>
     public TimeSpan? Eta { get; init; }
 
@@ -53,6 +56,7 @@ internal sealed record ProgressSnapshot
             MemoryBytes = memoryBytes,
             RequestsPerMinute = minutes > 0 ? attempts / minutes : 0,
             TokensPerMinute = minutes > 0 ? tokens / minutes : 0,
+            SucceededPerMinute = minutes > 0 ? (now.Succeeded - (previous?.Succeeded ?? 0)) / minutes : 0,
             Eta = eta,
         };
     }
@@ -67,7 +71,7 @@ internal sealed record ProgressSnapshot
             : string.Create(c, $"{Done:#,0} done");
         var line = string.Create(
             c,
-            $"[{Clock(p.Elapsed)}] {done} ok {p.Succeeded:#,0} failed {p.Failed:#,0} | {RequestsPerMinute:#,0} req/min{Limit(p.RequestsPerMinuteLimit)} {TokensPerMinute:#,0} tok/min{Limit(p.TokensPerMinuteLimit)} | in flight {p.InFlight} waiting {p.WaitingOnLimiter} | 429s {p.RateLimited:#,0} retries {p.Retries:#,0} | mem {Megabytes(MemoryBytes)}{IntakePaused(p)}");
+            $"[{Clock(p.Elapsed)}] {done} ok {p.Succeeded:#,0} failed {p.Failed:#,0} | {RequestsPerMinute:#,0} req/min{Limit(p.RequestsPerMinuteLimit)} {TokensPerMinute:#,0} tok/min{Limit(p.TokensPerMinuteLimit)} | in flight {p.InFlight}{Concurrency(p)} waiting {p.WaitingOnLimiter} | goodput {SucceededPerMinute:#,0}/min | 429s {p.RateLimited:#,0} retries {p.Retries:#,0} | mem {Megabytes(MemoryBytes)}{IntakePaused(p)}");
         return Eta is { } eta ? line + " | ETA " + Clock(eta) : line;
     }
 
@@ -80,6 +84,10 @@ internal sealed record ProgressSnapshot
     /// <summary>" (limit N)" for a per-minute budget in force, "" when there is none.</summary>
     public static string Limit(double? perMinute) =>
         perMinute is { } v ? string.Create(CultureInfo.InvariantCulture, $" (limit {v:#,0})") : "";
+
+    /// <summary>"/N" with the concurrency limit, " adaptive" when it adapts; "" before the engine has one.</summary>
+    public static string Concurrency(BatchProgress p) =>
+        p.ConcurrencyLimit > 0 ? string.Create(CultureInfo.InvariantCulture, $"/{p.ConcurrencyLimit:#,0}{(p.ConcurrencyAdapts ? " adaptive" : "")}") : "";
 
     /// <summary>", intake paused N s" once the memory guard has held intake back, "" otherwise.</summary>
     public static string IntakePaused(BatchProgress p) =>

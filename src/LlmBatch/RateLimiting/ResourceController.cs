@@ -275,6 +275,13 @@ internal sealed class ResourceController : IAdmissionPolicy, IDisposable
                 }
             }
 
+            if (NotCharged(response.StatusCode, kind, scope) && _tokens.Budget is { } unused)
+            {
+                // Refused before it ran (a 400 for a prompt too long, a 429 for the request budget): the server charged
+                // no tokens, and a request larger than the whole bucket would otherwise leave a debt that stalls the run.
+                unused.Refund(lease.Tokens);
+            }
+
             switch (kind)
             {
                 case ThrottleKind.RateLimited:
@@ -408,6 +415,15 @@ internal sealed class ResourceController : IAdmissionPolicy, IDisposable
         lease = new RateLease(tokens, now, _requestsDispatched, _tokensDispatched, sequence, _concurrency.InFlight, _concurrency.InFlightArea);
         return true;
     }
+
+    /// <summary>True for answers that say the server refused the request before spending tokens on it.</summary>
+    private static bool NotCharged(int status, ThrottleKind kind, RateLimitScope scope) =>
+        kind switch
+        {
+            ThrottleKind.RateLimited => scope == RateLimitScope.Requests,
+            ThrottleKind.RequestTooLarge or ThrottleKind.QuotaExhausted => true,
+            _ => status is >= 400 and < 500 and not 408 and not 409 and not 429,
+        };
 
     private bool IsFastRefusal(TimeSpan latency) =>
         latency < s_fastRefusal || _successLatencySeconds == 0 || latency.TotalSeconds < _successLatencySeconds * FastRefusalShare;

@@ -33,6 +33,11 @@ internal static class ThrottleClassifier
                     return ThrottleKind.QuotaExhausted;
                 }
 
+                if (code == ErrorCode.RequestTooLarge)
+                {
+                    return ThrottleKind.RequestTooLarge;
+                }
+
                 scope = type;
                 return response.Headers.HasLimits ? ThrottleKind.RateLimited : ThrottleKind.Overloaded;
             case 503 or 529:
@@ -95,7 +100,12 @@ internal static class ThrottleClassifier
                         }
                         else if (isMessage)
                         {
-                            wait = WaitInMessage(reader.GetString());
+                            var message = reader.GetString();
+                            wait = WaitInMessage(message);
+                            if (message is not null && message.StartsWith("Request too large", StringComparison.OrdinalIgnoreCase))
+                            {
+                                code = ErrorCode.RequestTooLarge;
+                            }
                         }
                     }
                     else
@@ -139,5 +149,6 @@ internal static class ThrottleClassifier
     {
         Other,
         InsufficientQuota,
+        RequestTooLarge,
     }
 }

@@ -14,4 +14,10 @@ internal enum ThrottleKind
 
     /// <summary>A 429 whose code is <c>insufficient_quota</c>: the account is out of credit, and no wait fixes it.</summary>
     QuotaExhausted,
+
+    /// <summary>
+    /// A 429 that says "Request too large": this one request needs more than the whole per-minute budget, and no wait
+    /// fixes it. A failure of the item, not of the run.
+    /// </summary>
+    RequestTooLarge,
 }

@@ -29,7 +29,7 @@ internal static class RetryClassifier
         {
             case ThrottleKind.RateLimited or ThrottleKind.Overloaded:
                 return RetryDecision.Throttled;
-            case ThrottleKind.QuotaExhausted:
+            case ThrottleKind.QuotaExhausted or ThrottleKind.RequestTooLarge:
                 return RetryDecision.Permanent;
         }
 

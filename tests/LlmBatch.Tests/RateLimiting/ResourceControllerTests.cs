@@ -210,6 +210,31 @@ public sealed class ResourceControllerTests : IDisposable
     }
 
     [Fact]
+    public void OnResponse_RequestLargerThanTheBucketRefusedWith400_DebtIsReleased()
+    {
+        // 60,000 TPM is 1,000 a second; a 5,000-token request goes into debt when the bucket is full, and the server
+        // refuses it (a prompt over the context window): nothing was charged, so the next request must not wait 4 s.
+        var controller = Controller(Options(tpm: 60_000, learn: false));
+        var huge = Granted(controller.AcquireAsync(Chat(promptTokens: 5_000, maxTokens: 0), Ct));
+
+        controller.OnResponse(huge, new BatchResponse { StatusCode = 400, Body = """{"error":{"message":"context_length_exceeded","type":"invalid_request_error"}}"""u8.ToArray() });
+
+        Assert.True(controller.AcquireAsync(Chat(promptTokens: 10, maxTokens: 0), Ct).AsTask().IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public void OnResponse_RequestBudget429_TokensReservedComeBack()
+    {
+        var controller = Controller(Options(tpm: 60_000, learn: false));
+        var lease = Granted(controller.AcquireAsync(Chat(promptTokens: 900, maxTokens: 0), Ct));
+
+        controller.OnResponse(lease, TooMany(new RateLimitHeaders { RetryAfter = TimeSpan.FromMilliseconds(1), RemainingRequests = 0 }));
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+
+        Assert.True(controller.AcquireAsync(Chat(promptTokens: 900, maxTokens: 0), Ct).AsTask().IsCompletedSuccessfully);
+    }
+
+    [Fact]
     public void OnResponse_HeaderLimitAboveFlag_FlagStaysTheUpperBound()
     {
         var controller = Controller(Options(rpm: 600, tpm: 100_000));

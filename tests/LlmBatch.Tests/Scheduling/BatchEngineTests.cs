@@ -220,6 +220,70 @@ public class BatchEngineTests
     }
 
     [Fact]
+    public async Task RunAsync_ThrottledManyTimesThenAnswered_SucceedsWithoutUsingUpAttempts()
+    {
+        // Twelve 429s and 503s in a row, with only two attempts allowed: the limit must not cost the item.
+        var script = Enumerable.Range(0, 12).Select(i => ScriptedHandler.Status(i % 2 == 0 ? 429 : 503)).Append(ScriptedHandler.Status(200)).ToArray();
+        var engine = Engine(new ScriptedHandler(script), o => { o.MaxConcurrency = 1; o.MaxAttempts = 2; });
+        var r = Assert.Single(await Collect(engine.RunAsync(Requests(1), TestContext.Current.CancellationToken)));
+        Assert.True(r.IsSuccess);
+        Assert.Equal(13, r.Stats.Attempts);
+    }
+
+    [Fact]
+    public async Task RunAsync_ServerRefusesEverythingForTheStallTimeout_StopsWithNoLineForTheItems()
+    {
+        var time = new FakeTimeProvider();
+        var provider = new ScriptedHandler(ScriptedHandler.Status(503));
+        var engine = new BatchEngineBuilder(provider)
+            .WithOptions(new BatchOptions { StallTimeout = TimeSpan.FromMinutes(2), RetryBaseDelay = TimeSpan.FromSeconds(1), RetryMaxDelay = TimeSpan.FromSeconds(8) })
+            .WithTimeProvider(time)
+            .Build();
+        var run = Collect(engine.RunAsync(Requests(5), TestContext.Current.CancellationToken));
+        for (var i = 0; i < 300 && !run.IsCompleted; i++)
+        {
+            await Task.Delay(1, TestContext.Current.CancellationToken);
+            time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        var stalled = await Assert.ThrowsAsync<BatchStalledException>(() => run);
+        Assert.Equal(503, stalled.LastStatus);
+        Assert.True(stalled.StalledFor >= TimeSpan.FromMinutes(2));
+        Assert.True(provider.Calls > 5);
+    }
+
+    [Fact]
+    public async Task RunAsync_QuotaExhausted_StopsAtOnceRecordingNothing()
+    {
+        var quota = ScriptedHandler.Status(429, """{"error":{"message":"You exceeded your current quota, please check your plan and billing details.","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}""");
+        var provider = new ScriptedHandler(ScriptedHandler.Status(200), quota);
+        var engine = Engine(provider, o => o.MaxConcurrency = 1);
+        var results = new List<BatchResult>();
+        await Assert.ThrowsAsync<BatchQuotaExhaustedException>(async () =>
+        {
+            await foreach (var r in engine.RunAsync(Requests(5), TestContext.Current.CancellationToken))
+            {
+                results.Add(r);
+            }
+        });
+        Assert.Single(results);
+        Assert.Equal(2, provider.Calls);
+    }
+
+    [Fact]
+    public async Task RunAsync_RequestTooLargeForTheBudget_FailsThatItemAndTheRestGoOn()
+    {
+        var tooLarge = ScriptedHandler.Status(429, """{"error":{"message":"Request too large for gpt-4o-mini in organization org-x on tokens per min (TPM): Limit 30000, Requested 50000.","type":"tokens","param":null,"code":"rate_limit_exceeded"}}""");
+        var provider = new ScriptedHandler((item, ct) => item.Request.CustomId == "id1" ? tooLarge(item, ct) : ScriptedHandler.Status(200)(item, ct));
+        var results = await Collect(Engine(provider).RunAsync(Requests(3), TestContext.Current.CancellationToken));
+        Assert.Equal(3, results.Count);
+        var failed = Assert.Single(results, r => !r.IsSuccess);
+        Assert.Equal("id1", failed.CustomId);
+        Assert.Equal("http_429", failed.Error!.Code);
+        Assert.Equal(1, failed.Stats.Attempts);
+    }
+
+    [Fact]
     public async Task GetProgress_AfterRun_CountsMatch()
     {
         var provider = new ScriptedHandler(ScriptedHandler.Status(429, headers: new RateLimitHeaders { RetryAfter = TimeSpan.FromMilliseconds(1) }), ScriptedHandler.Status(200));
