@@ -56,10 +56,27 @@ public sealed class SimulatorOptions
     public long TokensPerMinute { get; set; }
 
     /// <summary>
-    /// How many seconds' worth of the per-minute rate a key may spend at once (default 1): OpenAI enforces limits in
-    /// short quanta, so 600 RPM admits about 10 requests in a burst, then one every 100 ms.
+    /// The enforcement window: how many seconds' worth of the per-minute rate a key may spend at once (default 1).
+    /// OpenAI enforces per-minute limits in short quanta ("60,000 requests/minute may be enforced as 1,000
+    /// requests/second"), so 600 RPM admits about 10 requests in a burst, then one every 100 ms.
     /// </summary>
     public double BurstSeconds { get; set; } = 1;
+
+    /// <summary>
+    /// What the rate-limit headers describe (default <see cref="SimulatorHeaderScale.Minute"/>: the per-minute budget,
+    /// as OpenAI's do, not the enforced window).
+    /// </summary>
+    public SimulatorHeaderScale HeaderScale { get; set; } = SimulatorHeaderScale.Minute;
+
+    /// <summary>How the window is enforced (default <see cref="SimulatorWindowKind.Bucket"/>: a continuously refilled bucket).</summary>
+    public SimulatorWindowKind WindowKind { get; set; } = SimulatorWindowKind.Bucket;
+
+    /// <summary>
+    /// The share of each limit a neighbour on the same key spends throughout the run (default 0): another team's job
+    /// or a live service on the same organisation. Only the rest is left for this simulator's clients, and the
+    /// per-minute headers show the neighbour's spend.
+    /// </summary>
+    public double NeighbourShare { get; set; }
 
     /// <summary>
     /// Whether to limit like Azure OpenAI (default false): fixed 10-second windows of one sixth of the per-minute
@@ -72,6 +89,18 @@ public sealed class SimulatorOptions
 
     /// <summary>What happens to a request past <see cref="MaxInFlight"/> (default <see cref="SimulatorOverflow.Queue"/>).</summary>
     public SimulatorOverflow Overflow { get; set; } = SimulatorOverflow.Queue;
+
+    /// <summary>
+    /// A GPU server's continuous batching, or 0 (default) for a per-token time independent of load. With a value S,
+    /// every active sequence advances a token per decoding step, and a step takes
+    /// <c>PerToken × (1 + SaturationGrowth × min(a, S) / S) × max(1, a / S)</c> for <c>a</c> active sequences: gently
+    /// slower up to S (memory-bound), proportionally slower past it (compute-bound). Throughput against concurrency
+    /// then has a knee at S. Combine with <see cref="MaxInFlight"/> (the slots) and <see cref="Overflow"/>.
+    /// </summary>
+    public int Saturation { get; set; }
+
+    /// <summary>How much slower a decoding step is with <see cref="Saturation"/> active sequences than with one (default 0.3).</summary>
+    public double SaturationGrowth { get; set; } = 0.3;
 
     /// <summary>The probability of answering 500 Internal Server Error (default 0).</summary>
     public double P500 { get; set; }
@@ -172,6 +201,31 @@ public sealed class SimulatorOptions
         if (!(BurstSeconds > 0 && BurstSeconds <= 60))
         {
             problems.Add($"BurstSeconds must be more than 0 and at most 60 (was {BurstSeconds}).");
+        }
+
+        if (!Enum.IsDefined(HeaderScale))
+        {
+            problems.Add($"HeaderScale {HeaderScale} is not defined.");
+        }
+
+        if (!Enum.IsDefined(WindowKind))
+        {
+            problems.Add($"WindowKind {WindowKind} is not defined.");
+        }
+
+        if (!(NeighbourShare >= 0 && NeighbourShare <= 0.95))
+        {
+            problems.Add($"NeighbourShare must be between 0 and 0.95 (was {NeighbourShare}).");
+        }
+
+        if (Saturation < 0)
+        {
+            problems.Add($"Saturation must be 0 (off) or more (was {Saturation}).");
+        }
+
+        if (!(SaturationGrowth >= 0 && SaturationGrowth <= 100))
+        {
+            problems.Add($"SaturationGrowth must be between 0 and 100 (was {SaturationGrowth}).");
         }
 
         if (MaxInFlight < 0)

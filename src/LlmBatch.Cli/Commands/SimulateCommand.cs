@@ -73,8 +73,28 @@ internal sealed class SimulateCommand : AsyncCommand<SimulateCommand.Settings>
         public long? Tpm { get; init; }
 
         [CommandOption("--burst-seconds <S>")]
-        [Description("Seconds' worth of the per-minute rate that may be spent at once. Default 1.")]
+        [Description("The enforcement window: seconds' worth of the per-minute rate that may be spent at once. Default 1.")]
         public double? BurstSeconds { get; init; }
+
+        [CommandOption("--header-scale <SCALE>")]
+        [Description("What x-ratelimit-* headers describe: minute (the per-minute budget, as OpenAI's do) or window (the enforced bucket). Default minute.")]
+        public string? HeaderScale { get; init; }
+
+        [CommandOption("--window-kind <KIND>")]
+        [Description("How the window is enforced: bucket (refilled continuously) or fixed (windows counted from the clock). Default bucket.")]
+        public string? WindowKind { get; init; }
+
+        [CommandOption("--neighbour-share <P>")]
+        [Description("Share of each limit another client on the same key spends throughout (0 to 0.95). Default 0.")]
+        public double? NeighbourShare { get; init; }
+
+        [CommandOption("--saturation <N>")]
+        [Description("GPU server: continuous batching whose per-token time grows with active sequences, past N in proportion; 0 for off. Default 0.")]
+        public int? Saturation { get; init; }
+
+        [CommandOption("--saturation-growth <G>")]
+        [Description("With --saturation: how much slower a step is at N active sequences than at one. Default 0.3.")]
+        public double? SaturationGrowth { get; init; }
 
         [CommandOption("--azure")]
         [Description("Limit like Azure OpenAI: 10-second windows, Azure's 429 body and headers.")]
@@ -85,7 +105,7 @@ internal sealed class SimulateCommand : AsyncCommand<SimulateCommand.Settings>
         public int? MaxInFlight { get; init; }
 
         [CommandOption("--overflow <MODE>")]
-        [Description("Past --max-in-flight: queue (wait for a slot) or reject (503). Default queue.")]
+        [Description("Past --max-in-flight: queue (wait for a slot, vLLM), reject (503 at once, Ollama) or reject-429 (429 without headers, TGI). Default queue.")]
         public string? Overflow { get; init; }
 
         [CommandOption("--p-500 <P>")]
@@ -208,6 +228,11 @@ internal sealed class SimulateCommand : AsyncCommand<SimulateCommand.Settings>
         Set(s.Rpm, v => options.RequestsPerMinute = v);
         Set(s.Tpm, v => options.TokensPerMinute = v);
         Set(s.BurstSeconds, v => options.BurstSeconds = v);
+        Set(s.NeighbourShare, v => options.NeighbourShare = v);
+        Set(s.Saturation, v => options.Saturation = v);
+        Set(s.SaturationGrowth, v => options.SaturationGrowth = v);
+        Choice<SimulatorHeaderScale>("--header-scale", s.HeaderScale, v => options.HeaderScale = v);
+        Choice<SimulatorWindowKind>("--window-kind", s.WindowKind, v => options.WindowKind = v);
         options.Azure |= s.Azure;
         Set(s.MaxInFlight, v => options.MaxInFlight = v);
         Set(s.P500, v => options.P500 = v);
@@ -277,16 +302,21 @@ internal sealed class SimulateCommand : AsyncCommand<SimulateCommand.Settings>
                 return;
             }
 
-            if (!char.IsAsciiDigit(text.FirstOrDefault()) && Enum.TryParse<T>(text, ignoreCase: true, out var value) && Enum.IsDefined(value))
+            // Kebab case on the command line (reject-429) names the member Reject429.
+            if (!char.IsAsciiDigit(text.FirstOrDefault()) && Enum.TryParse<T>(text.Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out var value) && Enum.IsDefined(value))
             {
                 set(value);
             }
             else
             {
-                problems.Add($"{flag}: '{text}' is not one of {string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}.");
+                problems.Add($"{flag}: '{text}' is not one of {string.Join(", ", Enum.GetNames<T>().Select(Kebab))}.");
             }
         }
     }
+
+    /// <summary>An enum member as the command line spells it: Reject429 as reject-429.</summary>
+    private static string Kebab(string name) =>
+        System.Text.RegularExpressions.Regex.Replace(name, "(?<=[a-z])(?=[A-Z0-9])", "-").ToLowerInvariant();
 
     private static void Set<T>(T? value, Action<T> set)
         where T : struct
@@ -309,12 +339,13 @@ internal sealed class SimulateCommand : AsyncCommand<SimulateCommand.Settings>
     {
         var limits = o.RequestsPerMinute == 0 && o.TokensPerMinute == 0
             ? "no rate limits"
-            : string.Create(CultureInfo.InvariantCulture, $"{(o.Azure ? "Azure-style " : "")}limits {o.RequestsPerMinute} RPM / {o.TokensPerMinute} TPM per key");
+            : FormattableString.Invariant($"{(o.Azure ? "Azure-style " : "")}limits {o.RequestsPerMinute} RPM / {o.TokensPerMinute} TPM per key")
+                + (o.Azure ? "" : FormattableString.Invariant($" enforced over {o.BurstSeconds:0.###} s ({Kebab(o.WindowKind.ToString())}), headers per {(o.HeaderScale == SimulatorHeaderScale.Minute ? "minute" : "window")}"))
+                + (o.NeighbourShare > 0 ? FormattableString.Invariant($", a neighbour spending {o.NeighbourShare:P0}") : "");
         var faults = o.P500 + o.P503 + o.P529 + o.PTruncate + o.PReset + o.PHang + o.PSlow;
-        return string.Create(
-            CultureInfo.InvariantCulture,
-            $"latency {o.Latency.TotalMilliseconds:0}ms + {o.PerToken.TotalMilliseconds:0.##}ms/token, {limits}, fault probability {faults:0.###}, "
-            + $"capacity {(o.MaxInFlight == 0 ? "unbounded" : $"{o.MaxInFlight} ({o.Overflow.ToString().ToLowerInvariant()})")}. Ctrl+C to stop.");
+        return FormattableString.Invariant($"latency {o.Latency.TotalMilliseconds:0}ms + {o.PerToken.TotalMilliseconds:0.##}ms/token, {limits}, fault probability {faults:0.###}, ")
+            + FormattableString.Invariant($"capacity {(o.MaxInFlight == 0 ? "unbounded" : $"{o.MaxInFlight} ({Kebab(o.Overflow.ToString())})")}")
+            + (o.Saturation > 0 ? FormattableString.Invariant($", continuous batching saturating at {o.Saturation} (growth {o.SaturationGrowth:0.##})") : "") + ". Ctrl+C to stop.";
     }
 
     private static void PrintStats(SimulatorStats stats)

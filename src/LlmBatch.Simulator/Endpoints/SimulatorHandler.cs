@@ -26,6 +26,7 @@ internal sealed class SimulatorHandler : IDisposable
     private readonly CapacityGate _gate;
     private readonly FaultInjector _faults;
     private readonly LatencyModel _latency;
+    private readonly ContinuousBatching? _batching;
     private readonly ContentGenerator _content;
     private readonly CancellationTokenSource _stopping = new();
     private readonly string _limitRequests;
@@ -45,6 +46,7 @@ internal sealed class SimulatorHandler : IDisposable
         _gate = new CapacityGate(options);
         _faults = new FaultInjector(options);
         _latency = new LatencyModel(options);
+        _batching = options.Saturation > 0 ? new ContinuousBatching(options) : null;
         _content = new ContentGenerator(options);
         Stats = new StatsCollector(options.TimeProvider);
     }
@@ -159,7 +161,9 @@ internal sealed class SimulatorHandler : IDisposable
         if (!await _gate.EnterAsync(ct).ConfigureAwait(false))
         {
             Stats.CapacityRejected();
-            return await ErrorAsync(response, 503, "The server is overloaded or not ready yet.", "server_error", null, null, ct).ConfigureAwait(false);
+            return _options.Overflow == SimulatorOverflow.Reject429
+                ? await ErrorAsync(response, 429, "Model is overloaded", "overloaded", null, null, ct).ConfigureAwait(false)
+                : await ErrorAsync(response, 503, "The server is overloaded or not ready yet.", "server_error", null, null, ct).ConfigureAwait(false);
         }
 
         try
@@ -218,7 +222,15 @@ internal sealed class SimulatorHandler : IDisposable
             }
             else
             {
-                await _latency.DelayAsync(firstToken + _latency.ForTokens(plan.Longest, slow), ct).ConfigureAwait(false);
+                if (_batching is not null)
+                {
+                    await _latency.DelayAsync(firstToken, ct).ConfigureAwait(false);
+                    await _batching.DecodeAsync(plan.Longest, slow ? _options.SlowFactor : 1, ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    await _latency.DelayAsync(firstToken + _latency.ForTokens(plan.Longest, slow), ct).ConfigureAwait(false);
+                }
                 var buffer = new ArrayBufferWriter<byte>(512 + (plan.Total * 8));
                 CompletionWriter.Write(buffer, request, responseId, created, plan, _content, requestHash, promptTokens);
                 await WriteJsonAsync(response, 200, buffer, truncate, ct).ConfigureAwait(false);

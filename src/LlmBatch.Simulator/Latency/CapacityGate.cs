@@ -12,7 +12,7 @@ internal sealed class CapacityGate : IDisposable
     public CapacityGate(SimulatorOptions options)
     {
         _slots = options.MaxInFlight > 0 ? new SemaphoreSlim(options.MaxInFlight, options.MaxInFlight) : null;
-        _reject = options.Overflow == SimulatorOverflow.Reject;
+        _reject = options.Overflow is SimulatorOverflow.Reject or SimulatorOverflow.Reject429;
     }
 
     /// <summary>Takes a slot; false when the request must be rejected.</summary>

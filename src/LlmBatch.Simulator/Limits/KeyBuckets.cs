@@ -1,9 +1,9 @@
 namespace LlmBatch.Simulator;
 
-/// <summary>One API key's buckets; null where that dimension is not limited. Callers lock the instance.</summary>
-internal sealed class KeyBuckets(int rpm, long tpm, double burst, double now)
+/// <summary>One API key's limits; null where that dimension is not limited. Callers lock the instance.</summary>
+internal sealed class KeyBuckets(SimulatorOptions options, double now)
 {
-    public TokenBucket? Requests { get; } = rpm > 0 ? new TokenBucket(rpm, burst, now) : null;
+    public LimitDimension? Requests { get; } = options.RequestsPerMinute > 0 ? new LimitDimension(options.RequestsPerMinute, options, now) : null;
 
-    public TokenBucket? Tokens { get; } = tpm > 0 ? new TokenBucket(tpm, burst, now) : null;
+    public LimitDimension? Tokens { get; } = options.TokensPerMinute > 0 ? new LimitDimension(options.TokensPerMinute, options, now) : null;
 }

@@ -66,6 +66,11 @@ internal static class ScenarioFile
             case "requestsperminute": return Int(value, v => o.RequestsPerMinute = v);
             case "tokensperminute": return Long(value, v => o.TokensPerMinute = v);
             case "burstseconds": return Double(value, v => o.BurstSeconds = v);
+            case "headerscale": return Enum<SimulatorHeaderScale>(value, v => o.HeaderScale = v);
+            case "windowkind": return Enum<SimulatorWindowKind>(value, v => o.WindowKind = v);
+            case "neighbourshare" or "neighborshare": return Double(value, v => o.NeighbourShare = v);
+            case "saturation": return Int(value, v => o.Saturation = v);
+            case "saturationgrowth": return Double(value, v => o.SaturationGrowth = v);
             case "azure": return Bool(value, v => o.Azure = v);
             case "maxinflight": return Int(value, v => o.MaxInFlight = v);
             case "overflow": return Enum<SimulatorOverflow>(value, v => o.Overflow = v);

@@ -29,6 +29,8 @@ public class PlainProgressTests
             PromptTokens = 40_000,
             CompletionTokens = 10_000,
             RequestsPerMinuteLimit = 3600,
+            ConcurrencyLimit = 24,
+            ConcurrencyAdapts = true,
         };
         time.Advance(TimeSpan.FromSeconds(5));
 
@@ -39,7 +41,7 @@ public class PlainProgressTests
         var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(3, lines.Length);
         Assert.Equal(
-            "[00:00:05] 250/1,000 (25.0%) ok 248 failed 2 | 3,600 req/min (limit 3,600) 600,000 tok/min | in flight 17 waiting 9 | 429s 40 retries 50 | mem ",
+            "[00:00:05] 250/1,000 (25.0%) ok 248 failed 2 | 3,600 req/min (limit 3,600) 600,000 tok/min | in flight 17/24 adaptive waiting 9 | goodput 2,976/min | 429s 40 retries 50 | mem ",
             lines[0][..lines[0].IndexOf("mem ", StringComparison.Ordinal)] + "mem ");
         Assert.EndsWith("MB | ETA 00:00:15", lines[0].TrimEnd());
         Assert.Contains("500/1,000 (50.0%) ok 497 failed 3 | 3,600 req/min", lines[1], StringComparison.Ordinal);

@@ -42,6 +42,39 @@ public class CapacityTests
     }
 
     [Fact]
+    public async Task Reject429_PastMaxInFlight_429WithoutAnyRateLimitHeader()
+    {
+        var (options, time) = Options(SimulatorOverflow.Reject429);
+        await using var sim = await SimulatorServer.StartAsync(options, TestContext.Current.CancellationToken);
+        using var client = SimTest.Client(sim);
+        var a = SimTest.PostAsync(client, "chat/completions", SimTest.Chat);
+        var b = SimTest.PostAsync(client, "chat/completions", """{"model":"m","messages":[{"role":"user","content":"other"}]}""");
+
+        var rejected = await Task.WhenAny(a, b);
+        using (var response = await rejected)
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+            Assert.DoesNotContain(response.Headers, h => h.Key.StartsWith("x-ratelimit", StringComparison.OrdinalIgnoreCase) || h.Key.StartsWith("retry-after", StringComparison.OrdinalIgnoreCase));
+        }
+
+        var held = rejected == a ? b : a;
+        await FaultTests.AdvanceUntilDoneAsync(time, held, TimeSpan.FromMilliseconds(100));
+        using var heldResponse = await held;
+        Assert.Equal(HttpStatusCode.OK, heldResponse.StatusCode);
+    }
+
+    [Theory]
+    [InlineData(1, 10.09375)]
+    [InlineData(16, 11.5)]
+    [InlineData(32, 13.0)]
+    [InlineData(64, 26.0)]
+    public void ContinuousBatching_StepTime_GentleUpToSaturationThenProportional(int active, double expectedMs)
+    {
+        var batching = new ContinuousBatching(new SimulatorOptions { PerToken = TimeSpan.FromMilliseconds(10), Saturation = 32, SaturationGrowth = 0.3 });
+        Assert.Equal(expectedMs, batching.StepMs(active), precision: 6);
+    }
+
+    [Fact]
     public async Task Queue_PastMaxInFlight_WaitsForSlotSoLatencyAddsUp()
     {
         var (options, time) = Options(SimulatorOverflow.Queue);

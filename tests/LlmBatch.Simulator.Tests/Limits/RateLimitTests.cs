@@ -22,9 +22,102 @@ public class RateLimitTests
     }
 
     [Fact]
-    public async Task Admitted_HeadersStateLimitRemainingAndReset()
+    public async Task Admitted_DefaultHeaders_StateThePerMinuteBudgetNotTheWindow()
     {
         var (options, _) = Limited(600, 100_000);
+        await using var sim = await SimulatorServer.StartAsync(options, TestContext.Current.CancellationToken);
+        using var client = SimTest.Client(sim);
+        using var response = await SimTest.PostAsync(client, "chat/completions", Body100);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var cost = Prompt(Body100) + 100;
+
+        // As OpenAI: a minute's budget less this request, refilled at a sixtieth of the limit a second.
+        Assert.Equal("600", SimTest.Header(response, "x-ratelimit-limit-requests"));
+        Assert.Equal("599", SimTest.Header(response, "x-ratelimit-remaining-requests"));
+        Assert.Equal("100ms", SimTest.Header(response, "x-ratelimit-reset-requests"));
+        Assert.Equal((100_000 - cost).ToString(System.Globalization.CultureInfo.InvariantCulture), SimTest.Header(response, "x-ratelimit-remaining-tokens"));
+        Assert.Equal($"{(long)Math.Ceiling(cost / (100_000 / 60.0) * 1000)}ms", SimTest.Header(response, "x-ratelimit-reset-tokens"));
+    }
+
+    [Fact]
+    public async Task OverTheWindow_RefusedWhileTheMinuteHeadersStillShowBudget()
+    {
+        // 600 RPM enforced over one second: ten go, the eleventh is refused though 590 of the minute remain.
+        var (options, _) = Limited(600, 0);
+        await using var sim = await SimulatorServer.StartAsync(options, TestContext.Current.CancellationToken);
+        using var client = SimTest.Client(sim);
+        for (var i = 0; i < 10; i++)
+        {
+            using var ok = await SimTest.PostAsync(client, "chat/completions", SimTest.Chat);
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+
+        using var refused = await SimTest.PostAsync(client, "chat/completions", SimTest.Chat);
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Equal("590", SimTest.Header(refused, "x-ratelimit-remaining-requests"));
+        Assert.Equal("100", SimTest.Header(refused, "retry-after-ms"));
+    }
+
+    [Fact]
+    public async Task FixedWindows_AdmitAWindowsWorthThenWaitForTheNextWindow()
+    {
+        var (options, time) = Limited(600, 0);
+        options.WindowKind = SimulatorWindowKind.Fixed;
+        time.Advance(TimeSpan.FromMilliseconds(500));
+        await using var sim = await SimulatorServer.StartAsync(options, TestContext.Current.CancellationToken);
+        using var client = SimTest.Client(sim);
+        for (var i = 0; i < 10; i++)
+        {
+            using var ok = await SimTest.PostAsync(client, "chat/completions", SimTest.Chat);
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+
+        // The window is counted from the server's start: a whole second to wait, whatever the refill would say.
+        using var refused = await SimTest.PostAsync(client, "chat/completions", SimTest.Chat);
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Equal("1000", SimTest.Header(refused, "retry-after-ms"));
+        time.Advance(TimeSpan.FromMilliseconds(999));
+        using var early = await SimTest.PostAsync(client, "chat/completions", SimTest.Chat);
+        Assert.Equal(HttpStatusCode.TooManyRequests, early.StatusCode);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        using var next = await SimTest.PostAsync(client, "chat/completions", SimTest.Chat);
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+    }
+
+    [Fact]
+    public async Task Neighbour_SpendsItsShareAndTheMinuteHeadersShowIt()
+    {
+        // A neighbour spending 30 % of 600 RPM leaves 7 a second. The minute's remaining stays where this client's
+        // burst left it although the client sends only 7 of the 10 a second: the neighbour's 3 are what a client
+        // reads from the headers.
+        var (options, time) = Limited(600, 0);
+        options.NeighbourShare = 0.3;
+        await using var sim = await SimulatorServer.StartAsync(options, TestContext.Current.CancellationToken);
+        using var client = SimTest.Client(sim);
+        var admitted = 0;
+        string? remaining = null;
+        for (var step = 0; step < 100; step++)
+        {
+            using var r = await SimTest.PostAsync(client, "chat/completions", SimTest.Chat);
+            if (r.StatusCode == HttpStatusCode.OK)
+            {
+                admitted++;
+                remaining = SimTest.Header(r, "x-ratelimit-remaining-requests");
+            }
+
+            time.Advance(TimeSpan.FromMilliseconds(100));
+        }
+
+        // Ten seconds: the one-second burst of 10 plus 7 a second.
+        Assert.InRange(admitted, 78, 81);
+        Assert.InRange(long.Parse(remaining!, System.Globalization.CultureInfo.InvariantCulture), 585, 595);
+    }
+
+    [Fact]
+    public async Task Admitted_WindowHeaders_StateTheEnforcedBucket()
+    {
+        var (options, _) = Limited(600, 100_000);
+        options.HeaderScale = SimulatorHeaderScale.Window;
         await using var sim = await SimulatorServer.StartAsync(options, TestContext.Current.CancellationToken);
         using var client = SimTest.Client(sim);
         using var response = await SimTest.PostAsync(client, "chat/completions", Body100);
@@ -44,6 +137,7 @@ public class RateLimitTests
     public async Task RequestBucketEmpty_429WithRetryAfterAndRequestsBody_ThenAdmittedOnceRefilled()
     {
         var (options, time) = Limited(60, 0);
+        options.HeaderScale = SimulatorHeaderScale.Window;
         await using var sim = await SimulatorServer.StartAsync(options, TestContext.Current.CancellationToken);
         using var client = SimTest.Client(sim);
         using var first = await SimTest.PostAsync(client, "chat/completions", SimTest.Chat);
