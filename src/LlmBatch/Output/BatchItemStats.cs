@@ -35,4 +35,10 @@ public sealed class BatchItemStats
 
     /// <summary>The model named in the request body.</summary>
     public string Model { get; init; } = "";
+
+    /// <summary>True when the answer came from the response cache: no request was sent for this item.</summary>
+    public bool Cached { get; init; }
+
+    /// <summary>The custom_id whose answer this item shares (an identical request of the same run), or null; no request was sent for this item.</summary>
+    public string? SharedWith { get; init; }
 }

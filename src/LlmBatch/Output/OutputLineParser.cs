@@ -233,6 +233,8 @@ internal static class OutputLineParser
         var completionTokens = 0;
         var usageReported = false;
         var model = "";
+        var cached = false;
+        string? sharedWith = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("attempts"u8))
@@ -301,6 +303,16 @@ internal static class OutputLineParser
                 reader.Read();
                 lineNumber = reader.GetInt64();
             }
+            else if (reader.ValueTextEquals("cached"u8))
+            {
+                reader.Read();
+                cached = reader.TokenType == JsonTokenType.True;
+            }
+            else if (reader.ValueTextEquals("shared_with"u8))
+            {
+                reader.Read();
+                sharedWith = reader.TokenType == JsonTokenType.String ? reader.GetString() : SkipValue(ref reader);
+            }
             else
             {
                 reader.Read();
@@ -320,6 +332,8 @@ internal static class OutputLineParser
             CompletionTokens = completionTokens,
             UsageReported = usageReported,
             Model = model,
+            Cached = cached,
+            SharedWith = sharedWith,
         };
     }
 }

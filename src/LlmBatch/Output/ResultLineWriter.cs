@@ -131,6 +131,17 @@ internal static class ResultLineWriter
         w.WriteBoolean("usage_reported"u8, s.UsageReported);
         w.WriteString("model"u8, s.Model);
         w.WriteNumber("line"u8, line);
+
+        // Written only when true, so lines of requests that were sent stay as they were.
+        if (s.Cached)
+        {
+            w.WriteBoolean("cached"u8, true);
+        }
+
+        if (s.SharedWith is not null)
+        {
+            w.WriteString("shared_with"u8, s.SharedWith);
+        }
         w.WriteEndObject();
     }
 

@@ -309,7 +309,7 @@ internal sealed class BatchEngine : IBatchEngine
             ResponseBody = body,
             Error = error,
             LineNumber = call.Request.LineNumber,
-            Stats = Stats(call, reported ? prompt : PromptTokens(call), reported ? completion : 0, reported),
+            Stats = Stats(call, reported ? prompt : PromptTokens(call), reported ? completion : 0, reported, response),
         };
     }
 
@@ -320,14 +320,14 @@ internal sealed class BatchEngine : IBatchEngine
         StatusCode = 0,
         Error = new BatchError(code, message),
         LineNumber = call.Request.LineNumber,
-        Stats = Stats(call, PromptTokens(call), 0, false),
+        Stats = Stats(call, PromptTokens(call), 0, false, null),
     };
 
     // The local count, made now if no budget needed it earlier.
     private int PromptTokens(BatchCall call) =>
         call.EstimatedPromptTokens >= 0 ? call.EstimatedPromptTokens : _tokens.CountPromptTokens(call.Request);
 
-    private BatchItemStats Stats(BatchCall call, int prompt, int completion, bool reported) => new()
+    private BatchItemStats Stats(BatchCall call, int prompt, int completion, bool reported, BatchResponse? response) => new()
     {
         Attempts = call.Attempt,
         Statuses = call.Statuses,
@@ -339,5 +339,7 @@ internal sealed class BatchEngine : IBatchEngine
         CompletionTokens = completion,
         UsageReported = reported,
         Model = call.Request.Model,
+        Cached = response?.FromCache == true,
+        SharedWith = response?.SharedWith,
     };
 }
