@@ -1,0 +1,252 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+
+namespace LlmBatch.Sqlite;
+
+/// <summary>
+/// A response cache in one SQLite file in WAL mode: readers never block the writer or each other, and several
+/// processes on one machine may use the same file at once (SQLite's own locking; a writer waits up to 30 s for
+/// another). Lookups run on a small pool of reader connections with a prepared statement; writes (new answers and the
+/// last-used stamps of hits) are queued and committed by one background writer in batches, so a cached run costs a
+/// lookup per request and no synchronous disk write. The file is capped (<see cref="SqliteResponseCacheOptions.MaxSizeBytes"/>):
+/// past it the least recently used answers are evicted. Keys are hashes of the request (<see cref="RequestKey"/>);
+/// no credential is ever stored. Dispose it to write what is queued.
+/// </summary>
+public sealed class SqliteResponseCache : IBatchResponseCache, IAsyncDisposable
+{
+    // Writes wait here for the writer; bounded so a slow disk slows the run rather than growing memory.
+    private const int QueueCapacity = 4096;
+    private const int MaxBatch = 512;
+    private static readonly TimeSpan EvictionCheckInterval = TimeSpan.FromSeconds(1);
+
+    private readonly SqliteResponseCacheOptions _options;
+    private readonly string _connectionString;
+    private readonly ConcurrentBag<Reader> _readers = [];
+    private readonly Channel<Write> _writes = Channel.CreateBounded<Write>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly SqliteConnection _writer;
+    private readonly Task _writing;
+    private long _lastEvictionCheck;
+    private int _disposed;
+
+    private SqliteResponseCache(SqliteResponseCacheOptions options, SqliteConnection writer, string connectionString)
+    {
+        _options = options;
+        _writer = writer;
+        _connectionString = connectionString;
+        _writing = Task.Run(WriteLoopAsync);
+    }
+
+    /// <summary>The file.</summary>
+    public string Path => _options.Path;
+
+    /// <summary>Answers evicted by the size cap since the cache was opened.</summary>
+    public long Evicted { get; private set; }
+
+    /// <summary>Opens (or creates) the cache file.</summary>
+    /// <param name="options">The file and its cap.</param>
+    /// <returns>The cache.</returns>
+    /// <exception cref="BatchOptionsException">An option is invalid, or the file is not an LlmBatch response cache.</exception>
+    public static SqliteResponseCache Open(SqliteResponseCacheOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var full = System.IO.Path.GetFullPath(options.Path);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
+        var connectionString = new SqliteConnectionStringBuilder { DataSource = full, Pooling = false, DefaultTimeout = 30 }.ToString();
+        var writer = new SqliteConnection(connectionString);
+        try
+        {
+            writer.Open();
+            CacheSchema.Create(writer, full);
+        }
+        catch (SqliteException ex)
+        {
+            writer.Dispose();
+            throw new BatchOptionsException([$"{options.Path}: cannot be used as a response cache: {ex.Message}"]);
+        }
+        catch
+        {
+            writer.Dispose();
+            throw;
+        }
+
+        return new SqliteResponseCache(options, writer, connectionString);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<CachedAnswer?> TryGetAsync(RequestKey key, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var reader = Rent();
+        try
+        {
+            var answer = reader.Find(key);
+            if (answer is not null)
+            {
+                // Last-used stamps decide eviction; losing one under a full queue only ages an answer a little early.
+                _writes.Writer.TryWrite(Write.Touch(key, Now()));
+            }
+
+            return ValueTask.FromResult(answer);
+        }
+        finally
+        {
+            _readers.Add(reader);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask StoreAsync(RequestKey key, CachedAnswer answer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(answer);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var write = Write.Store(key, answer, Now());
+        return _writes.Writer.TryWrite(write) ? ValueTask.CompletedTask : _writes.Writer.WriteAsync(write, cancellationToken);
+    }
+
+    /// <summary>Writes what is queued and waits for it; answers stored before are then in the file.</summary>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>A task that completes once the queue has been written.</returns>
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await _writes.Writer.WriteAsync(Write.Flush(done), cancellationToken).ConfigureAwait(false);
+        await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>What the file holds.</summary>
+    /// <returns>The figures.</returns>
+    public ResponseCacheStatistics GetStatistics()
+    {
+        var reader = Rent();
+        try
+        {
+            return CacheSchema.Statistics(reader.Connection, _options.Path);
+        }
+        finally
+        {
+            _readers.Add(reader);
+        }
+    }
+
+    /// <summary>Deletes answers: all of them, or those not used since <paramref name="unusedSince"/>; the file then gives the space back.</summary>
+    /// <param name="unusedSince">Keep answers stored or used at or after this time; null deletes every answer.</param>
+    /// <param name="cancellationToken">Stops waiting for queued writes.</param>
+    /// <returns>How many answers were deleted.</returns>
+    public async Task<long> ClearAsync(DateTimeOffset? unusedSince = null, CancellationToken cancellationToken = default)
+    {
+        await FlushAsync(cancellationToken).ConfigureAwait(false);
+        var deleted = CacheSchema.Delete(_writer, unusedSince?.ToUnixTimeMilliseconds());
+        CacheSchema.Shrink(_writer);
+        return deleted;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _writes.Writer.TryComplete();
+        await _writing.ConfigureAwait(false);
+        CacheSchema.Checkpoint(_writer);
+        await _writer.DisposeAsync().ConfigureAwait(false);
+        while (_readers.TryTake(out var reader))
+        {
+            reader.Dispose();
+        }
+    }
+
+    private long Now() => _options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private Reader Rent() => _readers.TryTake(out var reader) ? reader : new Reader(_connectionString);
+
+    private async Task WriteLoopAsync()
+    {
+        var batch = new List<Write>(MaxBatch);
+        var reader = _writes.Reader;
+        using var store = CacheSchema.PrepareStore(_writer);
+        using var touch = CacheSchema.PrepareTouch(_writer);
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (batch.Count < MaxBatch && reader.TryRead(out var write))
+            {
+                batch.Add(write);
+            }
+
+            try
+            {
+                CacheSchema.Apply(_writer, store, touch, batch);
+                EvictIfDue();
+            }
+            catch (SqliteException)
+            {
+                // A cache write that fails (disk full, the file locked for longer than the timeout) loses cached
+                // answers, never results: the output already holds them.
+            }
+
+            foreach (var write in batch)
+            {
+                write.Done?.TrySetResult();
+            }
+
+            batch.Clear();
+        }
+    }
+
+    private void EvictIfDue()
+    {
+        var now = _options.TimeProvider.GetTimestamp();
+        if (_options.TimeProvider.GetElapsedTime(_lastEvictionCheck, now) < EvictionCheckInterval && _lastEvictionCheck != 0)
+        {
+            return;
+        }
+
+        _lastEvictionCheck = now;
+        Evicted += CacheSchema.Evict(_writer, _options.MaxSizeBytes);
+    }
+
+    /// <summary>One queued write: an answer to store, a hit's last-used stamp, or a flush marker.</summary>
+    internal readonly record struct Write(RequestKey Key, CachedAnswer? Answer, long At, TaskCompletionSource? Done)
+    {
+        public static Write Store(RequestKey key, CachedAnswer answer, long at) => new(key, answer, at, null);
+
+        public static Write Touch(RequestKey key, long at) => new(key, null, at, null);
+
+        public static Write Flush(TaskCompletionSource done) => new(default, null, 0, done);
+    }
+
+    /// <summary>A reader connection with its prepared lookup.</summary>
+    private sealed class Reader : IDisposable
+    {
+        private readonly SqliteCommand _find;
+        private readonly SqliteParameter _key;
+        private readonly byte[] _keyBytes = new byte[RequestKey.Size];
+
+        public Reader(string connectionString)
+        {
+            Connection = new SqliteConnection(connectionString);
+            Connection.Open();
+            CacheSchema.ConfigureReader(Connection);
+            _find = CacheSchema.PrepareFind(Connection, out _key);
+        }
+
+        public SqliteConnection Connection { get; }
+
+        public CachedAnswer? Find(RequestKey key)
+        {
+            key.WriteTo(_keyBytes);
+            _key.Value = _keyBytes;
+            return CacheSchema.ReadAnswer(_find);
+        }
+
+        public void Dispose()
+        {
+            _find.Dispose();
+            Connection.Dispose();
+        }
+    }
+}
