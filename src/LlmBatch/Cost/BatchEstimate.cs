@@ -47,7 +47,8 @@ public sealed record BatchEstimate
 
     private decimal? Total(Func<ModelEstimate, decimal?> cost)
     {
-        decimal? sum = null;
+        // Nothing to send costs nothing; otherwise only priced models add up, and none priced means unknown.
+        decimal? sum = Models.Count == 0 ? 0m : null;
         foreach (var m in Models)
         {
             if (cost(m) is { } c)

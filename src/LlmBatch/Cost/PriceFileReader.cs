@@ -59,7 +59,7 @@ internal static class PriceFileReader
                     asOf = ReadDate(root, path);
                     if (root.TryGetProperty("source", out var described) && described.ValueKind == JsonValueKind.String && over is null)
                     {
-                        name = described.GetString()!;
+                        name = "built-in (" + described.GetString() + ")";
                     }
                 }
 

@@ -30,6 +30,9 @@ public sealed class BatchItemStats
     /// <summary>Completion tokens reported by the response's <c>usage</c>; 0 when unknown.</summary>
     public int CompletionTokens { get; init; }
 
+    /// <summary>Of <see cref="PromptTokens"/>, those the provider served from its prompt cache (billed at the cached-input price); 0 when not reported.</summary>
+    public int CachedPromptTokens { get; init; }
+
     /// <summary>True when <see cref="PromptTokens"/> came from the provider's usage rather than the local count.</summary>
     public bool UsageReported { get; init; }
 

@@ -234,6 +234,7 @@ internal static class OutputLineParser
         var usageReported = false;
         var model = "";
         var cached = false;
+        var cachedPrompt = 0;
         string? sharedWith = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -303,6 +304,11 @@ internal static class OutputLineParser
                 reader.Read();
                 lineNumber = reader.GetInt64();
             }
+            else if (reader.ValueTextEquals("cached_prompt_tokens"u8))
+            {
+                reader.Read();
+                cachedPrompt = reader.GetInt32();
+            }
             else if (reader.ValueTextEquals("cached"u8))
             {
                 reader.Read();
@@ -333,6 +339,7 @@ internal static class OutputLineParser
             UsageReported = usageReported,
             Model = model,
             Cached = cached,
+            CachedPromptTokens = cachedPrompt,
             SharedWith = sharedWith,
         };
     }

@@ -132,7 +132,12 @@ internal static class ResultLineWriter
         w.WriteString("model"u8, s.Model);
         w.WriteNumber("line"u8, line);
 
-        // Written only when true, so lines of requests that were sent stay as they were.
+        // Written only when set, so lines without them stay as they were.
+        if (s.CachedPromptTokens > 0)
+        {
+            w.WriteNumber("cached_prompt_tokens"u8, s.CachedPromptTokens);
+        }
+
         if (s.Cached)
         {
             w.WriteBoolean("cached"u8, true);
