@@ -37,7 +37,7 @@ internal static class CliApp
             config.AddBranch("cache", cache =>
             {
                 cache.SetDescription("The response cache of `run --cache`: what it holds, and clearing it.");
-                cache.AddCommand<Commands.CacheStatsCommand>("stats").WithDescription("Show what a response cache file holds: answers, size, hits, models.");
+                cache.AddCommand<Commands.CacheStatsCommand>("stats").WithDescription("Show what a response cache file holds: answers, size, dates, models.");
                 cache.AddCommand<Commands.CacheClearCommand>("clear").WithDescription("Delete cached answers (all, or those unused for --older-than) and give the space back.");
             });
         });

@@ -21,8 +21,7 @@ internal static class CacheSchema
             origin_id  TEXT    NOT NULL,
             origin_run BLOB    NOT NULL,
             created    INTEGER NOT NULL,
-            used       INTEGER NOT NULL,
-            hits       INTEGER NOT NULL DEFAULT 0
+            used       INTEGER NOT NULL
         );
         CREATE INDEX IF NOT EXISTS answers_used ON answers (used);
         """;
@@ -60,20 +59,22 @@ internal static class CacheSchema
     public static SqliteCommand PrepareFind(SqliteConnection connection, out SqliteParameter key)
     {
         var command = connection.CreateCommand();
-        command.CommandText = "SELECT status, body, request_id, model, origin_id, origin_run FROM answers WHERE key = $key;";
+        command.CommandText = "SELECT status, body, request_id, model, origin_id, origin_run, used FROM answers WHERE key = $key;";
         key = command.Parameters.Add("$key", SqliteType.Blob);
         command.Prepare();
         return command;
     }
 
-    public static CachedAnswer? ReadAnswer(SqliteCommand find)
+    public static CachedAnswer? ReadAnswer(SqliteCommand find, out long used)
     {
         using var reader = find.ExecuteReader();
         if (!reader.Read())
         {
+            used = 0;
             return null;
         }
 
+        used = reader.GetInt64(6);
         var run = reader.GetFieldValue<byte[]>(5);
         return new CachedAnswer
         {
@@ -109,7 +110,7 @@ internal static class CacheSchema
     public static SqliteCommand PrepareTouch(SqliteConnection connection)
     {
         var command = connection.CreateCommand();
-        command.CommandText = "UPDATE answers SET used = max(used, $at), hits = hits + 1 WHERE key = $key;";
+        command.CommandText = "UPDATE answers SET used = max(used, $at) WHERE key = $key;";
         command.Parameters.Add("$key", SqliteType.Blob);
         command.Parameters.Add("$at", SqliteType.Integer);
         return command;
@@ -224,19 +225,20 @@ internal static class CacheSchema
     public static ResponseCacheStatistics Statistics(SqliteConnection connection, string path)
     {
         using var totals = connection.CreateCommand();
-        totals.CommandText = "SELECT count(*), coalesce(sum(length(body)), 0), coalesce(sum(hits), 0), min(created), max(created) FROM answers;";
-        long entries, bytes, hits;
+        totals.CommandText = "SELECT count(*), coalesce(sum(length(body)), 0), min(created), max(created), max(used) FROM answers;";
+        long entries, bytes;
+        DateTimeOffset? lastUsed = null;
         DateTimeOffset? oldest = null, newest = null;
         using (var reader = totals.ExecuteReader())
         {
             reader.Read();
             entries = reader.GetInt64(0);
             bytes = reader.GetInt64(1);
-            hits = reader.GetInt64(2);
-            if (!reader.IsDBNull(3))
+            if (!reader.IsDBNull(2))
             {
-                oldest = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3));
-                newest = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4));
+                oldest = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2));
+                newest = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3));
+                lastUsed = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4));
             }
         }
 
@@ -267,7 +269,7 @@ internal static class CacheSchema
             Entries = entries,
             BodyBytes = bytes,
             FileBytes = fileBytes,
-            Hits = hits,
+            LastUsed = lastUsed,
             Oldest = oldest,
             Newest = newest,
             ByModel = byModel,

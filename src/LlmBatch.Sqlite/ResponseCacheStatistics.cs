@@ -15,8 +15,8 @@ public sealed record ResponseCacheStatistics
     /// <summary>Bytes the file and its write-ahead log take on disk.</summary>
     public long FileBytes { get; init; }
 
-    /// <summary>Times an answer was given from the cache, all runs together.</summary>
-    public long Hits { get; init; }
+    /// <summary>When an answer was last stored or given from the cache (to within <see cref="SqliteResponseCache.TouchInterval"/>); null when empty.</summary>
+    public DateTimeOffset? LastUsed { get; init; }
 
     /// <summary>When the oldest answer was stored; null when empty.</summary>
     public DateTimeOffset? Oldest { get; init; }

@@ -9,7 +9,7 @@ namespace LlmBatch.Sqlite;
 /// processes on one machine may use the same file at once (SQLite's own locking; a writer waits up to 30 s for
 /// another). Lookups run on a small pool of reader connections with a prepared statement; writes (new answers and the
 /// last-used stamps of hits) are queued and committed by one background writer in batches, so a cached run costs a
-/// lookup per request and no synchronous disk write. The file is capped (<see cref="SqliteResponseCacheOptions.MaxSizeBytes"/>):
+/// lookup per request and no synchronous disk write (a hit writes only when its last-used stamp is over an hour old). The file is capped (<see cref="SqliteResponseCacheOptions.MaxSizeBytes"/>):
 /// past it the least recently used answers are evicted. Keys are hashes of the request (<see cref="RequestKey"/>);
 /// no credential is ever stored. Dispose it to write what is queued.
 /// </summary>
@@ -20,9 +20,18 @@ public sealed class SqliteResponseCache : IBatchResponseCache, IAsyncDisposable
     private const int MaxBatch = 512;
     private static readonly TimeSpan EvictionCheckInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// A hit renews an answer's last-used stamp only when the stamp is older than this (1 hour): eviction needs the
+    /// order of use, not the instant, and a rerun answered from the cache then writes nothing at all.
+    /// </summary>
+    public static readonly TimeSpan TouchInterval = TimeSpan.FromHours(1);
+
     private readonly SqliteResponseCacheOptions _options;
     private readonly string _connectionString;
     private readonly ConcurrentBag<Reader> _readers = [];
+
+    // A lookup takes microseconds: a few connections serve any concurrency, and each more would keep its own page cache.
+    private readonly SemaphoreSlim _readerSlots = new(Math.Max(2, Environment.ProcessorCount * 2));
     private readonly Channel<Write> _writes = Channel.CreateBounded<Write>(new BoundedChannelOptions(QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly SqliteConnection _writer;
     private readonly Task _writing;
@@ -81,18 +90,19 @@ public sealed class SqliteResponseCache : IBatchResponseCache, IAsyncDisposable
         var reader = Rent();
         try
         {
-            var answer = reader.Find(key);
-            if (answer is not null)
+            var answer = reader.Find(key, out var used);
+            var now = Now();
+            if (answer is not null && now - used > (long)TouchInterval.TotalMilliseconds)
             {
                 // Last-used stamps decide eviction; losing one under a full queue only ages an answer a little early.
-                _writes.Writer.TryWrite(Write.Touch(key, Now()));
+                _writes.Writer.TryWrite(Write.Touch(key, now));
             }
 
             return ValueTask.FromResult(answer);
         }
         finally
         {
-            _readers.Add(reader);
+            Return(reader);
         }
     }
 
@@ -126,7 +136,7 @@ public sealed class SqliteResponseCache : IBatchResponseCache, IAsyncDisposable
         }
         finally
         {
-            _readers.Add(reader);
+            Return(reader);
         }
     }
 
@@ -158,11 +168,31 @@ public sealed class SqliteResponseCache : IBatchResponseCache, IAsyncDisposable
         {
             reader.Dispose();
         }
+
+        _readerSlots.Dispose();
     }
 
     private long Now() => _options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
 
-    private Reader Rent() => _readers.TryTake(out var reader) ? reader : new Reader(_connectionString);
+    private Reader Rent()
+    {
+        _readerSlots.Wait();
+        try
+        {
+            return _readers.TryTake(out var reader) ? reader : new Reader(_connectionString);
+        }
+        catch
+        {
+            _readerSlots.Release();
+            throw;
+        }
+    }
+
+    private void Return(Reader reader)
+    {
+        _readers.Add(reader);
+        _readerSlots.Release();
+    }
 
     private async Task WriteLoopAsync()
     {
@@ -236,11 +266,11 @@ public sealed class SqliteResponseCache : IBatchResponseCache, IAsyncDisposable
 
         public SqliteConnection Connection { get; }
 
-        public CachedAnswer? Find(RequestKey key)
+        public CachedAnswer? Find(RequestKey key, out long used)
         {
             key.WriteTo(_keyBytes);
             _key.Value = _keyBytes;
-            return CacheSchema.ReadAnswer(_find);
+            return CacheSchema.ReadAnswer(_find, out used);
         }
 
         public void Dispose()

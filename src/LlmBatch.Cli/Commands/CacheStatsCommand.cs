@@ -24,10 +24,14 @@ internal sealed class CacheStatsCommand : AsyncCommand<CacheSettings>
             var output = Console.Out;
             output.WriteLine(s.Path);
             output.WriteLine(string.Create(c, $"  answers   {s.Entries:N0} ({ProgressSnapshot.Megabytes(s.BodyBytes)} of bodies, file {ProgressSnapshot.Megabytes(s.FileBytes)})"));
-            output.WriteLine(string.Create(c, $"  hits      {s.Hits:N0} answers given from the cache, all runs"));
             if (s.Oldest is { } oldest && s.Newest is { } newest)
             {
                 output.WriteLine(string.Create(c, $"  stored    {oldest.UtcDateTime:yyyy-MM-dd HH:mm} to {newest.UtcDateTime:yyyy-MM-dd HH:mm} UTC"));
+            }
+
+            if (s.LastUsed is { } used)
+            {
+                output.WriteLine(string.Create(c, $"  last used {used.UtcDateTime:yyyy-MM-dd HH:mm} UTC"));
             }
 
             foreach (var (model, n) in s.ByModel)
