@@ -56,37 +56,6 @@ internal static class CacheSchema
 
     public static void ConfigureReader(SqliteConnection connection) => Execute(connection, "PRAGMA busy_timeout = 30000;");
 
-    public static SqliteCommand PrepareFind(SqliteConnection connection, out SqliteParameter key)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = "SELECT status, body, request_id, model, origin_id, origin_run, used FROM answers WHERE key = $key;";
-        key = command.Parameters.Add("$key", SqliteType.Blob);
-        command.Prepare();
-        return command;
-    }
-
-    public static CachedAnswer? ReadAnswer(SqliteCommand find, out long used)
-    {
-        using var reader = find.ExecuteReader();
-        if (!reader.Read())
-        {
-            used = 0;
-            return null;
-        }
-
-        used = reader.GetInt64(6);
-        var run = reader.GetFieldValue<byte[]>(5);
-        return new CachedAnswer
-        {
-            StatusCode = reader.GetInt32(0),
-            Body = reader.GetFieldValue<byte[]>(1),
-            RequestId = reader.IsDBNull(2) ? null : reader.GetString(2),
-            Model = reader.GetString(3),
-            OriginCustomId = reader.GetString(4),
-            OriginRun = run.Length == 16 ? new Guid(run) : Guid.Empty,
-        };
-    }
-
     public static SqliteCommand PrepareStore(SqliteConnection connection)
     {
         var command = connection.CreateCommand();

@@ -351,26 +351,19 @@ public sealed class SqliteResponseCache : IBatchResponseCache, IAsyncDisposable
     /// <summary>A reader connection with its prepared lookup.</summary>
     private sealed class Reader : IDisposable
     {
-        private readonly SqliteCommand _find;
-        private readonly SqliteParameter _key;
-        private readonly byte[] _keyBytes = new byte[RequestKey.Size];
+        private readonly AnswerLookup _find;
 
         public Reader(string connectionString)
         {
             Connection = new SqliteConnection(connectionString);
             Connection.Open();
             CacheSchema.ConfigureReader(Connection);
-            _find = CacheSchema.PrepareFind(Connection, out _key);
+            _find = new AnswerLookup(Connection);
         }
 
         public SqliteConnection Connection { get; }
 
-        public CachedAnswer? Find(RequestKey key, out long used)
-        {
-            key.WriteTo(_keyBytes);
-            _key.Value = _keyBytes;
-            return CacheSchema.ReadAnswer(_find, out used);
-        }
+        public CachedAnswer? Find(RequestKey key, out long used) => _find.Find(key, out used);
 
         public void Dispose()
         {
