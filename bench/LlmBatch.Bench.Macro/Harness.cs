@@ -7,7 +7,7 @@ namespace LlmBatch.Bench.Macro;
 /// as a real process from the built binaries; figures come from the harness's stopwatch, the kernel's accounting of
 /// the child, the simulator's <c>/stats</c> and a check of the output file.
 /// </summary>
-internal sealed class Harness(string cli, string baseline, string workDir, BenchSizes sizes, int seed, int maxConcurrency, bool runBaseline, TextWriter log)
+internal sealed partial class Harness(string cli, string baseline, string workDir, BenchSizes sizes, int seed, int maxConcurrency, bool runBaseline, TextWriter log)
 {
     private const int PromptWords = 20;
     private const int MaxTokens = 64;

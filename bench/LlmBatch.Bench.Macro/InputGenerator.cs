@@ -49,6 +49,47 @@ internal static class InputGenerator
         return words + (count * (8L + 4 + maxTokens));
     }
 
+    /// <summary>
+    /// Deterministic requests (temperature 0) for the cost scenarios: line <c>i</c> carries the body of
+    /// <paramref name="bodyOf"/>(i), so lines that map to the same index repeat one body under their own custom_ids.
+    /// </summary>
+    public static void WriteDeterministic(string path, int count, int promptWords, int maxTokens, int seed, Func<int, int> bodyOf)
+    {
+        using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        using var json = new Utf8JsonWriter(file);
+        var text = new StringBuilder(4096);
+        for (var i = 0; i < count; i++)
+        {
+            var body = bodyOf(i);
+            var rng = new Random(seed ^ (body * 7919));
+            text.Clear().Append("Item ").Append(CustomId(body)).Append(':');
+            for (var w = 0; w < promptWords; w++)
+            {
+                text.Append(' ').Append(Words[rng.Next(Words.Length)]);
+            }
+
+            json.WriteStartObject();
+            json.WriteString("custom_id", CustomId(i));
+            json.WriteString("method", "POST");
+            json.WriteString("url", "/v1/chat/completions");
+            json.WriteStartObject("body");
+            json.WriteString("model", "gpt-4o-mini");
+            json.WriteNumber("temperature", 0);
+            json.WriteStartArray("messages");
+            json.WriteStartObject();
+            json.WriteString("role", "user");
+            json.WriteString("content", text.ToString());
+            json.WriteEndObject();
+            json.WriteEndArray();
+            json.WriteNumber("max_tokens", maxTokens);
+            json.WriteEndObject();
+            json.WriteEndObject();
+            json.Flush();
+            json.Reset();
+            file.WriteByte((byte)'\n');
+        }
+    }
+
     private static void Write(string path, int count, int maxTokens, int seed, Func<int, int> promptWords)
     {
         var rng = new Random(seed);

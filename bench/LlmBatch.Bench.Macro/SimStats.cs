@@ -13,6 +13,7 @@ internal sealed record SimStats
     public int MaxInFlight { get; init; }
     public long TokensAdmitted { get; init; }
     public long CompletionTokens { get; init; }
+    public long PromptTokens { get; init; }
     public long DuplicateSuccesses { get; init; }
     public long FaultsInjected { get; init; }
 
@@ -59,6 +60,7 @@ internal sealed record SimStats
             MaxInFlight = r.GetProperty("max_in_flight").GetInt32(),
             TokensAdmitted = r.GetProperty("tokens_admitted").GetInt64(),
             CompletionTokens = r.GetProperty("completion_tokens").GetInt64(),
+            PromptTokens = r.GetProperty("prompt_tokens").GetInt64(),
             DuplicateSuccesses = r.GetProperty("duplicate_successes").GetInt64(),
             FaultsInjected = faults,
         };

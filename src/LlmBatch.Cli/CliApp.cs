@@ -34,6 +34,12 @@ internal static class CliApp
             config.AddCommand<Commands.SimulateCommand>("simulate").WithDescription("Serve a simulated OpenAI-compatible provider: rate limits, latency and faults on demand.");
             config.AddCommand<Commands.ValidateCommand>("validate").WithDescription("Check a Batch API input file (every line, unique ids) and estimate its tokens, without sending anything.");
             config.AddCommand<Commands.ReportCommand>("report").WithDescription("Rebuild summary.json and report.html from an output file.");
+            config.AddBranch("cache", cache =>
+            {
+                cache.SetDescription("The response cache of `run --cache`: what it holds, and clearing it.");
+                cache.AddCommand<Commands.CacheStatsCommand>("stats").WithDescription("Show what a response cache file holds: answers, size, dates, models.");
+                cache.AddCommand<Commands.CacheClearCommand>("clear").WithDescription("Delete cached answers (all, or those unused for --older-than) and give the space back.");
+            });
         });
         return app.RunAsync(args);
     }

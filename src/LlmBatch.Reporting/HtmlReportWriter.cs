@@ -127,7 +127,11 @@ internal sealed class HtmlReportWriter
             Row("Completion (output)", Fig("/tokens/completion", v => Int(v))),
             Row("Total", Fig("/tokens/total", v => Int(v)))));
         Card("Cost", Table(
-            Row("Total", Fig("/cost/total", v => v is null ? "unknown (no price for these models)" : Money((decimal)v))),
+            Row("Total (answers paid for)", Fig("/cost/total", v => v is null ? "unknown (no price for these models)" : Money((decimal)v))),
+            Row("Saved by the cache and shared answers", Fig("/cost/saved_by_reuse", v => v is null ? "—" : Money((decimal)v))),
+            Row("Same answers through the Batch API", Fig("/cost/batch_api_equivalent", v => v is null ? "—" : Money((decimal)v))),
+            Row("Answered from the cache", Fig("/items/cached", v => Int(v)), "sub"),
+            Row("Shared with an identical request", Fig("/items/shared", v => Int(v)), "sub"),
             Row("Currency", Fig("/cost/currency")),
             Row("Unpriced tokens", Fig("/cost/unpriced_tokens", v => Int(v))),
             Row("Prices", Fig("/cost/price_source"), valueCss: "t")));
@@ -247,7 +251,7 @@ internal sealed class HtmlReportWriter
 
     private void ModelsTable()
     {
-        _html.Append("<section class=\"card wide\"><h2>Models, tokens and cost</h2><table class=\"list\"><thead><tr><th>Model</th><th class=\"n\">Items</th><th class=\"n\">Succeeded</th><th class=\"n\">Prompt tokens</th><th class=\"n\">Completion tokens</th><th class=\"n\">$ / 1M in</th><th class=\"n\">$ / 1M out</th><th class=\"n\">Cost</th></tr></thead><tbody>");
+        _html.Append("<section class=\"card wide\"><h2>Models, tokens and cost</h2><table class=\"list\"><thead><tr><th>Model</th><th class=\"n\">Items</th><th class=\"n\">Succeeded</th><th class=\"n\">Prompt tokens</th><th class=\"n\">Completion tokens</th><th class=\"n\">$ / 1M in</th><th class=\"n\">$ / 1M out</th><th class=\"n\">From cache</th><th class=\"n\">Shared</th><th class=\"n\">Cost</th><th class=\"n\">Saved</th></tr></thead><tbody>");
         foreach (var m in _run.Models)
         {
             string P(string field) => Pointer("models", m.Model, field);
@@ -258,12 +262,15 @@ internal sealed class HtmlReportWriter
                 .Append("<td class=\"n\">").Append(Fig(P("completion_tokens"), v => Int(v))).Append("</td>")
                 .Append("<td class=\"n\">").Append(Fig(P("input_per_1m"), v => v is null ? "—" : Money((decimal)v))).Append("</td>")
                 .Append("<td class=\"n\">").Append(Fig(P("output_per_1m"), v => v is null ? "—" : Money((decimal)v))).Append("</td>")
-                .Append("<td class=\"n\">").Append(Fig(P("cost"), v => v is null ? "no price" : Money((decimal)v))).Append("</td></tr>");
+                .Append("<td class=\"n\">").Append(Fig(P("cached_items"), v => Int(v))).Append("</td>")
+                .Append("<td class=\"n\">").Append(Fig(P("shared_items"), v => Int(v))).Append("</td>")
+                .Append("<td class=\"n\">").Append(Fig(P("cost"), v => v is null ? "no price" : Money((decimal)v))).Append("</td>")
+                .Append("<td class=\"n\">").Append(Fig(P("saved_by_reuse"), v => v is null ? "—" : Money((decimal)v))).Append("</td></tr>");
         }
 
         if (_run.Models.Count == 0)
         {
-            _html.Append("<tr><td colspan=\"8\" class=\"none\">No items.</td></tr>");
+            _html.Append("<tr><td colspan=\"11\" class=\"none\">No items.</td></tr>");
         }
 
         _html.Append("</tbody></table></section>");

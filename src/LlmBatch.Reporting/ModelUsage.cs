@@ -1,6 +1,9 @@
 namespace LlmBatch.Reporting;
 
-/// <summary>Items and tokens of one model, and their cost when its price is known.</summary>
+/// <summary>
+/// Items and tokens of one model, and their cost when its price is known. Tokens of answers given without a request
+/// (response cache, shared with an identical request) are kept apart: they cost nothing and are what reuse saved.
+/// </summary>
 internal sealed class ModelUsage(string model)
 {
     public string Model { get; } = model;
@@ -13,7 +16,57 @@ internal sealed class ModelUsage(string model)
 
     public long CompletionTokens { get; set; }
 
+    /// <summary>Items answered from the response cache.</summary>
+    public long CachedItems { get; set; }
+
+    /// <summary>Items that shared an identical request's answer.</summary>
+    public long SharedItems { get; set; }
+
+    public long PaidPromptTokens { get; set; }
+
+    public long PaidCompletionTokens { get; set; }
+
+    /// <summary>Of the paid prompt tokens, those the provider served from its prompt cache.</summary>
+    public long PaidCachedPromptTokens { get; set; }
+
+    public long ReusedPromptTokens { get; set; }
+
+    public long ReusedCompletionTokens { get; set; }
+
     public ModelPrice? Price { get; set; }
 
-    public decimal? Cost => Price?.Cost(PromptTokens, CompletionTokens);
+    /// <summary>What the answers paid for cost, online.</summary>
+    public decimal? Cost => Price?.Cost(PaidPromptTokens, PaidCompletionTokens, PaidCachedPromptTokens);
+
+    /// <summary>What the answers given without a request would have cost.</summary>
+    public decimal? Saved => Price?.Cost(ReusedPromptTokens, ReusedCompletionTokens);
+
+    /// <summary>What the answers paid for would have cost through the provider's Batch API.</summary>
+    public decimal? BatchCost => Price?.BatchCost(PaidPromptTokens, PaidCompletionTokens);
+
+    public void Add(BatchItemStats stats)
+    {
+        PromptTokens += stats.PromptTokens;
+        CompletionTokens += stats.CompletionTokens;
+        if (stats.SharedWith is not null)
+        {
+            SharedItems++;
+        }
+        else if (stats.Cached)
+        {
+            CachedItems++;
+        }
+
+        if (stats.SharedWith is not null || stats.Cached)
+        {
+            ReusedPromptTokens += stats.PromptTokens;
+            ReusedCompletionTokens += stats.CompletionTokens;
+        }
+        else
+        {
+            PaidPromptTokens += stats.PromptTokens;
+            PaidCompletionTokens += stats.CompletionTokens;
+            PaidCachedPromptTokens += stats.CachedPromptTokens;
+        }
+    }
 }

@@ -27,6 +27,8 @@ internal static class ReportFigures
         Add(s.Succeeded, "items", "succeeded");
         Add(s.Failed, "items", "failed");
         Add(s.Total == 0 ? 0d : Round(100.0 * s.Succeeded / s.Total), "items", "success_percent");
+        Add(s.CachedItems, "items", "cached");
+        Add(s.SharedItems, "items", "shared");
         if (s.FailedByCode.Count == 0)
         {
             Add(EmptyGroup, "failed_by_code");
@@ -78,6 +80,8 @@ internal static class ReportFigures
 
         Add("USD", "cost", "currency");
         Add(run.Cost is { } cost ? Math.Round(cost, 6) : null, "cost", "total");
+        Add(run.Saved is { } saved ? Math.Round(saved, 6) : null, "cost", "saved_by_reuse");
+        Add(run.BatchCost is { } batch ? Math.Round(batch, 6) : null, "cost", "batch_api_equivalent");
         Add(run.PriceSource, "cost", "price_source");
         Add(run.UnpricedTokens, "cost", "unpriced_tokens");
 
@@ -94,7 +98,13 @@ internal static class ReportFigures
             Add(m.CompletionTokens, "models", m.Model, "completion_tokens");
             Add(m.Price?.InputPerMillion, "models", m.Model, "input_per_1m");
             Add(m.Price?.OutputPerMillion, "models", m.Model, "output_per_1m");
+            Add(m.CachedItems, "models", m.Model, "cached_items");
+            Add(m.SharedItems, "models", m.Model, "shared_items");
+            Add(m.Price?.CachedInputPerMillion, "models", m.Model, "cached_input_per_1m");
+            Add(m.Price?.BatchInputPerMillion, "models", m.Model, "batch_input_per_1m");
+            Add(m.Price?.BatchOutputPerMillion, "models", m.Model, "batch_output_per_1m");
             Add(m.Cost is { } c ? Math.Round(c, 6) : null, "models", m.Model, "cost");
+            Add(m.Saved is { } sv ? Math.Round(sv, 6) : null, "models", m.Model, "saved_by_reuse");
         }
 
         return figures;

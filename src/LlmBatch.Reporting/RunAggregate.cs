@@ -18,8 +18,14 @@ internal sealed class RunAggregate
 
     public required string PriceSource { get; init; }
 
-    /// <summary>Total cost of the priced models; null when no model had a price.</summary>
+    /// <summary>Total cost of the priced models' answers paid for (not cached or shared); null when no model had a price.</summary>
     public decimal? Cost { get; init; }
+
+    /// <summary>What the answers given without a request (cache, shared) would have cost; null when no model had a price.</summary>
+    public decimal? Saved { get; init; }
+
+    /// <summary>What the answers paid for would have cost through the Batch API; null when no model had a price.</summary>
+    public decimal? BatchCost { get; init; }
 
     /// <summary>Tokens of models without a price (their cost is unknown).</summary>
     public long UnpricedTokens { get; init; }

@@ -43,8 +43,7 @@ internal sealed class RunAggregator
         }
 
         usage.Items++;
-        usage.PromptTokens += stats.PromptTokens;
-        usage.CompletionTokens += stats.CompletionTokens;
+        usage.Add(stats);
         if (result.IsSuccess)
         {
             usage.Succeeded++;
@@ -130,6 +129,8 @@ internal sealed class RunAggregator
         };
 
         decimal? cost = null;
+        decimal? saved = null;
+        decimal? batch = null;
         long unpriced = 0;
         var models = _models.Values.OrderByDescending(m => m.PromptTokens + m.CompletionTokens).ThenBy(m => m.Model, StringComparer.Ordinal).ToList();
         foreach (var model in models)
@@ -138,10 +139,12 @@ internal sealed class RunAggregator
             {
                 model.Price = price;
                 cost = (cost ?? 0) + model.Cost;
+                saved = (saved ?? 0) + model.Saved;
+                batch = (batch ?? 0) + model.BatchCost;
             }
             else
             {
-                unpriced += model.PromptTokens + model.CompletionTokens;
+                unpriced += model.PaidPromptTokens + model.PaidCompletionTokens;
             }
         }
 
@@ -169,6 +172,8 @@ internal sealed class RunAggregator
             Latencies = latencies,
             PriceSource = _prices.Source,
             Cost = cost,
+            Saved = saved,
+            BatchCost = batch,
             UnpricedTokens = unpriced,
         };
     }

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using LlmBatch.Cli.Cost;
 using LlmBatch.Cli.Infrastructure;
 using LlmBatch.Cli.Progress;
 using LlmBatch.Cli.Telemetry;
@@ -99,8 +100,32 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         public string? ReportDir { get; init; }
 
         [CommandOption("--prices <FILE>")]
-        [Description("JSON price table overriding the built-in one, for the report's cost figures.")]
+        [Description("Price table laid over the built-in one (our JSON, or LiteLLM's model_prices_and_context_window.json), for the live spend, --max-cost, --dry-run and the report.")]
         public string? Prices { get; init; }
+
+        [CommandOption("--max-cost <USD>")]
+        [Description("Stop sending before the spend (settled plus reserved by requests in flight) could pass this many US dollars; exit 1, and a rerun with a higher cap continues (default: no cap).")]
+        public decimal? MaxCost { get; init; }
+
+        [CommandOption("--cache <PATH>")]
+        [Description("Response cache in this SQLite file: answers already paid for, by any run, are not sent again (default: no cache).")]
+        public string? Cache { get; init; }
+
+        [CommandOption("--cache-all")]
+        [Description("Cache and share every request, not only deterministic ones (embeddings, temperature 0 or a seed).")]
+        public bool CacheAll { get; init; }
+
+        [CommandOption("--cache-max-size <SIZE>")]
+        [Description("Largest the cache file may grow, e.g. 10GB; the least recently used answers are evicted past it (default 2GB).")]
+        public string? CacheMaxSize { get; init; }
+
+        [CommandOption("--no-dedupe")]
+        [Description("Send identical requests of the file each time instead of once (default: deterministic ones are sent once and share the answer).")]
+        public bool NoDedupe { get; init; }
+
+        [CommandOption("--dry-run")]
+        [Description("Print the estimate (tokens and cost online and in batch mode, per model) and the plan, and send nothing.")]
+        public bool DryRun { get; init; }
 
         [CommandOption("--otlp")]
         [Description("Export metrics and traces over OTLP (endpoint from OTEL_EXPORTER_OTLP_ENDPOINT or --otlp-endpoint).")]
@@ -167,6 +192,21 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             if (PrometheusPort is { } port && port is < 1 or > 65535)
             {
                 problems.Add($"--prometheus-port: {port} is not a port number");
+            }
+
+            if (MaxCost is { } cap && cap <= 0)
+            {
+                problems.Add($"--max-cost: {cap} must be a positive amount of US dollars");
+            }
+
+            if (CacheMaxSize is not null && !(CliValues.TryParseSize(CacheMaxSize, out var cacheSize) && cacheSize >= 1024 * 1024))
+            {
+                problems.Add($"--cache-max-size: '{CacheMaxSize}' is not a size of at least 1MB (e.g. 10GB)");
+            }
+
+            if ((CacheAll || CacheMaxSize is not null) && Cache is null)
+            {
+                problems.Add("--cache-all and --cache-max-size need --cache PATH");
             }
 
             if (Parquet && !Merge)
@@ -279,7 +319,6 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
     {
         var options = settings.ToBatchOptions();
         options.Validate();
-        var prices = settings.Prices is null ? null : PriceTable.Load(settings.Prices);
 
         using var stop = new CancellationTokenSource();
         using var signals = StopSignals.Register(stop);
@@ -293,6 +332,18 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         var input = settings.NeedsPreparing ? await PrepareAsync(settings, stop.Token).ConfigureAwait(false) : settings.Input;
         var check = await BatchInputFile.ValidateAsync(input, validation, stop.Token).ConfigureAwait(false);
         check.ThrowIfInvalid();
+
+        // Prices, --max-cost, dedupe and --cache (issue 12); --dry-run prints the estimate and stops here.
+        var costs = await RunCosts.CreateAsync(settings, input, check, stop.Token).ConfigureAwait(false);
+        await using var costsScope = costs.ConfigureAwait(false);
+        if (settings.DryRun)
+        {
+            var estimate = await costs.EstimateAsync(input, options, stop.Token).ConfigureAwait(false);
+            Console.Out.Write(EstimatePrinter.Format(estimate));
+            Console.Out.WriteLine(EstimatePrinter.Plan(estimate, settings.OutputPath));
+            return CliApp.ExitSuccess;
+        }
+
         using var setup = ProviderSetup.Create(settings.BaseUrl, settings.ApiKeyEnv, check.ByEndpoint);
         var provider = setup.Handler;
         if (!settings.Quiet)
@@ -302,7 +353,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 
         using var telemetry = TelemetrySetup.Start(settings.Otlp || settings.OtlpEndpoint is not null, settings.OtlpEndpoint is null ? null : new Uri(settings.OtlpEndpoint), settings.PrometheusPort);
         using var loggers = CliLogging.Create(settings.Verbose);
-        var engine = new BatchEngineBuilder(provider).WithOptions(options).WithLoggerFactory(loggers).Build();
+        var engine = costs.Apply(new BatchEngineBuilder(provider).WithOptions(options).WithLoggerFactory(loggers), options).Build();
         var job = new BatchJobOptions
         {
             InputPath = input,
@@ -338,7 +389,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         if (!settings.NoReport)
         {
             var directory = settings.ReportDir ?? Path.GetDirectoryName(Path.GetFullPath(settings.OutputPath))!;
-            var files = await RunReport.WriteAsync(settings.OutputPath, directory, new RunReportOptions { LiveSummary = result.Summary, Prices = prices }, CancellationToken.None).ConfigureAwait(false);
+            var files = await RunReport.WriteAsync(settings.OutputPath, directory, new RunReportOptions { LiveSummary = result.Summary, Prices = costs.Prices }, CancellationToken.None).ConfigureAwait(false);
             if (!settings.Quiet)
             {
                 Console.Error.WriteLine($"llmbatch: report {files.HtmlPath}, figures {files.SummaryJsonPath}");
@@ -347,7 +398,13 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 
         if (!settings.Quiet)
         {
-            SummaryPrinter.Print(result, settings.OutputPath);
+            SummaryPrinter.Print(result, settings.OutputPath, live: engine.GetProgress());
+        }
+
+        if (RunCosts.BudgetStop(engine.GetProgress(), result) is { } budget)
+        {
+            CliApp.Error(budget);
+            return CliApp.ExitItemsFailed;
         }
 
         if (JobOutcome.ExitCodeIfUnfinished(result) is { } unfinished)

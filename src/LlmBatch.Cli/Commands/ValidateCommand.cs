@@ -1,6 +1,8 @@
 using System.ComponentModel;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
+using LlmBatch.Cli.Cost;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -35,8 +37,20 @@ internal sealed class ValidateCommand : AsyncCommand<ValidateCommand.Settings>
         public int DefaultMaxOutputTokens { get; init; } = 256;
 
         [CommandOption("--no-tokens")]
-        [Description("Skip counting prompt tokens (faster).")]
+        [Description("Skip counting prompt tokens and the cost estimate (faster).")]
         public bool NoTokens { get; init; }
+
+        [CommandOption("--prices <FILE>")]
+        [Description("Price table laid over the built-in one (our JSON, or LiteLLM's model_prices_and_context_window.json).")]
+        public string? Prices { get; init; }
+
+        [CommandOption("--output <FILE>")]
+        [Description("The output of an earlier run of this file, for the observed completion ratio (default: FILE with .results.jsonl, if it exists).")]
+        public string? Output { get; init; }
+
+        [CommandOption("--json")]
+        [Description("Print the check and the estimate as one JSON object on stdout instead of the summary.")]
+        public bool Json { get; init; }
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -47,14 +61,27 @@ internal sealed class ValidateCommand : AsyncCommand<ValidateCommand.Settings>
             MaxErrors = settings.MaxErrors,
             MaxLineBytes = settings.MaxLineBytes,
             DefaultMaxOutputTokens = settings.DefaultMaxOutputTokens,
-            CountTokens = !settings.NoTokens,
+            // The estimate counts every prompt once; the check need not count them too.
+            CountTokens = false,
         };
 
         BatchValidationReport report;
+        BatchEstimate? estimate = null;
         try
         {
             options.Validate();
+            var prices = settings.Prices is null ? PriceTable.BuiltIn : PriceTable.Load(settings.Prices);
             report = await BatchInputFile.ValidateAsync(settings.File, options, cancellationToken).ConfigureAwait(false);
+            if (report.IsValid && !settings.NoTokens)
+            {
+                estimate = await BatchEstimator.EstimateAsync(settings.File, new BatchEstimateOptions
+                {
+                    Prices = prices,
+                    DefaultMaxOutputTokens = settings.DefaultMaxOutputTokens,
+                    PreviousOutputPath = settings.Output ?? DefaultOutput(settings.File),
+                    Reuse = new ResponseReuseOptions(),
+                }, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (BatchOptionsException ex)
         {
@@ -68,11 +95,22 @@ internal sealed class ValidateCommand : AsyncCommand<ValidateCommand.Settings>
         }
 
         await WriteErrorsAsync(report).ConfigureAwait(false);
-
-        // A summary of zeros for a file that is not there would only bury the one line that matters.
-        if (File.Exists(settings.File))
+        if (settings.Json)
         {
-            WriteSummary(report, tokensCounted: !settings.NoTokens);
+            WriteJson(report, estimate);
+        }
+        else if (File.Exists(settings.File))
+        {
+            // A summary of zeros for a file that is not there would only bury the one line that matters.
+            WriteSummary(report, estimate);
+            if (estimate is not null)
+            {
+                Console.Out.Write(EstimatePrinter.Format(estimate));
+                if (estimate.Repeats > 0)
+                {
+                    Console.Out.WriteLine($"  {estimate.Repeats:N0} request(s) repeat an identical earlier one: `run` sends them once (not in the estimate)");
+                }
+            }
         }
 
         return report.IsValid ? CliApp.ExitSuccess : CliApp.ExitUsage;
@@ -101,7 +139,38 @@ internal sealed class ValidateCommand : AsyncCommand<ValidateCommand.Settings>
         await Console.Error.FlushAsync().ConfigureAwait(false);
     }
 
-    private static void WriteSummary(BatchValidationReport report, bool tokensCounted)
+    private static string DefaultOutput(string input) =>
+        Path.Combine(Path.GetDirectoryName(input) ?? "", Path.GetFileNameWithoutExtension(input) + ".results.jsonl");
+
+    private static void WriteJson(BatchValidationReport report, BatchEstimate? estimate)
+    {
+        using var stdout = Console.OpenStandardOutput();
+        using (var w = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteString("file", report.Path);
+            w.WriteBoolean("valid", report.IsValid);
+            w.WriteNumber("lines", report.Lines);
+            w.WriteNumber("requests", report.Requests);
+            w.WriteNumber("problems", report.TotalErrors);
+            w.WriteNumber("completion_budget", report.ReservedCompletionTokens);
+            w.WritePropertyName("estimate");
+            if (estimate is null)
+            {
+                w.WriteNullValue();
+            }
+            else
+            {
+                EstimatePrinter.WriteJson(w, estimate);
+            }
+
+            w.WriteEndObject();
+        }
+
+        stdout.WriteByte((byte)'\n');
+    }
+
+    private static void WriteSummary(BatchValidationReport report, BatchEstimate? estimate)
     {
         var console = AnsiConsole.Console;
         var verdict = report.IsValid
@@ -114,7 +183,7 @@ internal sealed class ValidateCommand : AsyncCommand<ValidateCommand.Settings>
         table.AddRow("requests", $"{report.Requests:N0}");
         AddCounts(table, "endpoints", report.ByEndpoint);
         AddCounts(table, "models", report.ByModel);
-        table.AddRow("prompt tokens", tokensCounted ? $"{report.EstimatedPromptTokens:N0} (estimated)" : "not counted (--no-tokens)");
+        table.AddRow("prompt tokens", estimate is not null ? $"{estimate.PromptTokens:N0} (counted with the tokenizer)" : report.IsValid ? "not counted (--no-tokens)" : "not counted (invalid file)");
         table.AddRow("completion tokens", $"{report.ReservedCompletionTokens:N0} (reserved)");
         var seconds = report.Elapsed.TotalSeconds;
         var rate = seconds > 0 ? $", {report.Lines / seconds:N0} lines/s" : "";

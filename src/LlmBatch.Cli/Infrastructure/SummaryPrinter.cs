@@ -8,13 +8,13 @@ namespace LlmBatch.Cli.Infrastructure;
 /// <summary>The end-of-run summary a person reads: outcomes, retries, 429s, tokens, throughput, latency.</summary>
 internal static class SummaryPrinter
 {
-    public static void Print(BatchJobResult result, string outputPath, TextWriter? writer = null)
+    public static void Print(BatchJobResult result, string outputPath, TextWriter? writer = null, BatchProgress? live = null)
     {
         writer ??= Console.Out;
-        writer.Write(Format(result, outputPath));
+        writer.Write(Format(result, outputPath, live));
     }
 
-    public static string Format(BatchJobResult result, string outputPath)
+    public static string Format(BatchJobResult result, string outputPath, BatchProgress? live = null)
     {
         var s = result.Summary;
         var c = CultureInfo.InvariantCulture;
@@ -39,6 +39,26 @@ internal static class SummaryPrinter
 
         sb.AppendLine(c, $"  attempts  {s.Attempts:N0} ({s.Retries:N0} retries), {s.RateLimited:N0} answered 429");
         sb.AppendLine(c, $"  tokens    {s.PromptTokens:N0} in, {s.CompletionTokens:N0} out");
+        if (live?.Cost is { } cost)
+        {
+            sb.Append(c, $"  cost      {Cost.RunCosts.Money(cost.Spent)} spent (reported usage at list prices)");
+            if (cost.MaxCost is { } cap)
+            {
+                sb.Append(c, $", cap {Cost.RunCosts.Money(cap)}");
+            }
+
+            if (cost.UnpricedAnswers > 0)
+            {
+                sb.Append(c, $", {cost.UnpricedAnswers:N0} answer(s) not priced (no price or no usage)");
+            }
+
+            sb.AppendLine();
+        }
+
+        if (s.CachedItems + s.SharedItems > 0)
+        {
+            sb.AppendLine(c, $"  reused    {s.CachedItems:N0} answered from the cache, {s.SharedItems:N0} shared with an identical request: no request sent for them");
+        }
 
         // Per minute, the unit providers state their limits in, so the rate reads against the limit.
         sb.AppendLine(c, $"  rate      {s.RequestsPerSecond * 60:N0} requests/min{ProgressSnapshot.Limit(s.RequestsPerMinuteLimit)}, {s.TokensPerSecond * 60:N0} tokens/min{ProgressSnapshot.Limit(s.TokensPerMinuteLimit)}");

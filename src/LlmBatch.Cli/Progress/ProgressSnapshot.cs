@@ -27,6 +27,24 @@ internal sealed record ProgressSnapshot
     /// <summary>Estimated time left at this run's average pace; null when unknown.</summary>
     public TimeSpan? Eta { get; init; }
 
+    /// <summary>
+    /// The spend this run is heading for: what it has settled plus, for each item still to do, the average cost of the
+    /// items it finished (cached and shared ones count as free, as they are); null before any item finished or without prices.
+    /// </summary>
+    public decimal? ProjectedCost
+    {
+        get
+        {
+            if (Now.Cost is not { } cost || Now.Completed == 0)
+            {
+                return null;
+            }
+
+            var left = Total is { } t ? Math.Max(0, t - Done) : 0;
+            return cost.Spent + (cost.Spent / Now.Completed * left);
+        }
+    }
+
     /// <summary>Items done, this run's and an earlier run's.</summary>
     public long Done => Resumed + Now.Completed;
 
@@ -72,8 +90,41 @@ internal sealed record ProgressSnapshot
         var line = string.Create(
             c,
             $"[{Clock(p.Elapsed)}] {done} ok {p.Succeeded:#,0} failed {p.Failed:#,0} | {RequestsPerMinute:#,0} req/min{Limit(p.RequestsPerMinuteLimit)} {TokensPerMinute:#,0} tok/min{Limit(p.TokensPerMinuteLimit)} | in flight {p.InFlight}{Concurrency(p)} waiting {p.WaitingOnLimiter} | goodput {SucceededPerMinute:#,0}/min | 429s {p.RateLimited:#,0} retries {p.Retries:#,0} | mem {Megabytes(MemoryBytes)}{IntakePaused(p)}");
+        line += Spend(this) + Reused(p);
         return Eta is { } eta ? line + " | ETA " + Clock(eta) : line;
     }
+
+    /// <summary>" | spent $X (projected $Y, cap $Z)" when the run meters cost, "" otherwise.</summary>
+    public static string Spend(ProgressSnapshot s)
+    {
+        if (s.Now.Cost is not { } cost)
+        {
+            return "";
+        }
+
+        var text = " | spent " + Cli.Cost.RunCosts.Money(cost.Spent);
+        var notes = new List<string>(3);
+        if (s.ProjectedCost is { } projected)
+        {
+            notes.Add("projected " + Cli.Cost.RunCosts.Money(projected));
+        }
+
+        if (cost.MaxCost is { } cap)
+        {
+            notes.Add("cap " + Cli.Cost.RunCosts.Money(cap));
+        }
+
+        if (cost.UnpricedAnswers > 0)
+        {
+            notes.Add(string.Create(CultureInfo.InvariantCulture, $"{cost.UnpricedAnswers:#,0} unpriced"));
+        }
+
+        return notes.Count == 0 ? text : text + " (" + string.Join(", ", notes) + ")";
+    }
+
+    /// <summary>" | cached N shared M" once answers came without a request, "" otherwise.</summary>
+    public static string Reused(BatchProgress p) =>
+        p.AnsweredFromCache + p.SharedAnswers == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $" | cached {p.AnsweredFromCache:#,0} shared {p.SharedAnswers:#,0}");
 
     public static string Clock(TimeSpan t) =>
         string.Create(CultureInfo.InvariantCulture, $"{(int)t.TotalHours:00}:{t.Minutes:00}:{t.Seconds:00}");

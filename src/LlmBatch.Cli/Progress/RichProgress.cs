@@ -135,7 +135,11 @@ internal sealed class RichProgress : IProgressView
             "elapsed " + ProgressSnapshot.Clock(p.Elapsed),
             final || s.Eta is not { } eta ? "ETA —" : "ETA " + ProgressSnapshot.Clock(eta),
             "memory " + ProgressSnapshot.Megabytes(s.MemoryBytes),
-            Markup.Escape(ProgressSnapshot.IntakePaused(p).TrimStart(',', ' ')));
+            Markup.Escape(ProgressSnapshot.IntakePaused(p).TrimStart(',', ' ')),
+            p.Cost is { } cost ? F($"[blue]spent[/] {Markup.Escape(Cli.Cost.RunCosts.Money(cost.Spent))}") : "spent —",
+            s.ProjectedCost is { } projected ? F($"projected {Markup.Escape(Cli.Cost.RunCosts.Money(projected))}{(p.Cost?.MaxCost is { } cap ? Markup.Escape(" of cap " + Cli.Cost.RunCosts.Money(cap)) : "")}") : "projected —",
+            F($"cached {p.AnsweredFromCache:#,0}"),
+            F($"shared {p.SharedAnswers:#,0}"));
         var stopMessage = _stopMessage;
         var state = (final, stopMessage is not null) switch
         {

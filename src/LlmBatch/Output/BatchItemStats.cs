@@ -30,9 +30,18 @@ public sealed class BatchItemStats
     /// <summary>Completion tokens reported by the response's <c>usage</c>; 0 when unknown.</summary>
     public int CompletionTokens { get; init; }
 
+    /// <summary>Of <see cref="PromptTokens"/>, those the provider served from its prompt cache (billed at the cached-input price); 0 when not reported.</summary>
+    public int CachedPromptTokens { get; init; }
+
     /// <summary>True when <see cref="PromptTokens"/> came from the provider's usage rather than the local count.</summary>
     public bool UsageReported { get; init; }
 
     /// <summary>The model named in the request body.</summary>
     public string Model { get; init; } = "";
+
+    /// <summary>True when the answer came from the response cache: no request was sent for this item.</summary>
+    public bool Cached { get; init; }
+
+    /// <summary>The custom_id whose answer this item shares (an identical request of the same run), or null; no request was sent for this item.</summary>
+    public string? SharedWith { get; init; }
 }

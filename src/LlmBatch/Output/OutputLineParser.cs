@@ -233,6 +233,9 @@ internal static class OutputLineParser
         var completionTokens = 0;
         var usageReported = false;
         var model = "";
+        var cached = false;
+        var cachedPrompt = 0;
+        string? sharedWith = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("attempts"u8))
@@ -301,6 +304,21 @@ internal static class OutputLineParser
                 reader.Read();
                 lineNumber = reader.GetInt64();
             }
+            else if (reader.ValueTextEquals("cached_prompt_tokens"u8))
+            {
+                reader.Read();
+                cachedPrompt = reader.GetInt32();
+            }
+            else if (reader.ValueTextEquals("cached"u8))
+            {
+                reader.Read();
+                cached = reader.TokenType == JsonTokenType.True;
+            }
+            else if (reader.ValueTextEquals("shared_with"u8))
+            {
+                reader.Read();
+                sharedWith = reader.TokenType == JsonTokenType.String ? reader.GetString() : SkipValue(ref reader);
+            }
             else
             {
                 reader.Read();
@@ -320,6 +338,9 @@ internal static class OutputLineParser
             CompletionTokens = completionTokens,
             UsageReported = usageReported,
             Model = model,
+            Cached = cached,
+            CachedPromptTokens = cachedPrompt,
+            SharedWith = sharedWith,
         };
     }
 }

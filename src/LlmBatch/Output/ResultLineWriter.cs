@@ -131,6 +131,22 @@ internal static class ResultLineWriter
         w.WriteBoolean("usage_reported"u8, s.UsageReported);
         w.WriteString("model"u8, s.Model);
         w.WriteNumber("line"u8, line);
+
+        // Written only when set, so lines without them stay as they were.
+        if (s.CachedPromptTokens > 0)
+        {
+            w.WriteNumber("cached_prompt_tokens"u8, s.CachedPromptTokens);
+        }
+
+        if (s.Cached)
+        {
+            w.WriteBoolean("cached"u8, true);
+        }
+
+        if (s.SharedWith is not null)
+        {
+            w.WriteString("shared_with"u8, s.SharedWith);
+        }
         w.WriteEndObject();
     }
 

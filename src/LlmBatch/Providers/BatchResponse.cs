@@ -14,4 +14,10 @@ public sealed class BatchResponse
 
     /// <summary>The provider's request id, when it sent one.</summary>
     public string? RequestId { get; init; }
+
+    /// <summary>True when the response cache gave this answer: no request was sent for it (see <see cref="IBatchResponseCache"/>).</summary>
+    public bool FromCache { get; init; }
+
+    /// <summary>The custom_id of the identical request of this run whose answer this is, when it was shared; no request was sent for it.</summary>
+    public string? SharedWith { get; init; }
 }

@@ -14,10 +14,20 @@ internal static class UsageReader
     /// <param name="promptTokens">Prompt (input) tokens.</param>
     /// <param name="completionTokens">Completion (output) tokens; 0 for embeddings.</param>
     /// <returns>False when the body is not JSON or has no readable top-level <c>usage</c>.</returns>
-    public static bool TryRead(ReadOnlySpan<byte> body, out int promptTokens, out int completionTokens)
+    public static bool TryRead(ReadOnlySpan<byte> body, out int promptTokens, out int completionTokens) =>
+        TryRead(body, out promptTokens, out completionTokens, out _);
+
+    /// <summary>Reads the token usage a response reports, with the prompt tokens the provider served from its prompt cache.</summary>
+    /// <param name="body">The response body (UTF-8 JSON).</param>
+    /// <param name="promptTokens">Prompt (input) tokens, the cached ones included.</param>
+    /// <param name="completionTokens">Completion (output) tokens; 0 for embeddings.</param>
+    /// <param name="cachedPromptTokens"><c>prompt_tokens_details.cached_tokens</c> (or <c>input_tokens_details</c>); 0 when not reported.</param>
+    /// <returns>False when the body is not JSON or has no readable top-level <c>usage</c>.</returns>
+    public static bool TryRead(ReadOnlySpan<byte> body, out int promptTokens, out int completionTokens, out int cachedPromptTokens)
     {
         promptTokens = 0;
         completionTokens = 0;
+        cachedPromptTokens = 0;
         if (body.IsEmpty)
         {
             return false;
@@ -41,7 +51,7 @@ internal static class UsageReader
 
                 if (isUsage && reader.TokenType == JsonTokenType.StartObject)
                 {
-                    return ReadUsage(ref reader, out promptTokens, out completionTokens);
+                    return ReadUsage(ref reader, out promptTokens, out completionTokens, out cachedPromptTokens);
                 }
 
                 reader.Skip();
@@ -54,11 +64,13 @@ internal static class UsageReader
 
         promptTokens = 0;
         completionTokens = 0;
+        cachedPromptTokens = 0;
         return false;
     }
 
-    private static bool ReadUsage(ref Utf8JsonReader reader, out int promptTokens, out int completionTokens)
+    private static bool ReadUsage(ref Utf8JsonReader reader, out int promptTokens, out int completionTokens, out int cachedPromptTokens)
     {
+        cachedPromptTokens = 0;
         long? prompt = null;
         long? completion = null;
         long? total = null;
@@ -69,9 +81,16 @@ internal static class UsageReader
                 : reader.ValueTextEquals("completion_tokens"u8) || reader.ValueTextEquals("output_tokens"u8) ? 2
                 : reader.ValueTextEquals("total_tokens"u8) ? 3
                 : 0;
+            var details = slot == 0 && (reader.ValueTextEquals("prompt_tokens_details"u8) || reader.ValueTextEquals("input_tokens_details"u8));
             if (!reader.Read())
             {
                 break;
+            }
+
+            if (details && reader.TokenType == JsonTokenType.StartObject)
+            {
+                cachedPromptTokens = ReadCachedTokens(ref reader);
+                continue;
             }
 
             if (slot != 0 && reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var n) && n >= 0)
@@ -101,6 +120,28 @@ internal static class UsageReader
         var c = completion ?? Math.Max(0, (total ?? p) - p);
         promptTokens = (int)Math.Min(int.MaxValue, p);
         completionTokens = (int)Math.Min(int.MaxValue, c);
+        cachedPromptTokens = Math.Min(cachedPromptTokens, promptTokens);
         return true;
+    }
+
+    // The prompt-cache share of the prompt, which the provider bills at its cached-input price.
+    private static int ReadCachedTokens(ref Utf8JsonReader reader)
+    {
+        var cached = 0;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isCached = reader.ValueTextEquals("cached_tokens"u8);
+            reader.Read();
+            if (isCached && reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var n) && n >= 0)
+            {
+                cached = (int)Math.Min(int.MaxValue, n);
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        return cached;
     }
 }

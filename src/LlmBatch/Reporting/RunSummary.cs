@@ -56,6 +56,12 @@ public sealed record RunSummary
     /// <summary>Items whose token counts came from the provider's <c>usage</c> rather than the local estimate.</summary>
     public long UsageReportedItems { get; init; }
 
+    /// <summary>Items answered from the response cache, with no request sent (not counting <see cref="SharedItems"/>).</summary>
+    public long CachedItems { get; init; }
+
+    /// <summary>Items that shared the answer of an identical request of the same run, with no request sent.</summary>
+    public long SharedItems { get; init; }
+
     /// <summary>Items finished per second of <see cref="WallTime"/>; 0 when the wall time is 0.</summary>
     public double ItemsPerSecond { get; init; }
 

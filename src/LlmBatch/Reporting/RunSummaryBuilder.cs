@@ -18,6 +18,8 @@ public sealed class RunSummaryBuilder
     private long _promptTokens;
     private long _completionTokens;
     private long _usageReported;
+    private long _cached;
+    private long _shared;
     private double _limiterWaitMs;
     private DateTimeOffset? _started;
     private DateTimeOffset? _finished;
@@ -44,10 +46,21 @@ public sealed class RunSummaryBuilder
 
         _attempts += stats.Attempts;
         _retries += Math.Max(0, stats.Attempts - 1);
+        var reused = stats.SharedWith is not null || stats.Cached;
+        if (stats.SharedWith is not null)
+        {
+            _shared++;
+        }
+        else if (stats.Cached)
+        {
+            _cached++;
+        }
+
         var statuses = stats.Statuses;
         if (statuses.Count == 0)
         {
-            if (result.StatusCode != 0)
+            // An answer given without a request (cache, shared) made no attempt to count.
+            if (result.StatusCode != 0 && !reused)
             {
                 CountStatus(result.StatusCode);
             }
@@ -119,6 +132,8 @@ public sealed class RunSummaryBuilder
             PromptTokens = _promptTokens,
             CompletionTokens = _completionTokens,
             UsageReportedItems = _usageReported,
+            CachedItems = _cached,
+            SharedItems = _shared,
             ItemsPerSecond = seconds > 0 ? _total / seconds : 0,
             RequestsPerSecond = seconds > 0 ? _attempts / seconds : 0,
             TokensPerSecond = seconds > 0 ? (_promptTokens + _completionTokens) / seconds : 0,

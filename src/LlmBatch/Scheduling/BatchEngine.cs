@@ -338,7 +338,7 @@ internal sealed class BatchEngine : IBatchEngine
     private BatchResult FromResponse(BatchCall call, BatchResponse response)
     {
         var body = response.Body;
-        var reported = UsageReader.TryRead(body.Span, out var prompt, out var completion);
+        var reported = UsageReader.TryRead(body.Span, out var prompt, out var completion, out var cachedPrompt);
         BatchError? error = null;
         if (response.StatusCode is >= 200 and < 300)
         {
@@ -361,7 +361,7 @@ internal sealed class BatchEngine : IBatchEngine
             ResponseBody = body,
             Error = error,
             LineNumber = call.Request.LineNumber,
-            Stats = Stats(call, reported ? prompt : PromptTokens(call), reported ? completion : 0, reported),
+            Stats = Stats(call, reported ? prompt : PromptTokens(call), reported ? completion : 0, reported, response, cachedPrompt),
         };
     }
 
@@ -372,14 +372,14 @@ internal sealed class BatchEngine : IBatchEngine
         StatusCode = 0,
         Error = new BatchError(code, message),
         LineNumber = call.Request.LineNumber,
-        Stats = Stats(call, PromptTokens(call), 0, false),
+        Stats = Stats(call, PromptTokens(call), 0, false, null, 0),
     };
 
     // The local count, made now if no budget needed it earlier.
     private int PromptTokens(BatchCall call) =>
         call.EstimatedPromptTokens >= 0 ? call.EstimatedPromptTokens : _tokens.CountPromptTokens(call.Request);
 
-    private BatchItemStats Stats(BatchCall call, int prompt, int completion, bool reported) => new()
+    private BatchItemStats Stats(BatchCall call, int prompt, int completion, bool reported, BatchResponse? response, int cachedPrompt) => new()
     {
         Attempts = call.Attempt,
         Statuses = call.Statuses,
@@ -391,5 +391,8 @@ internal sealed class BatchEngine : IBatchEngine
         CompletionTokens = completion,
         UsageReported = reported,
         Model = call.Request.Model,
+        Cached = response?.FromCache == true,
+        CachedPromptTokens = cachedPrompt,
+        SharedWith = response?.SharedWith,
     };
 }

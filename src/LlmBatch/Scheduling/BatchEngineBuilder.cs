@@ -6,7 +6,8 @@ namespace LlmBatch;
 /// <summary>
 /// Builds an <see cref="IBatchEngine"/> over a provider. Middleware added with <see cref="Use"/> wraps the provider
 /// and sees every attempt; LlmBatch's own layers (retry, rate limit, timeout, telemetry) wrap all of them:
-/// <c>retry → rate limit → attempt timeout → counters → telemetry → your middleware (first added outermost) → provider</c>.
+/// <c>reuse (dedupe, cache) → retry → cost → rate limit → attempt timeout → counters → telemetry → your middleware
+/// (first added outermost) → provider</c>; the reuse and cost layers are there only when configured.
 /// </summary>
 public sealed class BatchEngineBuilder
 {
@@ -15,6 +16,8 @@ public sealed class BatchEngineBuilder
     private BatchOptions _options = new();
     private TimeProvider _timeProvider = TimeProvider.System;
     private ILoggerFactory _loggerFactory = NullLoggerFactory.Instance;
+    private ResponseReuseOptions? _reuse;
+    private CostControlOptions? _cost;
 
     /// <summary>Starts a builder over a provider (see <see cref="BatchProviders"/>).</summary>
     /// <param name="provider">The handler that sends one attempt to the model.</param>
@@ -54,6 +57,32 @@ public sealed class BatchEngineBuilder
         return this;
     }
 
+    /// <summary>
+    /// Sends identical requests of a run once and answers from a response cache what an earlier run paid for (default:
+    /// off). The layer sits outside retries and rate limits, so an answer it gives costs no rate budget.
+    /// </summary>
+    /// <param name="options">What to reuse; validated by <see cref="Build"/>.</param>
+    /// <returns>This builder.</returns>
+    public BatchEngineBuilder WithResponseReuse(ResponseReuseOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _reuse = options;
+        return this;
+    }
+
+    /// <summary>
+    /// Meters what the run spends (<see cref="BatchProgress.Cost"/>) and, with <see cref="CostControlOptions.MaxCost"/>,
+    /// stops dispatch before a request could take the spend over the cap (default: off).
+    /// </summary>
+    /// <param name="options">Prices and cap; validated by <see cref="Build"/>.</param>
+    /// <returns>This builder.</returns>
+    public BatchEngineBuilder WithCostControl(CostControlOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _cost = options;
+        return this;
+    }
+
     /// <summary>Adds middleware around the provider; the first added is the outermost of yours.</summary>
     /// <param name="middleware">Given the next handler, returns a handler that wraps it.</param>
     /// <returns>This builder.</returns>
@@ -70,6 +99,8 @@ public sealed class BatchEngineBuilder
     public IBatchEngine Build()
     {
         _options.Validate();
+        _reuse?.Validate();
+        _cost?.Validate();
         var options = _options;
         var time = _timeProvider;
         var counters = new RunCounters();
@@ -85,8 +116,14 @@ public sealed class BatchEngineBuilder
         handler = new AttemptCounterHandler(handler, counters, time);
         handler = new TimeoutHandler(handler, new AdaptiveTimeout(options, time), time);
         handler = new RateLimitHandler(handler, controller);
+
+        // Cost cap: above the rate limit, so attempts waiting there for budget hold their reservation.
+        var metered = new MeteredLayers(_cost, _reuse, options, _loggerFactory);
+        handler = metered.WrapAttempts(handler);
         handler = new RetryHandler(handler, options, time, new RetryBackoff(options.RetryBaseDelay, options.RetryMaxDelay));
 
-        return new BatchEngine(handler, options, time, controller, counters, TokenCounter.Shared, _loggerFactory.CreateLogger("LlmBatch"));
+        // Dedupe and response cache: outside retries and rate limits, so an answer they give costs no budget.
+        handler = metered.WrapItems(handler);
+        return metered.Engine(new BatchEngine(handler, options, time, controller, counters, TokenCounter.Shared, _loggerFactory.CreateLogger("LlmBatch")));
     }
 }

@@ -59,4 +59,13 @@ public sealed record BatchProgress
 
     /// <summary>The concurrency limit, attempts on the wire and goodput so far, one point per second of the run.</summary>
     public IReadOnlyList<ConcurrencyPoint> ConcurrencyTimeline { get; init; } = [];
+
+    /// <summary>What the run has spent and reserved; null unless the engine meters cost (<see cref="BatchEngineBuilder.WithCostControl"/>).</summary>
+    public BatchCostProgress? Cost { get; init; }
+
+    /// <summary>Items answered from the response cache in this run, with no request sent.</summary>
+    public long AnsweredFromCache { get; init; }
+
+    /// <summary>Items that shared the answer of an identical request of this run, with no request sent.</summary>
+    public long SharedAnswers { get; init; }
 }

@@ -1,0 +1,138 @@
+using System.Globalization;
+using LlmBatch.Cli.Commands;
+using LlmBatch.Cli.Infrastructure;
+using LlmBatch.Sqlite;
+
+namespace LlmBatch.Cli.Cost;
+
+/// <summary>
+/// What <c>run</c> does about cost: the prices, the live spend and <c>--max-cost</c>, deduplication within the run and
+/// the response cache (<c>--cache</c>), and the estimate of <c>--dry-run</c>. Built from the flags, applied to the engine
+/// builder, and asked at the end whether the budget stopped the run.
+/// </summary>
+internal sealed class RunCosts : IAsyncDisposable
+{
+    private readonly RunCommand.Settings _settings;
+    private readonly SqliteResponseCache? _cache;
+
+    private RunCosts(RunCommand.Settings settings, PriceTable prices, SqliteResponseCache? cache, ResponseReuseOptions? reuse)
+    {
+        _settings = settings;
+        Prices = prices;
+        _cache = cache;
+        Reuse = reuse;
+    }
+
+    public PriceTable Prices { get; }
+
+    /// <summary>Deduplication and cache settings; null with <c>--no-dedupe</c> and no <c>--cache</c>.</summary>
+    public ResponseReuseOptions? Reuse { get; }
+
+    /// <summary>Reads the flags, opens the cache, and (for deduplication) counts the input's repeats in one pass.</summary>
+    public static async Task<RunCosts> CreateAsync(RunCommand.Settings settings, string input, BatchValidationReport check, CancellationToken cancellationToken)
+    {
+        var prices = settings.Prices is null ? PriceTable.BuiltIn : PriceTable.Load(settings.Prices);
+        if (settings.MaxCost is not null)
+        {
+            // A cap cannot hold over a model whose cost it cannot count: refuse before anything is sent.
+            var unpriced = check.ByModel.Keys.Where(m => !prices.TryGetPrice(m, out _)).Order(StringComparer.Ordinal).ToList();
+            if (unpriced.Count > 0)
+            {
+                throw new BatchOptionsException([$"--max-cost needs a price for every model, and {string.Join(", ", unpriced)} has none in {prices.Source}; give it with --prices FILE."]);
+            }
+        }
+
+        SqliteResponseCache? cache = null;
+        if (settings.Cache is { } path)
+        {
+            var cacheOptions = new SqliteResponseCacheOptions { Path = path };
+            if (CliValues.TryParseSize(settings.CacheMaxSize, out var max))
+            {
+                cacheOptions.MaxSizeBytes = max;
+            }
+
+            cache = SqliteResponseCache.Open(cacheOptions);
+        }
+
+        ResponseReuseOptions? reuse = null;
+        if (!settings.NoDedupe || cache is not null)
+        {
+            reuse = new ResponseReuseOptions
+            {
+                Deduplicate = !settings.NoDedupe,
+                Cache = cache,
+                Policy = settings.CacheAll ? ReusePolicy.All : ReusePolicy.Deterministic,
+                Provider = ProviderIdentity(settings),
+            };
+            if (reuse.Deduplicate && !settings.DryRun)
+            {
+                reuse.Repeats = await RepeatIndex.BuildAsync(BatchInputFile.ReadValidatedAsync(input, settings.MaxLineBytes ?? BatchValidationOptions.DefaultMaxLineBytes, cancellationToken), reuse.Policy, reuse.Provider, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return new RunCosts(settings, prices, cache, reuse);
+    }
+
+    /// <summary>
+    /// What identifies the provider in cache keys: the resolved base URL without user info, query or fragment (never
+    /// a credential), or "local" when requests run on the embedded model.
+    /// </summary>
+    public static string ProviderIdentity(RunCommand.Settings settings)
+    {
+        var endpoint = ProviderEnvironment.Resolve(settings.BaseUrl, settings.ApiKeyEnv);
+        if (endpoint.BaseUrl is not { } url)
+        {
+            return "local";
+        }
+
+        return new UriBuilder(url) { UserName = "", Password = "", Query = "", Fragment = "" }.Uri.GetLeftPart(UriPartial.Path).TrimEnd('/').ToLowerInvariant();
+    }
+
+    public BatchEngineBuilder Apply(BatchEngineBuilder builder, BatchOptions options)
+    {
+        builder.WithCostControl(new CostControlOptions { Prices = Prices, MaxCost = _settings.MaxCost });
+        return Reuse is null ? builder : builder.WithResponseReuse(Reuse);
+    }
+
+    /// <summary>The estimate of what the run would send and pay for.</summary>
+    public Task<BatchEstimate> EstimateAsync(string input, BatchOptions options, CancellationToken cancellationToken) =>
+        BatchEstimator.EstimateAsync(BatchInputFile.ReadValidatedAsync(input, _settings.MaxLineBytes ?? BatchValidationOptions.DefaultMaxLineBytes, cancellationToken), new BatchEstimateOptions
+        {
+            Prices = Prices,
+            DefaultMaxOutputTokens = options.DefaultMaxOutputTokens,
+            PreviousOutputPath = _settings.OutputPath,
+            SkipDone = true,
+            RetryFailed = _settings.RetryFailed,
+            Reuse = Reuse,
+        }, cancellationToken);
+
+    /// <summary>The message for a run the budget stopped, or null when it did not.</summary>
+    public static string? BudgetStop(BatchProgress progress, BatchJobResult result)
+    {
+        if (progress.Cost is not { } cost || !(cost.CapReached || cost.UnpricedModel is not null))
+        {
+            return null;
+        }
+
+        var c = CultureInfo.InvariantCulture;
+        if (cost.UnpricedModel is { } model)
+        {
+            return string.Create(c, $"stopped: model {model} has no price, so --max-cost cannot be kept; {result.Remaining:N0} item(s) not sent. Give its price with --prices FILE and rerun.");
+        }
+
+        return string.Create(c, $"stopped at the budget: spent {Money(cost.Spent)} of --max-cost {Money(cost.MaxCost ?? 0)} (the next request could cost up to {Money(cost.LargestReservation)}); {result.Remaining:N0} item(s) not sent. Rerun with a higher --max-cost to continue; nothing already answered is sent again.");
+    }
+
+    public static string Money(decimal usd) =>
+        usd >= 100 ? usd.ToString("$#,0.00", CultureInfo.InvariantCulture)
+        : usd >= 0.01m || usd == 0 ? usd.ToString("$0.00##", CultureInfo.InvariantCulture)
+        : usd.ToString("$0.000000", CultureInfo.InvariantCulture);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_cache is not null)
+        {
+            await _cache.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,97 @@
+namespace LlmBatch;
+
+/// <summary>
+/// Middleware between the retry and rate-limit layers that meters every attempt: with a cap it reserves the attempt's
+/// worst-case cost before the attempt waits for the rate budget (so attempts waiting there count against the cap) and
+/// settles it at the reported usage; without one it only adds up the reported usage. An answer that reports no usage
+/// is settled at its worst case under a cap (the budget must hold) and counted as unpriced otherwise. An attempt that
+/// got no answer, or an error status, costs nothing.
+/// </summary>
+internal sealed class CostHandler : IBatchHandler
+{
+    private readonly IBatchHandler _inner;
+    private readonly CostLedger _ledger;
+    private readonly TokenCounter _tokens;
+    private readonly int _defaultMaxOutputTokens;
+
+    public CostHandler(IBatchHandler inner, CostLedger ledger, TokenCounter tokens, int defaultMaxOutputTokens)
+    {
+        _inner = inner;
+        _ledger = ledger;
+        _tokens = tokens;
+        _defaultMaxOutputTokens = defaultMaxOutputTokens;
+    }
+
+    public async ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
+    {
+        var request = item.Request;
+        var price = _ledger.PriceOf(request.Model);
+        if (_ledger.MaxCost is null)
+        {
+            var answer = await _inner.SendAsync(item, cancellationToken).ConfigureAwait(false);
+            Settle(price, answer, reserved: 0, worstCase: null);
+            return answer;
+        }
+
+        if (price is null)
+        {
+            _ledger.StopForUnpriced(request.Model);
+            throw new DispatchStoppedException();
+        }
+
+        var worst = WorstCase(item, price);
+        await _ledger.ReserveAsync(worst, cancellationToken).ConfigureAwait(false);
+        BatchResponse response;
+        try
+        {
+            response = await _inner.SendAsync(item, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _ledger.Settle(worst, 0);
+            throw;
+        }
+
+        Settle(price, response, worst, worst);
+        return response;
+    }
+
+    /// <summary>The most this attempt can cost: its prompt counted with the tokenizer, and its whole output limit.</summary>
+    private decimal WorstCase(BatchCall item, ModelPrice price)
+    {
+        var request = item.Request;
+        if (item.EstimatedPromptTokens < 0)
+        {
+            // Counted once per item and kept on the call, where the rate limiter reads it too.
+            item.EstimatedPromptTokens = _tokens.CountPromptTokens(request);
+        }
+
+        var output = request.Endpoint == BatchEndpointKind.Embeddings ? 0 : request.MaxOutputTokens ?? _defaultMaxOutputTokens;
+        return price.Cost(item.EstimatedPromptTokens, output);
+    }
+
+    private void Settle(ModelPrice? price, BatchResponse response, decimal reserved, decimal? worstCase)
+    {
+        decimal actual = 0;
+        if (response.StatusCode is >= 200 and < 300)
+        {
+            if (price is not null && UsageReader.TryRead(response.Body.Span, out var prompt, out var completion, out var cached))
+            {
+                actual = price.Cost(prompt, completion, cached);
+            }
+            else if (worstCase is { } worst)
+            {
+                actual = worst;
+            }
+            else
+            {
+                _ledger.Unpriced();
+            }
+        }
+
+        if (reserved != 0 || actual != 0)
+        {
+            _ledger.Settle(reserved, actual);
+        }
+    }
+}
