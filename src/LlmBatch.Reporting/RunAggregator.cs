@@ -94,7 +94,8 @@ internal sealed class RunAggregator
         // Output lines keep only the first dispatch, the final outcome and the final attempt's duration: the final
         // attempt is placed where it started; earlier ones could have been anywhere before it, so each is spread
         // evenly over that window rather than put at a guessed instant (a guess draws spikes that never happened).
-        var statuses = stats.Statuses;
+        // A pack's attempts are on every member's line but were made once: only its first member places them.
+        var statuses = stats.CountsAttempts ? stats.Statuses : [];
         var finalStart = Math.Clamp(finish - (stats.LatencyMs / 1000), start, finish);
         for (var i = 0; i < statuses.Count - 1; i++)
         {

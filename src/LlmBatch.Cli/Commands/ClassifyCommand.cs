@@ -62,6 +62,10 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
         [Description("Requests in flight at most (default 256).")]
         public int? MaxConcurrency { get; init; }
 
+        [CommandOption("--pack <N>")]
+        [Description("Embeddings sent N inputs to a request (default: as many as the provider takes; 1 sends each alone).")]
+        public int? Pack { get; init; }
+
         public override Spectre.Console.ValidationResult Validate()
         {
             if ((Labels is null) == (LabelsFile is null))
@@ -133,6 +137,8 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
         {
             options.MaxConcurrency = mc;
         }
+
+        options.PackSize = settings.Pack;
 
         options.Validate();
         var engine = new BatchEngineBuilder(provider).WithOptions(options).Build();

@@ -43,6 +43,10 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         [Description("Fix the requests in flight at N instead of adapting to the server (default: adaptive, from 16, cut on 503/529/header-less 429 or queueing).")]
         public int? Concurrency { get; init; }
 
+        [CommandOption("--pack <N>")]
+        [Description("Embeddings requests of one input each are sent N to a request, each item still with its own line (default: as many as the provider takes, 2,048 inputs or 300,000 tokens; 1 sends each alone).")]
+        public int? Pack { get; init; }
+
         [CommandOption("--stall-timeout <DURATION>")]
         [Description("Stop the run when the server has refused everything (429/503) this long with no progress; a rerun resumes (default 15m).")]
         public string? StallTimeout { get; init; }
@@ -243,6 +247,11 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
                 {
                     options.MaxConcurrency = Math.Max(options.MaxConcurrency, fixedConcurrency);
                 }
+            }
+
+            if (Pack is { } pack)
+            {
+                options.PackSize = pack;
             }
 
             if (CliValues.TryParseDuration(StallTimeout, out var stall))

@@ -4,7 +4,7 @@ namespace LlmBatch;
 /// LlmBatch's own facts about one item, written under the <c>llmbatch</c> key of its output line
 /// so that tools reading Batch API output are unaffected.
 /// </summary>
-public sealed class BatchItemStats
+public sealed record BatchItemStats
 {
     /// <summary>Attempts made, including the last; 0 when the item was never sent.</summary>
     public int Attempts { get; init; }
@@ -44,4 +44,16 @@ public sealed class BatchItemStats
 
     /// <summary>The custom_id whose answer this item shares (an identical request of the same run), or null; no request was sent for this item.</summary>
     public string? SharedWith { get; init; }
+
+    /// <summary>
+    /// How many inputs the embeddings request that answered this item carried (<see cref="BatchOptions.PackSize"/>);
+    /// 0 when the item was sent alone. The pack's attempts, statuses, latency and wait are every member's.
+    /// </summary>
+    public int PackSize { get; init; }
+
+    /// <summary>This item's place in its pack (0-based). Summaries count a pack's attempts once, at index 0.</summary>
+    public int PackIndex { get; init; }
+
+    /// <summary>True when this item's line carries the attempts of its request: it was sent alone, or it leads its pack.</summary>
+    public bool CountsAttempts => PackSize <= 1 || PackIndex == 0;
 }

@@ -236,6 +236,8 @@ internal static class OutputLineParser
         var cached = false;
         var cachedPrompt = 0;
         string? sharedWith = null;
+        var packSize = 0;
+        var packIndex = 0;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("attempts"u8))
@@ -319,6 +321,11 @@ internal static class OutputLineParser
                 reader.Read();
                 sharedWith = reader.TokenType == JsonTokenType.String ? reader.GetString() : SkipValue(ref reader);
             }
+            else if (reader.ValueTextEquals("packed"u8))
+            {
+                reader.Read();
+                ReadPack(ref reader, out packSize, out packIndex);
+            }
             else
             {
                 reader.Read();
@@ -341,6 +348,42 @@ internal static class OutputLineParser
             Cached = cached,
             CachedPromptTokens = cachedPrompt,
             SharedWith = sharedWith,
+            PackSize = packSize,
+            PackIndex = packIndex,
         };
+    }
+
+    /// <summary>Reads <c>"packed":{"size":N,"index":i}</c>; anything else leaves both 0.</summary>
+    private static void ReadPack(ref Utf8JsonReader reader, out int size, out int index)
+    {
+        size = 0;
+        index = 0;
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isSize = reader.ValueTextEquals("size"u8);
+            var isIndex = reader.ValueTextEquals("index"u8);
+            reader.Read();
+            if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var n) && n >= 0)
+            {
+                if (isSize)
+                {
+                    size = n;
+                }
+                else if (isIndex)
+                {
+                    index = n;
+                }
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
     }
 }

@@ -147,6 +147,15 @@ internal static class ResultLineWriter
         {
             w.WriteString("shared_with"u8, s.SharedWith);
         }
+
+        if (s.PackSize > 1)
+        {
+            w.WriteStartObject("packed"u8);
+            w.WriteNumber("size"u8, s.PackSize);
+            w.WriteNumber("index"u8, s.PackIndex);
+            w.WriteEndObject();
+        }
+
         w.WriteEndObject();
     }
 

@@ -44,9 +44,11 @@ public sealed class RunSummaryBuilder
             _failedByCode[code] = _failedByCode.GetValueOrDefault(code) + 1;
         }
 
-        _attempts += stats.Attempts;
-        _retries += Math.Max(0, stats.Attempts - 1);
-        var reused = stats.SharedWith is not null || stats.Cached;
+        // A pack's attempts are written on every member's line; they were made once, for the whole pack.
+        var counts = stats.CountsAttempts;
+        _attempts += counts ? stats.Attempts : 0;
+        _retries += counts ? Math.Max(0, stats.Attempts - 1) : 0;
+        var reused = stats.SharedWith is not null || stats.Cached || !counts;
         if (stats.SharedWith is not null)
         {
             _shared++;
@@ -56,10 +58,10 @@ public sealed class RunSummaryBuilder
             _cached++;
         }
 
-        var statuses = stats.Statuses;
+        var statuses = counts ? stats.Statuses : [];
         if (statuses.Count == 0)
         {
-            // An answer given without a request (cache, shared) made no attempt to count.
+            // An answer given without a request (cache, shared) or counted with its pack made no attempt of its own.
             if (result.StatusCode != 0 && !reused)
             {
                 CountStatus(result.StatusCode);

@@ -205,30 +205,82 @@ internal sealed class BatchEngine : IBatchEngine
     {
         var max = _options.MaxConcurrency;
         using var slots = new SemaphoreSlim(max, max);
+        using var packedItems = new SemaphoreSlim(MaxPackedItemsInProgress, MaxPackedItemsInProgress);
+        var packer = PackingOptions.From(_options.PackSize) is { } packing ? new EmbeddingPacker(packing, _tokens) : null;
         using var dispatch = CancellationTokenSource.CreateLinkedTokenSource(abort.Token, _dispatchStop!.Token);
         Exception? inputError = null;
+        var input = requests.GetAsyncEnumerator(dispatch.Token);
         try
         {
-            await foreach (var request in requests.WithCancellation(dispatch.Token).ConfigureAwait(false))
+            while (true)
             {
+                var next = input.MoveNextAsync();
+                bool more;
+                if (next.IsCompleted || packer?.HasPending != true)
+                {
+                    more = await next.ConfigureAwait(false);
+                }
+                else
+                {
+                    // Nothing more is ready yet: wait a moment for it, then send what has gathered rather than hold it
+                    // for a slow source (a file's next line is almost always ready at once).
+                    var pending = next.AsTask();
+                    using var linger = CancellationTokenSource.CreateLinkedTokenSource(dispatch.Token);
+                    if (await Task.WhenAny(pending, Task.Delay(PackLinger, _time, linger.Token)).ConfigureAwait(false) != pending)
+                    {
+                        await LaunchPackAsync(packer.TakePending()!).ConfigureAwait(false);
+                    }
+
+                    await linger.CancelAsync().ConfigureAwait(false);
+                    more = await pending.ConfigureAwait(false);
+                }
+
+                if (!more)
+                {
+                    break;
+                }
+
+                var request = input.Current;
                 if (_memory is not null)
                 {
                     await _memory.WaitForRoomAsync(dispatch.Token).ConfigureAwait(false);
                 }
 
+                if (packer is not null && packer.TryAdd(request, out var ready))
+                {
+                    // Vectors of packed items are held until the whole pack is answered: bound how many wait.
+                    await packedItems.WaitAsync(dispatch.Token).ConfigureAwait(false);
+                    if (ready is not null)
+                    {
+                        await LaunchPackAsync(ready).ConfigureAwait(false);
+                    }
+
+                    continue;
+                }
+
                 await slots.WaitAsync(dispatch.Token).ConfigureAwait(false);
                 _ = RunItemAsync(request, writer, slots, abort);
+            }
+
+            if (packer?.TakePending() is { } last)
+            {
+                await LaunchPackAsync(last).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (dispatch.IsCancellationRequested)
         {
-            // Stopped: nothing more is read; items on the wire finish below (or are abandoned on abort).
+            // Stopped: nothing more is read; items on the wire finish below (or are abandoned on abort). A pack still
+            // gathering was never sent: its items have no line, and a rerun sends them.
         }
         catch (Exception ex)
         {
             // The input failed mid-run (for example a file changed after validation): stop, keep what finished.
             inputError = ex;
             await abort.CancelAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            await input.DisposeAsync().ConfigureAwait(false);
         }
 
         // Every slot back means every item has ended and written its result.
@@ -243,6 +295,46 @@ internal sealed class BatchEngine : IBatchEngine
         }
 
         writer.TryComplete();
+
+        async Task LaunchPackAsync(EmbeddingPack pack)
+        {
+            await slots.WaitAsync(dispatch.Token).ConfigureAwait(false);
+            _ = RunPackAsync(pack, writer, slots, packedItems, abort);
+        }
+    }
+
+    /// <summary>
+    /// Packed items whose vectors may be in memory at once: 8,192 vectors of 1,536 floats are about 130 MB of JSON,
+    /// however high the concurrency a fast server allows.
+    /// </summary>
+    private const int MaxPackedItemsInProgress = 8_192;
+
+    /// <summary>How long a gathering pack waits for a slow source's next request before it is sent as it is.</summary>
+    private static readonly TimeSpan PackLinger = TimeSpan.FromMilliseconds(20);
+
+    private async Task RunPackAsync(EmbeddingPack pack, ChannelWriter<BatchResult> writer, SemaphoreSlim slots, SemaphoreSlim packedItems, CancellationTokenSource abort)
+    {
+        try
+        {
+            foreach (var result in await ProcessPackAsync(pack, abort).ConfigureAwait(false))
+            {
+                _counters.ItemCompleted(result, _time.GetTimestamp());
+                LlmBatchTelemetry.RecordItemCompleted(result);
+                await writer.WriteAsync(result, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex)
+        {
+            // ProcessPackAsync turns every failure into results; reaching here is a bug, never a lost item silently.
+            _logger.LogError(ex, "Unexpected failure processing the pack from {CustomId}", pack.Members[0].Request.CustomId);
+            SetFatal(ex);
+            await abort.CancelAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            packedItems.Release(pack.Members.Count);
+            slots.Release();
+        }
     }
 
     private async Task RunItemAsync(BatchRequest request, ChannelWriter<BatchResult> writer, SemaphoreSlim slots, CancellationTokenSource abort)
@@ -280,6 +372,80 @@ internal sealed class BatchEngine : IBatchEngine
             StartedAt = _time.GetUtcNow(),
         };
 
+        return await SendAsync(call, abort).ConfigureAwait(false) switch
+        {
+            { Response: { } response } => FromResponse(call, response),
+            { Error: { } error } => Failure(call, error.Code, error.Message),
+            _ => null,
+        };
+    }
+
+    /// <summary>
+    /// Sends a pack and turns its answer into one result per member. A pack the server refuses as a request (a 400
+    /// for one input too long, say) is split in halves and each half sent again, so one bad input fails alone and
+    /// the rest succeed in a few more requests; any other failure is every member's.
+    /// </summary>
+    private async Task<IReadOnlyList<BatchResult>> ProcessPackAsync(EmbeddingPack pack, CancellationTokenSource abort)
+    {
+        var call = new BatchCall(pack.ToRequest()) { EstimatedPromptTokens = (int)Math.Min(int.MaxValue, pack.Tokens), StartedAt = _time.GetUtcNow() };
+        var outcome = await SendAsync(call, abort).ConfigureAwait(false);
+        if (outcome is null)
+        {
+            return [];
+        }
+
+        var members = pack.Members;
+        var results = new List<BatchResult>(members.Count);
+        if (outcome.Value.Response is { StatusCode: >= 200 and < 300 } ok && ResponseShape.IsValid(ok.Body.Span, BatchEndpointKind.Embeddings))
+        {
+            var reported = UsageReader.TryRead(ok.Body.Span, out var prompt, out _);
+            var split = PackedResponseSplitter.Split(pack, ok.Body.Span, reported ? prompt : -1);
+            for (var i = 0; i < members.Count; i++)
+            {
+                var (body, tokens) = split[i];
+                var error = body.Length == 0 ? new BatchError("invalid_response", $"HTTP {ok.StatusCode}: the answer to the packed request has no vector for this input.") : null;
+                results.Add(Member(call, members[i], i, members.Count, ok, body, error, tokens, reported));
+            }
+
+            return results;
+        }
+
+        if (members.Count > 1 && outcome.Value.Response is { } refused && RefusedAsARequest(refused.StatusCode))
+        {
+            var half = members.Count / 2;
+            results.AddRange(await ProcessPackAsync(pack.Slice(0, half), abort).ConfigureAwait(false));
+            results.AddRange(await ProcessPackAsync(pack.Slice(half, members.Count - half), abort).ConfigureAwait(false));
+            return results;
+        }
+
+        for (var i = 0; i < members.Count; i++)
+        {
+            if (outcome.Value.Response is { } failed)
+            {
+                var error = failed.StatusCode is >= 200 and < 300
+                    ? new BatchError("invalid_response", $"HTTP {failed.StatusCode} with a body that is not a valid {call.Request.Url} response.")
+                    : new BatchError("http_" + failed.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture), ErrorMessageReader.Read(failed.Body.Span, failed.StatusCode));
+                results.Add(Member(call, members[i], i, members.Count, failed, failed.Body, error, members[i].Tokens, false));
+            }
+            else
+            {
+                results.Add(Member(call, members[i], i, members.Count, null, default, outcome.Value.Error, members[i].Tokens, false));
+            }
+        }
+
+        return results;
+    }
+
+    /// <summary>A client error about the request itself (not about the key, the rate or a conflict): another split may pass.</summary>
+    private static bool RefusedAsARequest(int status) => status is 400 or 413 or 422;
+
+    /// <summary>
+    /// Sends a call through the pipeline and applies the run-wide rules: a bad key, an exhausted quota or an endpoint
+    /// that was never reachable stops the run; a stop or an abort means no line. Returns null when nothing must be
+    /// written, else the response or the error that ended the call.
+    /// </summary>
+    private async Task<SendOutcome?> SendAsync(BatchCall call, CancellationTokenSource abort)
+    {
         using var deadline = _options.ItemDeadline is { } limit ? new CancellationTokenSource(limit, _time) : null;
         using var linked = deadline is null ? null : CancellationTokenSource.CreateLinkedTokenSource(abort.Token, deadline.Token);
         var token = linked?.Token ?? abort.Token;
@@ -307,7 +473,7 @@ internal sealed class BatchEngine : IBatchEngine
                 return null;
             }
 
-            return FromResponse(call, response);
+            return new SendOutcome(response, null);
         }
         catch (OperationCanceledException) when (abort.IsCancellationRequested)
         {
@@ -320,7 +486,7 @@ internal sealed class BatchEngine : IBatchEngine
         }
         catch (OperationCanceledException) when (deadline?.IsCancellationRequested == true)
         {
-            return Failure(call, "deadline_exceeded", $"The item did not finish within its deadline of {_options.ItemDeadline!.Value.TotalSeconds:0.###} s.");
+            return new SendOutcome(null, new BatchError("deadline_exceeded", $"The item did not finish within its deadline of {_options.ItemDeadline!.Value.TotalSeconds:0.###} s."));
         }
         catch (Exception ex) when (_options.StopWhenUnreachable && _counters.Succeeded == 0 && RetryClassifier.IsUnreachable(ex))
         {
@@ -331,8 +497,27 @@ internal sealed class BatchEngine : IBatchEngine
         }
         catch (Exception ex)
         {
-            return Failure(call, RetryClassifier.ErrorCode(ex), ex.Message);
+            return new SendOutcome(null, new BatchError(RetryClassifier.ErrorCode(ex), ex.Message));
         }
+    }
+
+    /// <summary>How a call ended: with a response (whatever its status) or with an error and no response.</summary>
+    private readonly record struct SendOutcome(BatchResponse? Response, BatchError? Error);
+
+    private BatchResult Member(BatchCall call, in PackMember member, int index, int size, BatchResponse? response, ReadOnlyMemory<byte> body, BatchError? error, int promptTokens, bool reported)
+    {
+        var request = member.Request;
+        return new BatchResult
+        {
+            CustomId = request.CustomId,
+            Id = CustomIdHash.ToResultId(request.CustomId),
+            StatusCode = response?.StatusCode ?? 0,
+            RequestId = response?.RequestId,
+            ResponseBody = body,
+            Error = error,
+            LineNumber = request.LineNumber,
+            Stats = Stats(call, promptTokens, 0, reported, response, 0) with { Model = request.Model, PackSize = size, PackIndex = index },
+        };
     }
 
     private BatchResult FromResponse(BatchCall call, BatchResponse response)

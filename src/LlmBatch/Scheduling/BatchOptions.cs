@@ -24,6 +24,14 @@ public sealed class BatchOptions
     public int? Concurrency { get; set; }
 
     /// <summary>
+    /// Embeddings requests of one input each are sent together, up to this many inputs a request, or null (default)
+    /// for as many as the provider takes (2,048 inputs and 300,000 tokens a request); 1 sends each alone. Every item
+    /// still gets its own output line, with its own vector and its share of the usage. At a request-per-minute limit
+    /// this multiplies throughput by the pack size.
+    /// </summary>
+    public int? PackSize { get; set; }
+
+    /// <summary>
     /// How long the run may go without any progress (no successful answer and no item finished) before it stops
     /// (default 15 minutes). Rate-limit and overload answers never fail an item by themselves: the item waits and is
     /// sent again. When a server refuses everything for this long (an exhausted daily quota, a server that answers
@@ -120,6 +128,11 @@ public sealed class BatchOptions
         if (Concurrency is { } fixedConcurrency && (fixedConcurrency < 1 || fixedConcurrency > MaxConcurrency))
         {
             problems.Add($"Concurrency must be between 1 and MaxConcurrency ({MaxConcurrency}) (was {fixedConcurrency}).");
+        }
+
+        if (PackSize is { } pack && pack is < 1 or > PackingOptions.ProviderMaxInputs)
+        {
+            problems.Add($"PackSize must be between 1 and {PackingOptions.ProviderMaxInputs} (was {pack}).");
         }
 
         if (StallTimeout < TimeSpan.FromSeconds(1) || StallTimeout > TimeSpan.FromDays(7))

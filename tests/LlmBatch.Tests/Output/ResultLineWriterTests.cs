@@ -20,6 +20,28 @@ public class ResultLineWriterTests
     }
 
     [Fact]
+    public void Write_PackedItem_PackSizeAndIndexUnderLlmbatchAndReadBack()
+    {
+        var result = ResultFactory.Success("p2");
+        result = new BatchResult
+        {
+            CustomId = result.CustomId,
+            Id = result.Id,
+            StatusCode = 200,
+            ResponseBody = result.ResponseBody,
+            Stats = result.Stats with { PackSize = 64, PackIndex = 2 },
+        };
+
+        var line = ResultFactory.Line(result);
+
+        Assert.Contains("\"packed\":{\"size\":64,\"index\":2}", line, StringComparison.Ordinal);
+        var parsed = OutputLineParser.Parse(Encoding.UTF8.GetBytes(line.TrimEnd('\n')), out _, out _)!;
+        Assert.Equal(64, parsed.Stats.PackSize);
+        Assert.Equal(2, parsed.Stats.PackIndex);
+        Assert.False(parsed.Stats.CountsAttempts);
+    }
+
+    [Fact]
     public void ToResultId_SameCustomId_IsStableAndLowercaseHex()
     {
         var a = CustomIdHash.ToResultId("request-42");

@@ -37,6 +37,23 @@ public class RunSummaryBuilderTests
         };
 
     [Fact]
+    public void Build_PackedItems_CountTheirSharedAttemptsOnce()
+    {
+        var builder = new RunSummaryBuilder();
+        for (var i = 0; i < 3; i++)
+        {
+            var r = Result($"p{i}", 200, [429, 200], 0, 1, 100);
+            builder.Add(new BatchResult { CustomId = r.CustomId, Id = r.Id, StatusCode = 200, Stats = r.Stats with { PackSize = 3, PackIndex = i } });
+        }
+
+        var s = builder.Build();
+        Assert.Equal(3, s.Total);
+        Assert.Equal(2, s.Attempts);
+        Assert.Equal(1, s.Retries);
+        Assert.Equal(1, s.RateLimited);
+    }
+
+    [Fact]
     public void Build_Empty_AllZeroAndNoTimes()
     {
         var s = new RunSummaryBuilder().Build();
