@@ -16,16 +16,20 @@ internal sealed record BenchSizes
     public required int MemorySmall { get; init; }
     public required int MemoryLarge { get; init; }
     public required double HangSeconds { get; init; }
+    public required int GpuItems { get; init; }
+    public required int PackItems { get; init; }
 
     public static BenchSizes Full { get; } = new()
     {
         RateItems = 3_000, Rpm = 6_000, TokenItems = 1_500, TokenIdealSeconds = 30, UnlimitedItems = 20_000,
         FaultItems = 2_000, CrashItems = 3_000, MemorySmall = 50_000, MemoryLarge = 200_000, HangSeconds = 60,
+        GpuItems = 800, PackItems = 20_000,
     };
 
     public static BenchSizes Quick { get; } = new()
     {
         RateItems = 600, Rpm = 6_000, TokenItems = 300, TokenIdealSeconds = 6, UnlimitedItems = 3_000,
         FaultItems = 500, CrashItems = 600, MemorySmall = 5_000, MemoryLarge = 20_000, HangSeconds = 15,
+        GpuItems = 300, PackItems = 4_000,
     };
 }

@@ -274,7 +274,7 @@ internal sealed partial class Harness(string cli, string baseline, string workDi
 
     // ---------------------------------------------------------------- helpers
 
-    private async Task<Measured> MeasureAsync(string label, SimSettings sim, bool ours, string input, int n, string[] extra, TimeSpan cap)
+    private async Task<Measured> MeasureAsync(string label, SimSettings sim, bool ours, string input, int n, string[] extra, TimeSpan cap, Action<string, Uri>? inspect = null)
     {
         var output = Path.Combine(workDir, $"{(ours ? "ours" : "baseline")}-{Guid.NewGuid():N}.out.jsonl");
         log.Write($"  {label} ...");
@@ -283,6 +283,11 @@ internal sealed partial class Harness(string cli, string baseline, string workDi
         var run = await ClientRunner.RunAsync(exe, args, workDir, cap);
         var stats = await simulator.GetStatsAsync();
         var check = OutputChecker.Check(output, n);
+        if (File.Exists(output))
+        {
+            inspect?.Invoke(output, simulator.BaseUrl);
+        }
+
         File.Delete(output);
         log.WriteLine(run.TimedOut
             ? $" did not finish in {cap.TotalSeconds:0} s"

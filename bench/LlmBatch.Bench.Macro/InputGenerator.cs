@@ -127,6 +127,37 @@ internal static class InputGenerator
         }
     }
 
+    /// <summary>Embeddings requests of one input each (20 words naming the item), for the packing scenario.</summary>
+    public static void WriteEmbeddings(string path, int count, int dimensions, int seed)
+    {
+        var rng = new Random(seed);
+        using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        using var json = new Utf8JsonWriter(file);
+        var text = new StringBuilder(256);
+        for (var i = 0; i < count; i++)
+        {
+            text.Clear().Append("Item ").Append(CustomId(i)).Append(':');
+            for (var w = 0; w < 20; w++)
+            {
+                text.Append(' ').Append(Words[rng.Next(Words.Length)]);
+            }
+
+            json.WriteStartObject();
+            json.WriteString("custom_id", CustomId(i));
+            json.WriteString("method", "POST");
+            json.WriteString("url", "/v1/embeddings");
+            json.WriteStartObject("body");
+            json.WriteString("model", "text-embedding-3-small");
+            json.WriteString("input", text.ToString());
+            json.WriteNumber("dimensions", dimensions);
+            json.WriteEndObject();
+            json.WriteEndObject();
+            json.Flush();
+            json.Reset();
+            file.WriteByte((byte)'\n');
+        }
+    }
+
     public static string CustomId(int index) => "r" + index.ToString("D7", System.Globalization.CultureInfo.InvariantCulture);
 
     public static int IndexOf(string customId) =>

@@ -98,6 +98,13 @@ internal static class OutputChecker
             return false;
         }
 
+        if (body.TryGetProperty("object", out var list) && list.ValueEquals("list"))
+        {
+            // Embeddings: exactly one vector, as the provider answers a request of one input.
+            return body.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Array && data.GetArrayLength() == 1
+                && data[0].TryGetProperty("embedding", out var vector) && vector.ValueKind is JsonValueKind.Array or JsonValueKind.String;
+        }
+
         return body.TryGetProperty("object", out var obj) && obj.ValueEquals("chat.completion")
             && body.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array && choices.GetArrayLength() > 0
             && choices[0].TryGetProperty("message", out var message) && message.TryGetProperty("content", out var content)

@@ -13,7 +13,7 @@ var runBaseline = true;
 var seed = 42;
 var maxConcurrency = 256;
 var only = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-string[] all = ["rate", "tokens", "unlimited", "faults", "crash", "memory", "cache", "dedupe", "budget", "estimate", "cachecpu"];
+string[] all = ["rate", "tokens", "quantized", "overload", "gpu", "shared", "packing", "unlimited", "faults", "crash", "memory", "cache", "dedupe", "budget", "estimate", "cachecpu"];
 for (var i = 0; i < args.Length; i++)
 {
     string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -74,7 +74,7 @@ var results = new List<ScenarioResult>();
 bool Want(string s) => only.Count == 0 || only.Contains(s);
 try
 {
-    if (Want("rate") || Want("tokens"))
+    if (Want("rate") || Want("tokens") || Want("overload") || Want("gpu") || Want("packing"))
     {
         Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] start-up");
         await harness.MeasureStartupAsync();
@@ -87,6 +87,11 @@ try
         {
             "rate" => await harness.RateLimitedAsync(),
             "tokens" => await harness.TokenLimitedAsync(),
+            "quantized" => await harness.QuantizedAsync(),
+            "overload" => await harness.OverloadAsync(),
+            "gpu" => [await harness.GpuAsync()],
+            "shared" => [await harness.SharedKeyAsync()],
+            "packing" => [await harness.PackingAsync()],
             "unlimited" => [await harness.UnlimitedAsync()],
             "faults" => [await harness.FaultsAsync()],
             "crash" => [await harness.CrashAsync()],

@@ -17,6 +17,14 @@ internal sealed record SimSettings
     public double PHang { get; init; }
     public double HangSeconds { get; init; } = 60;
     public long Seed { get; init; }
+    public string? HeaderScale { get; init; }
+    public string? WindowKind { get; init; }
+    public double NeighbourShare { get; init; }
+    public int MaxInFlight { get; init; }
+    public string? Overflow { get; init; }
+    public int Saturation { get; init; }
+    public double? SaturationGrowth { get; init; }
+    public double? LatencyJitter { get; init; }
 
     public bool HasFaults => P500 + P503 + PTruncate + PReset + PHang > 0;
 
@@ -49,6 +57,42 @@ internal sealed record SimSettings
             }
         }
 
+        P("--neighbour-share", NeighbourShare);
+        if (HeaderScale is not null)
+        {
+            args.AddRange(["--header-scale", HeaderScale]);
+        }
+
+        if (WindowKind is not null)
+        {
+            args.AddRange(["--window-kind", WindowKind]);
+        }
+
+        if (MaxInFlight > 0)
+        {
+            args.AddRange(["--max-in-flight", MaxInFlight.ToString(c)]);
+        }
+
+        if (Overflow is not null)
+        {
+            args.AddRange(["--overflow", Overflow]);
+        }
+
+        if (Saturation > 0)
+        {
+            args.AddRange(["--saturation", Saturation.ToString(c)]);
+        }
+
+        if (SaturationGrowth is { } growth)
+        {
+            args.AddRange(["--saturation-growth", growth.ToString(c)]);
+        }
+
+        if (LatencyJitter is { } jitter)
+        {
+            args.AddRange(["--latency-jitter", jitter.ToString(c)]);
+        }
+
         P("--p-500", P500);
         P("--p-503", P503);
         P("--p-truncate", PTruncate);
@@ -75,7 +119,26 @@ internal sealed record SimSettings
             parts.Add($"tpm {Tpm}");
         }
 
-        parts.Add($"latency {LatencyMs} ms + {PerTokenMs} ms/token");
+        parts.Add($"latency {LatencyMs} ms + {PerTokenMs} ms/token{(LatencyJitter is { } j ? $" (jitter {j})" : "")}");
+        if (Rpm > 0 || Tpm > 0)
+        {
+            parts.Add($"enforced over {BurstSeconds} s ({WindowKind ?? "bucket"}), headers per {HeaderScale ?? "minute"}");
+        }
+
+        if (NeighbourShare > 0)
+        {
+            parts.Add($"a neighbour spending {NeighbourShare:P0} of the key");
+        }
+
+        if (MaxInFlight > 0)
+        {
+            parts.Add($"{MaxInFlight} slots ({Overflow ?? "queue"} past them)");
+        }
+
+        if (Saturation > 0)
+        {
+            parts.Add($"continuous batching saturating at {Saturation} (growth {SaturationGrowth ?? 0.3})");
+        }
         if (HasFaults)
         {
             parts.Add($"faults 500 {P500:P1}, 503 {P503:P1}, truncate {PTruncate:P1}, reset {PReset:P1}, hang {PHang:P1} ({HangSeconds} s)");

@@ -16,6 +16,8 @@ internal sealed record SimStats
     public long PromptTokens { get; init; }
     public long DuplicateSuccesses { get; init; }
     public long FaultsInjected { get; init; }
+    public long CapacityRejected { get; init; }
+    public long EmbeddingRequests { get; init; }
 
     public long RateLimited => RateLimitedRequests + RateLimitedTokens;
 
@@ -37,6 +39,15 @@ internal sealed record SimStats
                 {
                     chatOk = s.Value.GetInt64();
                 }
+            }
+        }
+
+        long embeddings = 0;
+        if (r.TryGetProperty("requests", out var all) && all.TryGetProperty("/v1/embeddings", out var byEmbeddingStatus))
+        {
+            foreach (var status in byEmbeddingStatus.EnumerateObject())
+            {
+                embeddings += status.Value.GetInt64();
             }
         }
 
@@ -63,6 +74,8 @@ internal sealed record SimStats
             PromptTokens = r.GetProperty("prompt_tokens").GetInt64(),
             DuplicateSuccesses = r.GetProperty("duplicate_successes").GetInt64(),
             FaultsInjected = faults,
+            CapacityRejected = r.TryGetProperty("capacity_rejected", out var capacity) ? capacity.GetInt64() : 0,
+            EmbeddingRequests = embeddings,
         };
     }
 }
