@@ -34,6 +34,14 @@ internal static class CliApp
             config.AddCommand<Commands.SimulateCommand>("simulate").WithDescription("Serve a simulated OpenAI-compatible provider: rate limits, latency and faults on demand.");
             config.AddCommand<Commands.ValidateCommand>("validate").WithDescription("Check a Batch API input file (every line, unique ids) and estimate its tokens, without sending anything.");
             config.AddCommand<Commands.ReportCommand>("report").WithDescription("Rebuild summary.json and report.html from an output file.");
+            config.AddBranch("batches", batches =>
+            {
+                batches.SetDescription("The provider's Batch API batches a `run --mode batch|auto` started for an output.");
+                batches.AddAsyncDelegate<Commands.BatchesCommand.Settings>("list", (c, s, ct) => new Commands.BatchesCommand(cancel: false).ExecuteAsync(c, s, ct))
+                    .WithDescription("Show the output's batches as the provider sees them now: status and request_counts.");
+                batches.AddAsyncDelegate<Commands.BatchesCommand.Settings>("cancel", (c, s, ct) => new Commands.BatchesCommand(cancel: true).ExecuteAsync(c, s, ct))
+                    .WithDescription("Cancel the output's batches still validating or in progress (stop a run of it first).");
+            });
         });
         return app.RunAsync(args);
     }
@@ -55,7 +63,7 @@ internal static class CliApp
             case BatchOptionsException options:
                 Error(options.Message);
                 return ExitUsage;
-            case BatchAuthenticationException or BatchEndpointUnreachableException:
+            case BatchAuthenticationException or BatchEndpointUnreachableException or BatchApiException:
                 Error(ex.Message);
                 return ExitUsage;
             case CommandAppException cli:

@@ -128,6 +128,8 @@ internal sealed class HtmlReportWriter
             Row("Total", Fig("/tokens/total", v => Int(v)))));
         Card("Cost", Table(
             Row("Total", Fig("/cost/total", v => v is null ? "unknown (no price for these models)" : Money((decimal)v))),
+            Row("Online", Fig("/cost/online", v => v is null ? "unknown" : Money((decimal)v))),
+            Row("Batch API (half price)", Fig("/cost/batch", v => v is null ? "unknown" : Money((decimal)v))),
             Row("Currency", Fig("/cost/currency")),
             Row("Unpriced tokens", Fig("/cost/unpriced_tokens", v => Int(v))),
             Row("Prices", Fig("/cost/price_source"), valueCss: "t")));
@@ -247,13 +249,14 @@ internal sealed class HtmlReportWriter
 
     private void ModelsTable()
     {
-        _html.Append("<section class=\"card wide\"><h2>Models, tokens and cost</h2><table class=\"list\"><thead><tr><th>Model</th><th class=\"n\">Items</th><th class=\"n\">Succeeded</th><th class=\"n\">Prompt tokens</th><th class=\"n\">Completion tokens</th><th class=\"n\">$ / 1M in</th><th class=\"n\">$ / 1M out</th><th class=\"n\">Cost</th></tr></thead><tbody>");
+        _html.Append("<section class=\"card wide\"><h2>Models, tokens and cost</h2><table class=\"list\"><thead><tr><th>Model</th><th class=\"n\">Items</th><th class=\"n\">Succeeded</th><th class=\"n\">Via Batch API</th><th class=\"n\">Prompt tokens</th><th class=\"n\">Completion tokens</th><th class=\"n\">$ / 1M in</th><th class=\"n\">$ / 1M out</th><th class=\"n\">Cost</th></tr></thead><tbody>");
         foreach (var m in _run.Models)
         {
             string P(string field) => Pointer("models", m.Model, field);
             _html.Append("<tr><td class=\"mono\">").Append(Esc(m.Model)).Append("</td>")
                 .Append("<td class=\"n\">").Append(Fig(P("items"), v => Int(v))).Append("</td>")
                 .Append("<td class=\"n\">").Append(Fig(P("succeeded"), v => Int(v))).Append("</td>")
+                .Append("<td class=\"n\">").Append(Fig(P("batch_items"), v => Int(v))).Append("</td>")
                 .Append("<td class=\"n\">").Append(Fig(P("prompt_tokens"), v => Int(v))).Append("</td>")
                 .Append("<td class=\"n\">").Append(Fig(P("completion_tokens"), v => Int(v))).Append("</td>")
                 .Append("<td class=\"n\">").Append(Fig(P("input_per_1m"), v => v is null ? "—" : Money((decimal)v))).Append("</td>")
@@ -263,7 +266,7 @@ internal sealed class HtmlReportWriter
 
         if (_run.Models.Count == 0)
         {
-            _html.Append("<tr><td colspan=\"8\" class=\"none\">No items.</td></tr>");
+            _html.Append("<tr><td colspan=\"9\" class=\"none\">No items.</td></tr>");
         }
 
         _html.Append("</tbody></table></section>");
@@ -401,7 +404,7 @@ internal sealed class HtmlReportWriter
 
     private static string Pct(double v) => v.ToString("0.##", CultureInfo.InvariantCulture) + " %";
 
-    private static string Money(decimal v) => "$" + (v >= 100 ? v.ToString("#,0.00", CultureInfo.InvariantCulture) : v.ToString(v >= 1 ? "0.00" : "0.00##", CultureInfo.InvariantCulture));
+    internal static string Money(decimal v) => "$" + (v >= 100 ? v.ToString("#,0.00", CultureInfo.InvariantCulture) : v.ToString(v >= 1 ? "0.00" : "0.00##", CultureInfo.InvariantCulture));
 
     internal static string Ms(double ms) => ms switch
     {

@@ -13,7 +13,15 @@ internal sealed class ModelUsage(string model)
 
     public long CompletionTokens { get; set; }
 
+    /// <summary>Items answered through the Batch API, and their tokens (also counted in the totals above).</summary>
+    public long BatchItems { get; set; }
+
+    public long BatchPromptTokens { get; set; }
+
+    public long BatchCompletionTokens { get; set; }
+
     public ModelPrice? Price { get; set; }
 
-    public decimal? Cost => Price?.Cost(PromptTokens, CompletionTokens);
+    /// <summary>Online tokens at the online price plus Batch API tokens at the batch price; null without a price.</summary>
+    public decimal? Cost { get; set; }
 }

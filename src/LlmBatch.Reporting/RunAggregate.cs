@@ -21,6 +21,12 @@ internal sealed class RunAggregate
     /// <summary>Total cost of the priced models; null when no model had a price.</summary>
     public decimal? Cost { get; init; }
 
+    /// <summary>The part of <see cref="Cost"/> for items sent online.</summary>
+    public decimal? OnlineCost { get; init; }
+
+    /// <summary>The part of <see cref="Cost"/> for items answered through the Batch API.</summary>
+    public decimal? BatchCost { get; init; }
+
     /// <summary>Tokens of models without a price (their cost is unknown).</summary>
     public long UnpricedTokens { get; init; }
 }

@@ -45,6 +45,13 @@ internal sealed class RunAggregator
         usage.Items++;
         usage.PromptTokens += stats.PromptTokens;
         usage.CompletionTokens += stats.CompletionTokens;
+        if (stats.BatchId is not null)
+        {
+            usage.BatchItems++;
+            usage.BatchPromptTokens += stats.PromptTokens;
+            usage.BatchCompletionTokens += stats.CompletionTokens;
+        }
+
         if (result.IsSuccess)
         {
             usage.Succeeded++;
@@ -129,7 +136,7 @@ internal sealed class RunAggregator
             IntakePausedTime = live?.IntakePausedTime,
         };
 
-        decimal? cost = null;
+        decimal? cost = null, onlineCost = null, batchCost = null;
         long unpriced = 0;
         var models = _models.Values.OrderByDescending(m => m.PromptTokens + m.CompletionTokens).ThenBy(m => m.Model, StringComparer.Ordinal).ToList();
         foreach (var model in models)
@@ -137,6 +144,11 @@ internal sealed class RunAggregator
             if (_prices.TryGetPrice(model.Model, out var price))
             {
                 model.Price = price;
+                var online = BatchPricing.Cost(_prices, model.Model, model.PromptTokens - model.BatchPromptTokens, model.CompletionTokens - model.BatchCompletionTokens, batch: false);
+                var batch = BatchPricing.Cost(_prices, model.Model, model.BatchPromptTokens, model.BatchCompletionTokens, batch: true);
+                model.Cost = online + batch;
+                onlineCost = (onlineCost ?? 0) + online;
+                batchCost = (batchCost ?? 0) + batch;
                 cost = (cost ?? 0) + model.Cost;
             }
             else
@@ -169,6 +181,8 @@ internal sealed class RunAggregator
             Latencies = latencies,
             PriceSource = _prices.Source,
             Cost = cost,
+            OnlineCost = onlineCost,
+            BatchCost = batchCost,
             UnpricedTokens = unpriced,
         };
     }

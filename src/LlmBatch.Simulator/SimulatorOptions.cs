@@ -108,9 +108,10 @@ public sealed class SimulatorOptions
     public TimeSpan BatchDuration { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>
-    /// How long each Files or Batches API call takes to answer (default 0). Its effect happens first (an upload is
-    /// stored, a batch created), then the answer waits, as when a reply is lost on the way: a client killed in between
-    /// must find what it made. A file download sends its content in ten pieces spread over this time.
+    /// How long the Batch API calls that make or move data take (default 0): an upload and a batch creation answer this
+    /// long after their effect (the file is stored, the batch created), as when a reply is lost on the way, so a client
+    /// killed in between must find what it made; a file download sends its content in ten pieces spread over this time.
+    /// Lists, retrieves, cancels and deletes answer at once.
     /// </summary>
     public TimeSpan BatchApiLatency { get; set; }
 

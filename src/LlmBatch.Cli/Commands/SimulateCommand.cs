@@ -129,7 +129,7 @@ internal sealed class SimulateCommand : AsyncCommand<SimulateCommand.Settings>
         public string? BatchDuration { get; init; }
 
         [CommandOption("--batch-api-latency <DURATION>")]
-        [Description("Delay of every Files/Batches API answer (after its effect); downloads are spread over it. Default 0.")]
+        [Description("Delay of the answer to an upload or a batch creation (after its effect); downloads are spread over it. Default 0.")]
         public string? BatchApiLatency { get; init; }
 
         [CommandOption("--batch-enqueued-tokens <N>")]

@@ -40,14 +40,14 @@ internal sealed class BatchCounters
 
     public void TokenLimitRejected() => Interlocked.Increment(ref _tokenLimitRejected);
 
-    public void Ended(SimBatchStatus status)
+    public void Ended(BatchApiStatus status)
     {
         switch (status)
         {
-            case SimBatchStatus.Completed: Interlocked.Increment(ref _completed); break;
-            case SimBatchStatus.Failed: Interlocked.Increment(ref _failed); break;
-            case SimBatchStatus.Expired: Interlocked.Increment(ref _expired); break;
-            case SimBatchStatus.Cancelled: Interlocked.Increment(ref _cancelled); break;
+            case BatchApiStatus.Completed: Interlocked.Increment(ref _completed); break;
+            case BatchApiStatus.Failed: Interlocked.Increment(ref _failed); break;
+            case BatchApiStatus.Expired: Interlocked.Increment(ref _expired); break;
+            case BatchApiStatus.Cancelled: Interlocked.Increment(ref _cancelled); break;
             default: break;
         }
     }

@@ -135,6 +135,7 @@ internal sealed class BatchEndpoints(BatchService service, Func<HttpRequest, (st
         }
 
         var file = service.Upload(filename!, purpose, content);
+        await LostAnswerAsync(context).ConfigureAwait(false);
         return await AnswerAsync(context, 200, Json(w => BatchJson.WriteFile(w, file))).ConfigureAwait(false);
     }
 
@@ -270,6 +271,7 @@ internal sealed class BatchEndpoints(BatchService service, Func<HttpRequest, (st
         }
 
         var batch = service.Create(file, new BatchRequestInfo(file.Id, endpoint!, window, metadata, keyName), azure);
+        await LostAnswerAsync(context).ConfigureAwait(false);
         return await AnswerAsync(context, 200, Json(w => BatchJson.WriteBatch(w, batch.Snapshot(), Options.Azure))).ConfigureAwait(false);
     }
 
@@ -296,20 +298,19 @@ internal sealed class BatchEndpoints(BatchService service, Func<HttpRequest, (st
 
         if (!batch.Cancel(service.Now, out var status))
         {
-            return await ErrorAsync(context, 400, $"Cannot cancel a batch with status '{BatchJson.Wire(status)}'.", "invalid_request_error", null, null).ConfigureAwait(false);
+            return await ErrorAsync(context, 400, $"Cannot cancel a batch with status '{BatchStatusMap.Wire(status)}'.", "invalid_request_error", null, null).ConfigureAwait(false);
         }
 
         return await AnswerAsync(context, 200, Json(w => BatchJson.WriteBatch(w, batch.Snapshot(), Options.Azure))).ConfigureAwait(false);
     }
 
-    // The effect has happened; the answer waits for the configured latency, as a slow or lost reply would.
-    private async Task<int> AnswerAsync(HttpContext context, int status, ArrayBufferWriter<byte> body)
-    {
-        if (Options.BatchApiLatency > TimeSpan.Zero)
-        {
-            await Task.Delay(Options.BatchApiLatency, Options.TimeProvider, context.RequestAborted).ConfigureAwait(false);
-        }
+    // The upload or batch exists now; its answer comes only after the latency, as a slow or lost reply would.
+    private Task LostAnswerAsync(HttpContext context) => Options.BatchApiLatency > TimeSpan.Zero
+        ? Task.Delay(Options.BatchApiLatency, Options.TimeProvider, context.RequestAborted)
+        : Task.CompletedTask;
 
+    private static async Task<int> AnswerAsync(HttpContext context, int status, ArrayBufferWriter<byte> body)
+    {
         var response = context.Response;
         response.StatusCode = status;
         response.ContentType = "application/json";
@@ -318,7 +319,7 @@ internal sealed class BatchEndpoints(BatchService service, Func<HttpRequest, (st
         return status;
     }
 
-    private Task<int> ErrorAsync(HttpContext context, int status, string message, string type, string? param, string? code) =>
+    private static Task<int> ErrorAsync(HttpContext context, int status, string message, string type, string? param, string? code) =>
         AnswerAsync(context, status, ModelAnswer.Error(message, type, param, code));
 
     private static ArrayBufferWriter<byte> Json(Action<Utf8JsonWriter> write)

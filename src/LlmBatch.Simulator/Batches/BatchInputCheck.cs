@@ -176,7 +176,7 @@ internal static class BatchInputCheck
         {
             problem = Missing("body", number);
         }
-        else if (!TryReadBody(line.Slice(bodyStart, bodyLength), out model, out inputs))
+        else if (!TryReadBody(line.Slice(bodyStart, bodyLength), KindOf(url)!.Value, out model, out inputs))
         {
             problem = Missing("body.model", number);
         }
@@ -187,46 +187,25 @@ internal static class BatchInputCheck
     private static BatchProblem Missing(string param, int number) =>
         new("missing_required_parameter", $"Missing required parameter: '{param}'.", param, number);
 
-    // The body's model, and how many inputs an embeddings body carries (a string or token array is one; an array of them, its length).
-    private static bool TryReadBody(ReadOnlySpan<byte> body, out string model, out long inputs)
+    // The body's model; for an embeddings body also how many inputs it carries, as the client counts them.
+    private static bool TryReadBody(ReadOnlySpan<byte> body, BatchEndpointKind kind, out string model, out long inputs)
     {
         model = "";
-        inputs = 1;
+        inputs = kind == BatchEndpointKind.Embeddings ? EmbeddingInputs.Count(body) : 1;
         var reader = new Utf8JsonReader(body);
         reader.Read();
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var isModel = reader.ValueTextEquals("model"u8);
-            var isInput = reader.ValueTextEquals("input"u8);
             reader.Read();
             if (isModel && reader.TokenType == JsonTokenType.String)
             {
                 model = reader.GetString() ?? "";
-            }
-            else if (isInput && reader.TokenType == JsonTokenType.StartArray)
-            {
-                inputs = CountInputs(ref reader);
-                continue;
             }
 
             reader.Skip();
         }
 
         return model.Length > 0;
-    }
-
-    private static long CountInputs(ref Utf8JsonReader reader)
-    {
-        long items = 0;
-        var nested = false;
-        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-        {
-            items++;
-            nested |= reader.TokenType is JsonTokenType.String or JsonTokenType.StartArray;
-            reader.Skip();
-        }
-
-        // An array of numbers is one tokenised input.
-        return nested ? items : 1;
     }
 }

@@ -69,7 +69,7 @@ internal static class BatchJson
 
         w.WriteString("input_file_id", b.InputFileId);
         w.WriteString("completion_window", b.CompletionWindow);
-        w.WriteString("status", azure ? Capitalised(b.Status) : Wire(b.Status));
+        w.WriteString("status", azure ? Capitalised(b.Status) : BatchStatusMap.Wire(b.Status));
         NullableString(w, "output_file_id", b.OutputFileId);
         NullableString(w, "error_file_id", b.ErrorFileId);
         Time(w, "created_at", b.CreatedAt, azure);
@@ -163,17 +163,8 @@ internal static class BatchJson
         NewLine(output);
     }
 
-    public static string Wire(SimBatchStatus status) => status switch
-    {
-        SimBatchStatus.InProgress => "in_progress",
-        _ => status.ToString().ToLowerInvariant(),
-    };
-
-    private static string Capitalised(SimBatchStatus status) => status switch
-    {
-        SimBatchStatus.InProgress => "InProgress",
-        _ => status.ToString(),
-    };
+    // Azure writes the statuses' names as they are: "Validating", "InProgress".
+    private static string Capitalised(BatchApiStatus status) => status.ToString();
 
     private static void Time(Utf8JsonWriter w, string name, DateTimeOffset? value, bool iso)
     {

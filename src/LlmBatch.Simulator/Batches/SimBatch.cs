@@ -25,7 +25,7 @@ internal sealed class SimBatch
     private readonly ArrayBufferWriter<byte> _errors = new();
     private readonly DateTimeOffset _created;
     private readonly TimeSpan _duration;
-    private SimBatchStatus _status = SimBatchStatus.Validating;
+    private BatchApiStatus _status = BatchApiStatus.Validating;
     private DateTimeOffset? _inProgressAt;
     private DateTimeOffset? _finalizingAt;
     private DateTimeOffset? _completedAt;
@@ -69,7 +69,7 @@ internal sealed class SimBatch
     /// <summary>A consistent copy of what the batch object shows.</summary>
     public sealed record View(
         string Id, string Endpoint, string Model, IReadOnlyList<BatchProblem> Problems, string InputFileId, string CompletionWindow,
-        SimBatchStatus Status, string? OutputFileId, string? ErrorFileId, DateTimeOffset CreatedAt, DateTimeOffset? InProgressAt,
+        BatchApiStatus Status, string? OutputFileId, string? ErrorFileId, DateTimeOffset CreatedAt, DateTimeOffset? InProgressAt,
         DateTimeOffset ExpiresAt, DateTimeOffset? FinalizingAt, DateTimeOffset? CompletedAt, DateTimeOffset? FailedAt,
         DateTimeOffset? ExpiredAt, DateTimeOffset? CancellingAt, DateTimeOffset? CancelledAt, int Total, int Completed, int Failed,
         IReadOnlyDictionary<string, string> Metadata);
@@ -103,7 +103,7 @@ internal sealed class SimBatch
             lock (_lock)
             {
                 return Fate is not (BatchFate.TokenLimit or BatchFate.Invalid or BatchFate.Fail)
-                    && _status is SimBatchStatus.Validating or SimBatchStatus.InProgress or SimBatchStatus.Finalizing or SimBatchStatus.Cancelling;
+                    && _status is BatchApiStatus.Validating or BatchApiStatus.InProgress or BatchApiStatus.Finalizing or BatchApiStatus.Cancelling;
             }
         }
     }
@@ -115,7 +115,7 @@ internal sealed class SimBatch
         {
             lock (_lock)
             {
-                return _status is not (SimBatchStatus.Failed or SimBatchStatus.Expired or SimBatchStatus.Cancelled);
+                return _status is not (BatchApiStatus.Failed or BatchApiStatus.Expired or BatchApiStatus.Cancelled);
             }
         }
     }
@@ -132,7 +132,7 @@ internal sealed class SimBatch
     }
 
     /// <summary>Starts cancelling; false (and the status) when the batch is past the point where it can be cancelled.</summary>
-    public bool Cancel(DateTimeOffset now, out SimBatchStatus status)
+    public bool Cancel(DateTimeOffset now, out BatchApiStatus status)
     {
         lock (_lock)
         {
@@ -141,14 +141,14 @@ internal sealed class SimBatch
             }
 
             status = _status;
-            if (_status is SimBatchStatus.Validating or SimBatchStatus.InProgress)
+            if (_status is BatchApiStatus.Validating or BatchApiStatus.InProgress)
             {
-                _status = SimBatchStatus.Cancelling;
+                _status = BatchApiStatus.Cancelling;
                 _cancellingAt = now;
                 return true;
             }
 
-            return _status == SimBatchStatus.Cancelling;
+            return _status == BatchApiStatus.Cancelling;
         }
     }
 
@@ -156,11 +156,11 @@ internal sealed class SimBatch
     {
         lock (_lock)
         {
-            var validated = _status is not SimBatchStatus.Validating && !(_status == SimBatchStatus.Failed) && !(_status == SimBatchStatus.Cancelling && _inProgressAt is null);
+            var validated = _status is not BatchApiStatus.Validating && !(_status == BatchApiStatus.Failed) && !(_status == BatchApiStatus.Cancelling && _inProgressAt is null);
             return new View(
-                Id, Endpoint, Model, _status == SimBatchStatus.Failed ? Problems : [], InputFileId, CompletionWindow, _status, _outputFileId, _errorFileId,
+                Id, Endpoint, Model, _status == BatchApiStatus.Failed ? Problems : [], InputFileId, CompletionWindow, _status, _outputFileId, _errorFileId,
                 _created, _inProgressAt, _created + _duration, _finalizingAt, _completedAt, _failedAt, _expiredAt, _cancellingAt, _cancelledAt,
-                validated || _status == SimBatchStatus.Cancelled ? _lines.Count : 0, _succeeded, _failedItems, Metadata);
+                validated || _status == BatchApiStatus.Cancelled ? _lines.Count : 0, _succeeded, _failedItems, Metadata);
         }
     }
 
@@ -170,19 +170,19 @@ internal sealed class SimBatch
         var validated = _created + (_duration * ValidatingShare);
         switch (_status)
         {
-            case SimBatchStatus.Validating when now >= validated:
+            case BatchApiStatus.Validating when now >= validated:
                 if (Fate is BatchFate.Fail or BatchFate.TokenLimit or BatchFate.Invalid)
                 {
-                    _status = SimBatchStatus.Failed;
+                    _status = BatchApiStatus.Failed;
                     _failedAt = validated;
                     _service.Counters.Ended(_status);
                     return false;
                 }
 
-                _status = SimBatchStatus.InProgress;
+                _status = BatchApiStatus.InProgress;
                 _inProgressAt = validated;
                 return true;
-            case SimBatchStatus.InProgress:
+            case BatchApiStatus.InProgress:
                 ProcessUntil(now);
                 if (Fate == BatchFate.Expire)
                 {
@@ -192,7 +192,7 @@ internal sealed class SimBatch
                     }
 
                     ProcessUntil(_created + _duration);
-                    _status = SimBatchStatus.Expired;
+                    _status = BatchApiStatus.Expired;
                     _expiredAt = _created + _duration;
                     Finish("batch_expired", BatchJson.ExpiredMessage);
                     return false;
@@ -204,18 +204,18 @@ internal sealed class SimBatch
                 }
 
                 ProcessUntil(_created + (_duration * ProcessingEnd));
-                _status = SimBatchStatus.Finalizing;
+                _status = BatchApiStatus.Finalizing;
                 _finalizingAt = _created + (_duration * ProcessingEnd);
                 return true;
-            case SimBatchStatus.Finalizing when now >= _created + _duration:
-                _status = SimBatchStatus.Completed;
+            case BatchApiStatus.Finalizing when now >= _created + _duration:
+                _status = BatchApiStatus.Completed;
                 _completedAt = _created + _duration;
                 Finish(null, null);
                 return false;
-            case SimBatchStatus.Cancelling when now >= _cancellingAt!.Value + (_duration * ValidatingShare):
+            case BatchApiStatus.Cancelling when now >= _cancellingAt!.Value + (_duration * ValidatingShare):
                 // Items stop at the cancel request; the rest never run.
                 ProcessUntil(_cancellingAt.Value);
-                _status = SimBatchStatus.Cancelled;
+                _status = BatchApiStatus.Cancelled;
                 _cancelledAt = _cancellingAt.Value + (_duration * ValidatingShare);
                 Finish("batch_cancelled", BatchJson.CancelledMessage);
                 return false;

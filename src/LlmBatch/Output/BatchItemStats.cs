@@ -35,4 +35,7 @@ public sealed class BatchItemStats
 
     /// <summary>The model named in the request body.</summary>
     public string Model { get; init; } = "";
+
+    /// <summary>The provider's Batch API batch that answered the item, or null when it was sent online.</summary>
+    public string? BatchId { get; init; }
 }

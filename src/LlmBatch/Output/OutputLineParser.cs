@@ -233,6 +233,7 @@ internal static class OutputLineParser
         var completionTokens = 0;
         var usageReported = false;
         var model = "";
+        string? batchId = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("attempts"u8))
@@ -301,6 +302,11 @@ internal static class OutputLineParser
                 reader.Read();
                 lineNumber = reader.GetInt64();
             }
+            else if (reader.ValueTextEquals("batch_id"u8))
+            {
+                reader.Read();
+                batchId = reader.TokenType == JsonTokenType.String ? reader.GetString() : SkipValue(ref reader);
+            }
             else
             {
                 reader.Read();
@@ -320,6 +326,7 @@ internal static class OutputLineParser
             CompletionTokens = completionTokens,
             UsageReported = usageReported,
             Model = model,
+            BatchId = batchId,
         };
     }
 }

@@ -131,6 +131,11 @@ internal static class ResultLineWriter
         w.WriteBoolean("usage_reported"u8, s.UsageReported);
         w.WriteString("model"u8, s.Model);
         w.WriteNumber("line"u8, line);
+        if (s.BatchId is not null)
+        {
+            w.WriteString("batch_id"u8, s.BatchId);
+        }
+
         w.WriteEndObject();
     }
 
