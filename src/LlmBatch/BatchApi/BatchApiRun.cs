@@ -138,7 +138,12 @@ internal sealed class BatchApiRun : IDisposable
             await CloseWriterAsync().ConfigureAwait(false);
         }
 
-        await CleanUpAsync().ConfigureAwait(false);
+        if (!cancellationToken.IsCancellationRequested)
+        {
+            // After a stop, quick is better than tidy: the next run deletes what is left to delete.
+            await CleanUpAsync().ConfigureAwait(false);
+        }
+
         var final = await OutputCheckpoint.OpenAsync(_options.OutputPath, retryFailed: false, CancellationToken.None).ConfigureAwait(false);
         var remaining = Math.Max(0, _check.Requests - final.Done);
         SetPhase(remaining == 0 ? "finished" : "stopped");

@@ -29,7 +29,7 @@ public sealed class BatchModeIntegrationTests : TempDirTest
 
     private static SimulatorOptions Sim(Action<SimulatorOptions>? change = null)
     {
-        var options = new SimulatorOptions { Latency = TimeSpan.Zero, PerToken = TimeSpan.Zero, BatchDuration = TimeSpan.FromMilliseconds(600), Seed = 5 };
+        var options = new SimulatorOptions { Latency = TimeSpan.Zero, PerToken = TimeSpan.Zero, BatchDuration = TimeSpan.FromMilliseconds(300), Seed = 5 };
         change?.Invoke(options);
         return options;
     }
@@ -42,8 +42,8 @@ public sealed class BatchModeIntegrationTests : TempDirTest
             OutputPath = Path.Combine(Dir, "results.jsonl"),
             BaseUrl = sim.BaseUrl,
             MaxRequestsPerFile = 100,
-            PollInterval = TimeSpan.FromMilliseconds(50),
-            MaxPollInterval = TimeSpan.FromMilliseconds(200),
+            PollInterval = TimeSpan.FromMilliseconds(30),
+            MaxPollInterval = TimeSpan.FromMilliseconds(100),
             RetryBaseDelay = TimeSpan.FromMilliseconds(20),
         };
         change?.Invoke(options);
@@ -76,11 +76,11 @@ public sealed class BatchModeIntegrationTests : TempDirTest
     [Fact]
     public async Task Run_KilledDuringUploadPollingAndDownload_RerunsLoseNothingAndMakeNothingTwice()
     {
-        // Uploads and creations answer a second after they took effect, downloads trickle over a second: wide windows to kill in.
+        // Uploads and creations answer half a second after they took effect, downloads trickle over half a second: windows to kill in.
         await using var sim = await SimulatorServer.StartAsync(Sim(o =>
         {
-            o.BatchDuration = TimeSpan.FromSeconds(3);
-            o.BatchApiLatency = TimeSpan.FromSeconds(1);
+            o.BatchDuration = TimeSpan.FromSeconds(2);
+            o.BatchApiLatency = TimeSpan.FromSeconds(0.5);
         }), TestContext.Current.CancellationToken);
         var input = WriteInput(200);
         var output = Path.Combine(Dir, "results.jsonl");
@@ -210,5 +210,97 @@ public sealed class BatchModeIntegrationTests : TempDirTest
         {
             return [];
         }
+    }
+
+    [Fact]
+    public async Task Run_AutoDryRun_OnlineWhenTheJobFitsTheDeadlineSplitWhenNot()
+    {
+        // 600 requests a minute, learned from the headers of one probe request: 300 requests take 30 s online.
+        await using var sim = await SimulatorServer.StartAsync(Sim(o => o.RequestsPerMinute = 600), TestContext.Current.CancellationToken);
+        var input = WriteInput(300);
+        string[] Args(string deadline) => ["run", input, "-o", Path.Combine(Dir, "results.jsonl"), "--mode", "auto", "--deadline", deadline, "--dry-run", "--base-url", sim.BaseUrl.ToString()];
+
+        var fits = await CliProcess.RunAsync(Args("2h"), TestContext.Current.CancellationToken);
+        var tight = await CliProcess.RunAsync(Args("20s"), TestContext.Current.CancellationToken);
+
+        Assert.True(fits.ExitCode == 0, fits.Stderr);
+        Assert.Contains("choice          online: the whole job takes about", fits.Stdout, StringComparison.Ordinal);
+        Assert.Contains("600 requests/min (learned from the x-ratelimit-limit-* headers of one probe request", fits.Stdout, StringComparison.Ordinal);
+        Assert.True(tight.ExitCode == 0, tight.Stderr);
+        Assert.Contains("choice          split: ", tight.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"\n\s+1\d\d online \(about \d+s\), 1\d\d through the Batch API", tight.Stdout);
+
+        // A dry run sends the probe and nothing else.
+        var stats = sim.GetStats();
+        Assert.Equal(2, stats.Requests["/v1/chat/completions"].Values.Sum());
+        Assert.Equal(0, stats.Batches.FilesUploaded);
+        Assert.False(File.Exists(Path.Combine(Dir, "results.jsonl")));
+        Assert.False(File.Exists(Path.Combine(Dir, "results.jsonl.batches.json")));
+    }
+
+    [Fact]
+    public async Task BatchApiJob_AutoSplit_OnlineShareThenBatchShareOneLineEach()
+    {
+        await using var sim = await SimulatorServer.StartAsync(Sim(), TestContext.Current.CancellationToken);
+        var engine = new BatchEngineBuilder(BatchProviders.Http(sim.BaseUrl, null)).WithOptions(new BatchOptions { RequestsPerMinute = 6000 }).Build();
+        var options = Job(sim, WriteInput(300), o =>
+        {
+            o.Mode = BatchApiMode.Auto;
+            o.OnlineEngine = engine;
+            o.OnlineLimits = new OnlineLimits { RequestsPerMinute = 6000, Latency = TimeSpan.FromMilliseconds(10), Source = "test" };
+            o.Deadline = TimeSpan.FromSeconds(1);
+        });
+        using var job = new BatchApiJob(options);
+
+        var result = await job.RunAsync(TestContext.Current.CancellationToken);
+
+        // 100 requests a second for 0.9 of the second left when the plan is made, less one latency: under 89 online.
+        Assert.Equal(BatchPlanChoice.Split, result.Plan.Choice);
+        var online = result.Plan.OnlineRequests;
+        Assert.InRange(online, 50, 89);
+        var lines = RunIntegrationTests.ReadOutput(options.OutputPath);
+        RunIntegrationTests.AssertOneCorrectLinePerId(lines, 300);
+        Assert.Equal(online, lines.Count(l => !l.GetProperty("llmbatch").TryGetProperty("batch_id", out _)));
+        Assert.Equal(online, result.Online!.Summary.Succeeded);
+        Assert.Equal(300 - online, result.BatchSucceeded);
+        Assert.Equal(0, sim.GetStats().DuplicateSuccesses);
+    }
+
+    [Fact]
+    public async Task BatchApiJob_ExpiredWithFallbackOnline_UnrunItemsSentOnline()
+    {
+        await using var sim = await SimulatorServer.StartAsync(Sim(o => o.PBatchExpire = 1), TestContext.Current.CancellationToken);
+        var options = Job(sim, WriteInput(100), o =>
+        {
+            o.Fallback = BatchFallback.Online;
+            o.OnlineEngine = new BatchEngineBuilder(BatchProviders.Http(sim.BaseUrl, null)).Build();
+        });
+        using var job = new BatchApiJob(options);
+
+        var result = await job.RunAsync(TestContext.Current.CancellationToken);
+
+        var lines = RunIntegrationTests.ReadOutput(options.OutputPath);
+        RunIntegrationTests.AssertOneCorrectLinePerId(lines, 100);
+        Assert.Equal(10, lines.Count(l => !l.GetProperty("llmbatch").TryGetProperty("batch_id", out _)));
+        Assert.Equal(10, result.Online!.Summary.Succeeded);
+        Assert.Equal(1, sim.GetStats().Batches.BatchesCreated);
+        Assert.Equal(0, sim.GetStats().DuplicateSuccesses);
+    }
+
+    [Fact]
+    public async Task BatchApiJob_AzureDatedApi_PathsApiVersionAndLineUrls()
+    {
+        await using var sim = await SimulatorServer.StartAsync(Sim(o => o.Azure = true), TestContext.Current.CancellationToken);
+        var root = new Uri(sim.BaseUrl, "/openai?api-version=2024-10-21");
+        var options = Job(sim, WriteInput(50), o => o.BaseUrl = root);
+        using var job = new BatchApiJob(options);
+
+        var result = await job.RunAsync(TestContext.Current.CancellationToken);
+
+        Assert.False(result.Interrupted);
+        RunIntegrationTests.AssertOneCorrectLinePerId(RunIntegrationTests.ReadOutput(options.OutputPath), 50);
+        var stats = sim.GetStats();
+        Assert.Equal(1, stats.Batches.Completed);
+        Assert.DoesNotContain(404, stats.Requests["/v1/batches"].Keys);
     }
 }
