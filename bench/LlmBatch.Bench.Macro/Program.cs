@@ -1,7 +1,7 @@
 // The macro benchmark: every claim of LlmBatch measured against the simulator, next to a baseline run in the same
 // process of the harness on the same machine. Run through bench/run, which builds everything in Release first.
 //
-// llmbatch-bench --cli PATH --baseline PATH [--quick] [--only rate,tokens,unlimited,faults,crash,memory]
+// llmbatch-bench --cli PATH --baseline PATH [--quick] [--only rate,tokens,unlimited,faults,crash,memory,batch]
 //                [--no-baseline] [--seed N] [--max-concurrency N] [--work DIR] [--markdown FILE]
 using System.Globalization;
 using LlmBatch.Bench.Macro;
@@ -12,7 +12,7 @@ var runBaseline = true;
 var seed = 42;
 var maxConcurrency = 256;
 var only = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-string[] all = ["rate", "tokens", "unlimited", "faults", "crash", "memory"];
+string[] all = ["rate", "tokens", "unlimited", "faults", "crash", "memory", "batch"];
 for (var i = 0; i < args.Length; i++)
 {
     string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -89,6 +89,7 @@ try
             "unlimited" => [await harness.UnlimitedAsync()],
             "faults" => [await harness.FaultsAsync()],
             "crash" => [await harness.CrashAsync()],
+            "batch" => await harness.BatchAsync(),
             _ => (IReadOnlyList<ScenarioResult>)[await harness.MemoryAsync()],
         };
         results.AddRange(produced);

@@ -18,6 +18,15 @@ internal sealed record SimSettings
     public double HangSeconds { get; init; } = 60;
     public long Seed { get; init; }
 
+    /// <summary>The simulator's <c>--batch-duration</c> in seconds (0 leaves its default).</summary>
+    public double BatchSeconds { get; init; }
+
+    /// <summary>The simulator's <c>--batch-api-latency</c> in milliseconds.</summary>
+    public double BatchApiLatencyMs { get; init; }
+
+    /// <summary>The simulator's <c>--batch-enqueued-tokens</c> (0: no limit).</summary>
+    public long BatchEnqueuedTokens { get; init; }
+
     public bool HasFaults => P500 + P503 + PTruncate + PReset + PHang > 0;
 
     public IReadOnlyList<string> ToArgs()
@@ -59,6 +68,21 @@ internal sealed record SimSettings
             args.AddRange(["--hang-duration", HangSeconds.ToString(c) + "s"]);
         }
 
+        if (BatchSeconds > 0)
+        {
+            args.AddRange(["--batch-duration", BatchSeconds.ToString(c) + "s"]);
+        }
+
+        if (BatchApiLatencyMs > 0)
+        {
+            args.AddRange(["--batch-api-latency", BatchApiLatencyMs.ToString(c) + "ms"]);
+        }
+
+        if (BatchEnqueuedTokens > 0)
+        {
+            args.AddRange(["--batch-enqueued-tokens", BatchEnqueuedTokens.ToString(c)]);
+        }
+
         return args;
     }
 
@@ -76,6 +100,15 @@ internal sealed record SimSettings
         }
 
         parts.Add($"latency {LatencyMs} ms + {PerTokenMs} ms/token");
+        if (BatchSeconds > 0)
+        {
+            parts.Add($"batches take {BatchSeconds} s");
+        }
+
+        if (BatchEnqueuedTokens > 0)
+        {
+            parts.Add($"enqueued-token limit {BatchEnqueuedTokens:N0}");
+        }
         if (HasFaults)
         {
             parts.Add($"faults 500 {P500:P1}, 503 {P503:P1}, truncate {PTruncate:P1}, reset {PReset:P1}, hang {PHang:P1} ({HangSeconds} s)");

@@ -15,6 +15,16 @@ internal sealed record SimStats
     public long CompletionTokens { get; init; }
     public long DuplicateSuccesses { get; init; }
     public long FaultsInjected { get; init; }
+    public long PromptTokens { get; init; }
+
+    // The Batch API's figures (all 0 for a simulator that served no batch).
+    public long FilesUploaded { get; init; }
+    public long DuplicateUploads { get; init; }
+    public long BatchesCreated { get; init; }
+    public long DuplicateBatches { get; init; }
+    public long TokenLimitRejected { get; init; }
+    public long BatchesCompleted { get; init; }
+    public long BatchItemsAnswered { get; init; }
 
     public long RateLimited => RateLimitedRequests + RateLimitedTokens;
 
@@ -49,6 +59,8 @@ internal sealed record SimStats
         }
 
         var limited = r.GetProperty("rate_limited");
+        var batches = r.TryGetProperty("batches", out var b) ? b : default;
+        long Batch(string name) => batches.ValueKind == JsonValueKind.Object && batches.TryGetProperty(name, out var v) ? v.GetInt64() : 0;
         return new SimStats
         {
             TotalRequests = r.GetProperty("total_requests").GetInt64(),
@@ -61,6 +73,14 @@ internal sealed record SimStats
             CompletionTokens = r.GetProperty("completion_tokens").GetInt64(),
             DuplicateSuccesses = r.GetProperty("duplicate_successes").GetInt64(),
             FaultsInjected = faults,
+            PromptTokens = r.GetProperty("prompt_tokens").GetInt64(),
+            FilesUploaded = Batch("files_uploaded"),
+            DuplicateUploads = Batch("duplicate_uploads"),
+            BatchesCreated = Batch("batches_created"),
+            DuplicateBatches = Batch("duplicate_batches"),
+            TokenLimitRejected = Batch("token_limit_rejected"),
+            BatchesCompleted = Batch("completed"),
+            BatchItemsAnswered = Batch("items_answered"),
         };
     }
 }

@@ -64,7 +64,7 @@ internal static class BatchModeRun
             options.ShutdownGracePeriod = grace;
         }
 
-        if (mode == BatchApiMode.Auto)
+        if (mode == BatchApiMode.Auto || (mode == BatchApiMode.Online && settings.DryRun))
         {
             options.OnlineLimits = await LimitsAsync(settings, input, setup.Handler, stop.Token).ConfigureAwait(false);
         }
@@ -74,7 +74,7 @@ internal static class BatchModeRun
         {
             var planned = await job.PlanAsync(stop.Token).ConfigureAwait(false);
             Console.Out.Write(BatchRunPrinter.FormatPlan(planned, mode, job.GetProgress().Resumed));
-            Console.Out.WriteLine("Dry run: nothing was sent" + (mode == BatchApiMode.Auto && settings.Rpm is null && settings.Tpm is null ? " but the one probe request." : "."));
+            Console.Out.WriteLine("Dry run: nothing was sent" + (mode != BatchApiMode.Batch && settings.Rpm is null && settings.Tpm is null ? " but the one probe request." : "."));
             return CliApp.ExitSuccess;
         }
 
@@ -101,7 +101,12 @@ internal static class BatchModeRun
             Console.Error.Write(BatchRunPrinter.FormatPlan(result.Plan, mode, result.Skipped));
         }
 
-        await RunCommand.WriteReportAsync(settings, result.Online?.Summary, prices).ConfigureAwait(false);
+        if (File.Exists(settings.OutputPath))
+        {
+            // A run stopped before its first batch ended has no output yet, and nothing to report.
+            await RunCommand.WriteReportAsync(settings, result.Online?.Summary, prices).ConfigureAwait(false);
+        }
+
         if (!settings.Quiet)
         {
             Console.Out.Write(BatchRunPrinter.FormatSummary(result, settings.OutputPath, TimeProvider.System.GetElapsedTime(started)));

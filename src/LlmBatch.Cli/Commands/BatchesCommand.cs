@@ -1,5 +1,5 @@
 using System.ComponentModel;
-using System.Globalization;
+using LlmBatch.Cli.Progress;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -64,24 +64,15 @@ internal sealed class BatchesCommand
             return CliApp.ExitUsage;
         }
 
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
-        var table = new Table().Title($"Batches of {Markup.Escape(output)} on {Markup.Escape(state.BaseUrl)}")
-            .AddColumn("#").AddColumn("batch").AddColumn("status").AddColumn(new TableColumn("completed").RightAligned())
-            .AddColumn(new TableColumn("failed").RightAligned()).AddColumn(new TableColumn("requests").RightAligned()).AddColumn("model").AddColumn("note");
+        // One line per batch file, as the progress shows them: readable at any width and easy to grep.
+        Console.Out.WriteLine($"Batches of {output} on {state.BaseUrl}:");
         foreach (var c in chunks)
         {
-            table.AddRow(
-                c.Index.ToString(CultureInfo.InvariantCulture),
-                Markup.Escape(c.BatchId ?? "—"),
-                Markup.Escape(c.BatchId is null ? c.Phase : BatchStatusMap.Wire(c.Status) + (c.Phase == "done" ? " (merged)" : "")),
-                c.Completed.ToString("N0", CultureInfo.InvariantCulture),
-                c.Failed.ToString("N0", CultureInfo.InvariantCulture),
-                c.Requests.ToString("N0", CultureInfo.InvariantCulture),
-                Markup.Escape(c.Model),
-                Markup.Escape(c.Note ?? ""));
+            var merged = c.Phase == "done" ? " (merged into the output)" : "";
+            var note = c.Note is { } n && c.Phase != "done" ? " · " + n : "";
+            Console.Out.WriteLine($"  {BatchProgressText.Chunk(c)} · {c.Model}{merged}{note}");
         }
 
-        console.Write(table);
         if (_cancel)
         {
             Console.Out.WriteLine($"Cancel asked for every batch still validating or in progress. Their finished items stay on the provider: `llmbatch run ... -o {output} --mode batch` merges them and submits the rest again.");

@@ -37,6 +37,7 @@ internal sealed class BatchApiRun : IDisposable
     private volatile IBatchEngine? _onlineRunning;
     private volatile BatchApiProgress _progress = new();
     private BatchPlan? _plan;
+    private bool _resumedDeadline;
     private string _phase = "starting";
     private readonly Queue<string> _events = new();
     private int _eventCount;
@@ -234,6 +235,7 @@ internal sealed class BatchApiRun : IDisposable
             DeadlineAt = _options.Deadline is { } d ? _time.GetUtcNow() + d : null,
         };
         _state.BaseUrl = baseUrl;
+        _resumedDeadline = state?.DeadlineAt is not null;
         if (create && state is not null && _options.Deadline is { } deadline && _state.DeadlineAt is null)
         {
             _state.DeadlineAt = _time.GetUtcNow() + deadline;
@@ -255,7 +257,8 @@ internal sealed class BatchApiRun : IDisposable
 
     private BatchPlan Plan(IReadOnlyList<BatchModelLoad> load)
     {
-        TimeSpan? deadline = _state.DeadlineAt is { } at ? Max(at - _time.GetUtcNow(), TimeSpan.Zero) : _options.Deadline;
+        // A first run plans with the whole deadline; a rerun with what is left of the first run's.
+        TimeSpan? deadline = _resumedDeadline && _state.DeadlineAt is { } at ? Max(at - _time.GetUtcNow(), TimeSpan.Zero) : _options.Deadline;
         return BatchPlanner.Plan(new BatchPlanInput
         {
             Load = load,
