@@ -98,7 +98,14 @@ internal sealed class BatchApiRun : IDisposable
             var members = await ActiveMembersAsync(cancellationToken).ConfigureAwait(false);
             if (_options.Mode == BatchApiMode.Auto)
             {
-                plan = Plan(await CensusAsync(members, cancellationToken).ConfigureAwait(false));
+                var load = await CensusAsync(members, cancellationToken).ConfigureAwait(false);
+                plan = Plan(load);
+                if (plan.BatchRequests > 0 && ActiveChunks().Count == 0 && !await Client.SupportsBatchesAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    // vLLM, Ollama and the like have no Batch API: the whole job goes online, late rather than never.
+                    plan = Plan(load, BatchPlanChoice.Online) with { Reason = $"online: {_options.BaseUrl} has no Batch API (GET …/batches answered 404), so everything goes online" };
+                }
+
                 if (plan.BatchRequests > 0)
                 {
                     await SplitPendingAsync(members, plan.OnlineRequests, submissions: 1, cancellationToken).ConfigureAwait(false);
@@ -108,6 +115,11 @@ internal sealed class BatchApiRun : IDisposable
             {
                 if (ActiveChunks().Count == 0)
                 {
+                    if (!await Client.SupportsBatchesAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        throw new BatchOptionsException([$"{_options.BaseUrl} has no Batch API (GET …/batches answered 404): use --mode online, or a provider that has one (OpenAI, Azure OpenAI with a global-batch deployment)."]);
+                    }
+
                     await SplitPendingAsync(members, 0, NextSubmissions(), cancellationToken).ConfigureAwait(false);
                 }
 
@@ -255,7 +267,7 @@ internal sealed class BatchApiRun : IDisposable
         Publish();
     }
 
-    private BatchPlan Plan(IReadOnlyList<BatchModelLoad> load)
+    private BatchPlan Plan(IReadOnlyList<BatchModelLoad> load, BatchPlanChoice? forced = null)
     {
         // A first run plans with the whole deadline; a rerun with what is left of the first run's.
         TimeSpan? deadline = _resumedDeadline && _state.DeadlineAt is { } at ? Max(at - _time.GetUtcNow(), TimeSpan.Zero) : _options.Deadline;
@@ -265,7 +277,7 @@ internal sealed class BatchApiRun : IDisposable
             Limits = _options.OnlineLimits ?? new OnlineLimits { Source = "not given" },
             Deadline = deadline,
             Cost = _options.Cost,
-            Forced = _options.Mode switch
+            Forced = forced ?? _options.Mode switch
             {
                 BatchApiMode.Batch => BatchPlanChoice.Batch,
                 BatchApiMode.Online => BatchPlanChoice.Online,
@@ -673,17 +685,27 @@ internal sealed class BatchApiRun : IDisposable
         _writer ??= BatchOutputWriter.Open(_options.OutputPath, _time);
         var last = _options.Fallback == BatchFallback.Resubmit && chunk.Submissions >= _options.MaxSubmissions;
         var writer = _writer;
-        var merger = new BatchResultMerger(Client, (result, ct) =>
+        var writerFailed = false;
+        var merger = new BatchResultMerger(Client, async (result, ct) =>
         {
             _queued++;
-            return writer.WriteAsync(result, ct);
+            try
+            {
+                await writer.WriteAsync(result, ct).ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                // The output cannot be written (disk full, I/O error): no retry helps, the run stops with it.
+                writerFailed = true;
+                throw;
+            }
         }, _checkpoint, _written, _time);
         MergeOutcome outcome;
         try
         {
             outcome = await merger.MergeAsync(chunk, batch, ChunkPath(chunk), last, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is BatchApiException { Ambiguous: true } or IOException or HttpRequestException)
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && !writerFailed && ex is BatchApiException { Ambiguous: true } or IOException or HttpRequestException)
         {
             Event($"download of the results of {batch.Id} broke off ({ex.Message}); trying again next round");
             return;
