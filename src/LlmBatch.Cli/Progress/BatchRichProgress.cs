@@ -79,7 +79,8 @@ internal sealed class BatchRichProgress : IProgressView
 
     private Panel Render(BatchApiProgress p, bool final)
     {
-        const int barWidth = 40;
+        // Short enough that the bar and the figures fit an 80-column terminal on one line.
+        const int barWidth = 24;
         var share = p.Total > 0 ? (double)BatchProgressText.Done(p) / p.Total : 0;
         var filled = (int)Math.Round(Math.Clamp(share, 0, 1) * barWidth);
         var rows = new List<IRenderable>
