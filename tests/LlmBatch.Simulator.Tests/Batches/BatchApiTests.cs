@@ -19,20 +19,29 @@ public class BatchApiTests
         return (options, time);
     }
 
-    private static async Task<(SimulatorServer Sim, HttpClient Http, BatchApiClient Api)> StartAsync(SimulatorOptions options, string root = "")
+    private static async Task<Served> StartAsync(SimulatorOptions options, string root = "")
     {
         var sim = await SimulatorServer.StartAsync(options, TestContext.Current.CancellationToken);
         var http = SimTest.Client(sim);
-        return (sim, http, new BatchApiClient(http, root));
+        return new Served(sim, http, new BatchApiClient(http, root));
+    }
+
+    // A running simulator and a client of it, disposed together.
+    private sealed record Served(SimulatorServer Sim, HttpClient Http, BatchApiClient Api) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            Http.Dispose();
+            await Sim.DisposeAsync();
+        }
     }
 
     [Fact]
     public async Task Files_UploadListRetrieveContentDelete_RoundTrip()
     {
         var (options, _) = Options();
-        var (sim, http, api) = await StartAsync(options);
-        await using var _ = sim;
-        using var __ = http;
+        await using var served = await StartAsync(options);
+        var (sim, http, api) = served;
         var content = BatchApiClient.Lines(3);
 
         var file = await api.UploadAsync(content, "mine.jsonl");
@@ -59,9 +68,8 @@ public class BatchApiTests
     public async Task Files_ListPages_AfterAndHasMore()
     {
         var (options, _) = Options();
-        var (sim, http, api) = await StartAsync(options);
-        await using var _ = sim;
-        using var __ = http;
+        await using var served = await StartAsync(options);
+        var (sim, http, api) = served;
         var ids = new List<string>();
         for (var i = 0; i < 3; i++)
         {
@@ -79,9 +87,8 @@ public class BatchApiTests
     public async Task Batch_StatusesInOrder_RequestCountsTrueAtEachStatus()
     {
         var (options, time) = Options();
-        var (sim, http, api) = await StartAsync(options);
-        await using var _ = sim;
-        using var __ = http;
+        await using var served = await StartAsync(options);
+        var (sim, http, api) = served;
         var file = await api.UploadAsync(BatchApiClient.Lines(100));
         var batch = await api.CreateAsync(file.GetProperty("id").GetString()!, metadata: """{"job":"j1"}""");
         var id = batch.GetProperty("id").GetString()!;
@@ -125,9 +132,8 @@ public class BatchApiTests
     public async Task Batch_OutputAnswers_SameAsOnlineEndpointForSameBody()
     {
         var (options, time) = Options();
-        var (sim, http, api) = await StartAsync(options);
-        await using var _ = sim;
-        using var __ = http;
+        await using var served = await StartAsync(options);
+        var (sim, http, api) = served;
         const string chat = """{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Compare me"}],"max_tokens":40}""";
         const string embedding = """{"model":"text-embedding-3-small","input":["one","two"],"dimensions":8}""";
         var chatFile = await api.UploadAsync($$"""{"custom_id":"c","method":"POST","url":"/v1/chat/completions","body":{{chat}}}""" + "\n");
@@ -151,9 +157,8 @@ public class BatchApiTests
     public async Task Batch_Expired_UnrunShareInErrorFileWithResponseNull()
     {
         var (options, time) = Options(o => o.PBatchExpire = 1);
-        var (sim, http, api) = await StartAsync(options);
-        await using var _ = sim;
-        using var __ = http;
+        await using var served = await StartAsync(options);
+        var (sim, http, api) = served;
         var file = await api.UploadAsync(BatchApiClient.Lines(100));
         var id = (await api.CreateAsync(file.GetProperty("id").GetString()!)).GetProperty("id").GetString();
 
@@ -180,9 +185,8 @@ public class BatchApiTests
     public async Task Batch_Cancel_CancellingThenCancelledWithRestNeverRun()
     {
         var (options, time) = Options();
-        var (sim, http, api) = await StartAsync(options);
-        await using var _ = sim;
-        using var __ = http;
+        await using var served = await StartAsync(options);
+        var (sim, http, api) = served;
         var file = await api.UploadAsync(BatchApiClient.Lines(100));
         var id = (await api.CreateAsync(file.GetProperty("id").GetString()!)).GetProperty("id").GetString();
         time.Advance(TimeSpan.FromSeconds(25));
@@ -207,9 +211,8 @@ public class BatchApiTests
         var firstLines = BatchApiClient.Lines(60, i => $"first {i}");
         var secondLines = BatchApiClient.Lines(60, i => $"second {i}");
         var (options, time) = Options(o => o.BatchEnqueuedTokens = PromptTokens(firstLines) + PromptTokens(secondLines) - 1);
-        var (sim, http, api) = await StartAsync(options);
-        await using var _ = sim;
-        using var __ = http;
+        await using var served = await StartAsync(options);
+        var (sim, http, api) = served;
         var first = await api.UploadAsync(firstLines);
         var second = await api.UploadAsync(secondLines);
         var a = (await api.CreateAsync(first.GetProperty("id").GetString()!)).GetProperty("id").GetString();
@@ -235,9 +238,8 @@ public class BatchApiTests
     public async Task Batch_InvalidFile_FailsWithLineNumbers()
     {
         var (options, time) = Options();
-        var (sim, http, api) = await StartAsync(options);
-        await using var _ = sim;
-        using var __ = http;
+        await using var served = await StartAsync(options);
+        var (sim, http, api) = served;
         var content = BatchApiClient.Lines(2) + BatchApiClient.Lines(1, model: "gpt-4o") + "not json\n";
         var file = await api.UploadAsync(content);
         var id = (await api.CreateAsync(file.GetProperty("id").GetString()!)).GetProperty("id").GetString();
@@ -254,9 +256,8 @@ public class BatchApiTests
     public async Task Batch_ItemErrorsInjected_500LinesInErrorFile()
     {
         var (options, time) = Options(o => o.PBatchItemError = 0.3);
-        var (sim, http, api) = await StartAsync(options);
-        await using var _ = sim;
-        using var __ = http;
+        await using var served = await StartAsync(options);
+        var (sim, http, api) = served;
         var file = await api.UploadAsync(BatchApiClient.Lines(100));
         var id = (await api.CreateAsync(file.GetProperty("id").GetString()!)).GetProperty("id").GetString();
         time.Advance(Duration);
@@ -277,9 +278,8 @@ public class BatchApiTests
     public async Task Stats_SameContentUploadedTwiceAndLiveBatchCreatedTwice_Counted()
     {
         var (options, _) = Options();
-        var (sim, http, api) = await StartAsync(options);
-        await using var _ = sim;
-        using var __ = http;
+        await using var served = await StartAsync(options);
+        var (sim, http, api) = served;
         var content = BatchApiClient.Lines(5);
         var file = await api.UploadAsync(content);
         await api.UploadAsync(content, "again.jsonl");
@@ -296,9 +296,8 @@ public class BatchApiTests
     public async Task Azure_DatedPathsNeedApiVersion_ObjectsInAzureForm()
     {
         var (options, time) = Options(o => o.Azure = true);
-        var (sim, http, api) = await StartAsync(options, "/openai/");
-        await using var _ = sim;
-        using var __ = http;
+        await using var served = await StartAsync(options, "/openai/");
+        var (sim, http, api) = served;
         using var noVersion = await api.SendAsync(HttpMethod.Get, "batches");
         Assert.Equal(HttpStatusCode.NotFound, noVersion.StatusCode);
 
