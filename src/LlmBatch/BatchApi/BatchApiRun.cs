@@ -91,6 +91,7 @@ internal sealed class BatchApiRun : IDisposable
 
         using var stateLock = OutputFileLock.Acquire(_statePath);
         await OpenAsync(create: true, cancellationToken).ConfigureAwait(false);
+        TidyWorkDirectory();
         BatchJobResult? online = null;
         BatchPlan? plan = null;
         try
@@ -794,6 +795,31 @@ internal sealed class BatchApiRun : IDisposable
         if (ActiveChunks().Count == 0 && Directory.Exists(_workDirectory) && !Directory.EnumerateFileSystemEntries(_workDirectory).Any())
         {
             Directory.Delete(_workDirectory);
+        }
+    }
+
+    // A run killed between recording a chunk done and deleting its files, or half-way through a split, leaves files no
+    // running chunk owns: they go, so that the folder disappears once the job is done.
+    private void TidyWorkDirectory()
+    {
+        if (!Directory.Exists(_workDirectory))
+        {
+            return;
+        }
+
+        var owned = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var chunk in ActiveChunks())
+        {
+            owned.Add(chunk.File);
+            owned.Add(Path.GetFileName(ChunkMembers.PathFor(chunk.File)));
+        }
+
+        foreach (var file in Directory.EnumerateFiles(_workDirectory))
+        {
+            if (!owned.Contains(Path.GetFileName(file)))
+            {
+                File.Delete(file);
+            }
         }
     }
 

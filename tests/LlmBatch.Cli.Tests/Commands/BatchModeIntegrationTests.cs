@@ -112,6 +112,7 @@ public sealed class BatchModeIntegrationTests : TempDirTest
         Assert.Equal(2, stats.Batches.BatchesCreated);
         Assert.Equal(0, stats.Batches.DuplicateBatches);
         Assert.Equal(0, stats.DuplicateSuccesses);
+        Assert.False(Directory.Exists(output + ".batches"), "the chunk files are gone once the job is done");
     }
 
     [Fact]
