@@ -127,7 +127,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         public string? Fallback { get; init; }
 
         [CommandOption("--dry-run")]
-        [Description("Print the plan (requests, online time at the limits, batch turnaround, cost of each mode, the choice) and stop. Without --rpm/--tpm, --mode auto sends one tiny probe request to learn the limits.")]
+        [Description("Print the plan (requests, online time at the limits, batch turnaround, cost of each mode, the choice) and stop. Without --rpm/--tpm, an online or auto plan sends one tiny probe request to learn the limits.")]
         public bool DryRun { get; init; }
 
         [CommandOption("--poll-interval <DURATION>")]
