@@ -1,5 +1,6 @@
 using LlmBatch.Cli.Infrastructure;
 using LlmBatch.Cli.Progress;
+using LlmBatch.LocalModel;
 using LlmBatch.Reporting;
 
 namespace LlmBatch.Cli.Commands;
@@ -19,6 +20,12 @@ internal static class BatchModeRun
         if (mode != BatchApiMode.Online && !endpoint.IsResolved)
         {
             throw new BatchOptionsException([$"--mode {mode.ToString().ToLowerInvariant()} sends through a provider's Batch API, which does not run offline: {endpoint.Problem}"]);
+        }
+
+        if (mode != BatchApiMode.Online && check.ByModel.Keys.FirstOrDefault(LocalModels.IsLocalModel) is { } local)
+        {
+            // The embedded model answers in this process; a provider's Batch API has never heard of it.
+            throw new BatchOptionsException([$"--mode {mode.ToString().ToLowerInvariant()}: {check.ByModel[local]:N0} request(s) name the embedded model {local}, which runs here, not on a provider: send them with --mode online."]);
         }
 
         var table = prices ?? PriceTable.BuiltIn;

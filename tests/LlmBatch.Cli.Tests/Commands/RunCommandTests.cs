@@ -87,6 +87,18 @@ public sealed class RunCommandTests : TempDirTest
         Assert.False(File.Exists(input + ".batches.json"));
     }
 
+    [Fact]
+    public async Task Run_BatchModeWithEmbeddedModelRequests_UsageErrorNothingRecorded()
+    {
+        var input = Path.Combine(Dir, "local.jsonl");
+        await File.WriteAllTextAsync(input, """{"custom_id":"a","method":"POST","url":"/v1/embeddings","body":{"model":"local/all-MiniLM-L6-v2","input":"x"}}""" + "\n", TestContext.Current.CancellationToken);
+
+        var rc = await CliApp.RunAsync(["run", input, "--mode", "batch", "--base-url", "http://127.0.0.1:9/v1", "--progress", "none"]);
+
+        Assert.Equal(CliApp.ExitUsage, rc);
+        Assert.False(File.Exists(Path.Combine(Dir, "local.results.jsonl.batches.json")));
+    }
+
     [Theory]
     [InlineData("in.csv", false, true)]
     [InlineData("in.txt", false, true)]
