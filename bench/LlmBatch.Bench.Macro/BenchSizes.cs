@@ -19,11 +19,16 @@ internal sealed record BenchSizes
     public required int GpuItems { get; init; }
     public required int PackItems { get; init; }
 
+    /// <summary>Requests of the Batch API scenario, and per batch file (the provider's 50,000 at full size: 3 files).</summary>
+    public required int BatchItems { get; init; }
+    public required int BatchFileRequests { get; init; }
+
     public static BenchSizes Full { get; } = new()
     {
         RateItems = 3_000, Rpm = 6_000, TokenItems = 1_500, TokenIdealSeconds = 30, UnlimitedItems = 20_000,
         FaultItems = 2_000, CrashItems = 3_000, MemorySmall = 50_000, MemoryLarge = 200_000, HangSeconds = 60,
         GpuItems = 800, PackItems = 20_000,
+        BatchItems = 120_000, BatchFileRequests = 50_000,
     };
 
     public static BenchSizes Quick { get; } = new()
@@ -31,5 +36,6 @@ internal sealed record BenchSizes
         RateItems = 600, Rpm = 6_000, TokenItems = 300, TokenIdealSeconds = 6, UnlimitedItems = 3_000,
         FaultItems = 500, CrashItems = 600, MemorySmall = 5_000, MemoryLarge = 20_000, HangSeconds = 15,
         GpuItems = 300, PackItems = 4_000,
+        BatchItems = 12_000, BatchFileRequests = 5_000,
     };
 }

@@ -64,6 +64,49 @@ internal static class ClientRunner
         return new RunMeasurement(wall, double.NaN, double.NaN, exit, timedOut, tail);
     }
 
+    /// <summary>Runs the client directly and kills it with SIGKILL the moment <paramref name="condition"/> holds (checked every 20 ms).</summary>
+    public static async Task<(bool Killed, int ExitCode)> RunAndKillWhenAsync(string exe, IReadOnlyList<string> args, Func<bool> condition, TimeSpan cap)
+    {
+        var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        Environment(psi);
+        using var process = new Process { StartInfo = psi };
+        var tail = new OutputTail();
+        process.Start();
+        ChildRegistry.Add(process);
+        try
+        {
+            tail.Attach(process);
+            var sw = Stopwatch.StartNew();
+            while (!process.HasExited && sw.Elapsed < cap)
+            {
+                if (condition())
+                {
+                    process.Kill(entireProcessTree: true);
+                    await process.WaitForExitAsync().ConfigureAwait(false);
+                    return (true, -1);
+                }
+
+                await Task.Delay(20).ConfigureAwait(false);
+            }
+
+            await process.WaitForExitAsync().ConfigureAwait(false);
+            return (false, process.ExitCode);
+        }
+        finally
+        {
+            ChildRegistry.Remove(process);
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
     private static void Environment(ProcessStartInfo psi)
     {
         // A placeholder key: the simulator accepts any key, and nothing here talks to anything but 127.0.0.1.

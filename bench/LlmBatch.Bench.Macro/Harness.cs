@@ -236,6 +236,82 @@ internal sealed partial class Harness(string cli, string baseline, string workDi
         return new CrashOutcome(final, end.DuplicateSuccesses, Math.Min(maxConcurrency, end.MaxInFlight), written.Correct + written.Failed, atKill.ChatOk, rerun.TimedOut);
     }
 
+    // ---------------------------------------------------------------- the provider's Batch API
+
+    /// <summary>
+    /// The same chat file through the simulator's Batch API (<c>--mode batch</c>): once as it is (3 batch files at full
+    /// size), once under an enqueued-token limit of a third of the job's prompt tokens (waves), once killed with
+    /// kill -9 half-way through downloading the results and run again. The baseline column is the same file sent online
+    /// by the same client with no limits: what the Batch API saves the client, and what it costs in waiting.
+    /// </summary>
+    public async Task<IReadOnlyList<ScenarioResult>> BatchAsync()
+    {
+        var n = sizes.BatchItems;
+        var sim = new SimSettings { LatencyMs = 0, PerTokenMs = 0, Seed = seed, BatchSeconds = 10 };
+        var input = Input("batch.jsonl", p => InputGenerator.WriteFixed(p, n, PromptWords, MaxTokens, seed));
+        var perFile = sizes.BatchFileRequests.ToString(C);
+        string[] batch = ["--mode", "batch", "--poll-interval", "500ms", "--batch-max-requests", perFile, "--progress", "plain"];
+        var cap = TimeSpan.FromMinutes(15);
+
+        var plain = await MeasureAsync("batch mode", sim, ours: true, input, n, batch, cap);
+        var online = runBaseline ? await MeasureAsync("the same online", sim with { BatchSeconds = 0 }, ours: true, input, n, [], cap) : null;
+        var files = (n + sizes.BatchFileRequests - 1) / sizes.BatchFileRequests;
+        string Cpu(Measured m) => $"{m.Run.CpuSeconds:0.0} s";
+        string Rss(Measured m) => $"{m.Run.MaxRssMb:0} MB";
+        var results = new List<ScenarioResult>
+        {
+            new("batch mode", $"{n:N0} chat requests through the Batch API, {perFile} per file, simulator {sim.Describe()}; baseline column: the same file online (--mode online), no limits", [
+                new("items correct", plain.Check.Describe(), online?.Check.Describe() ?? "-", "all", plain.Check.AllCorrect),
+                new("batch files (uploads / batches)", $"{plain.Stats.FilesUploaded} / {plain.Stats.BatchesCreated}", "-", files.ToString(C), plain.Stats.FilesUploaded == files && plain.Stats.BatchesCreated == files),
+                new("uploaded twice / created twice / answered twice", $"{plain.Stats.DuplicateUploads} / {plain.Stats.DuplicateBatches} / {plain.Stats.DuplicateSuccesses}", online is null ? "-" : $"- / - / {online.Stats.DuplicateSuccesses}", "0 / 0 / 0",
+                    plain.Stats.DuplicateUploads + plain.Stats.DuplicateBatches + plain.Stats.DuplicateSuccesses == 0),
+                new("wall time", Wall(plain), online is null ? "-" : Wall(online)),
+                new("client CPU", Cpu(plain), online is null ? "-" : Cpu(online)),
+                new("client peak RSS", Rss(plain), online is null ? "-" : Rss(online)),
+            ], ["Wall time in batch mode is mostly the simulated turnaround: every batch takes 10 s once created."]),
+        };
+
+        // A third of the job's prompt tokens, as the simulator counted them in the first run.
+        var limit = Math.Max(1, plain.Stats.PromptTokens / 3);
+        var waves = await MeasureAsync("batch mode, enqueued-token limit a third of the job", sim with { BatchEnqueuedTokens = limit }, ours: true, input, n, batch, cap);
+        results.Add(new ScenarioResult("batch waves", $"the same file and settings under an enqueued-token limit of {limit:N0} tokens per model (a third of the job's {plain.Stats.PromptTokens:N0} prompt tokens)", [
+            new("items correct", waves.Check.Describe(), "-", "all", waves.Check.AllCorrect && waves.Run.ExitCode == 0),
+            new("refused (token_limit_exceeded) / batches created", $"{waves.Stats.TokenLimitRejected} / {waves.Stats.BatchesCreated}", "-"),
+            new("batch files uploaded", waves.Stats.FilesUploaded.ToString(C), "-"),
+            new("created twice / answered twice", $"{waves.Stats.DuplicateBatches} / {waves.Stats.DuplicateSuccesses}", "-", "0 / 0", waves.Stats.DuplicateBatches + waves.Stats.DuplicateSuccesses == 0),
+            new("wall time", Wall(waves), Wall(plain) + " (no limit)"),
+        ], ["A file refused while nothing else of the job was enqueued is too big for the limit on its own: it is split in two, so more files are uploaded than at first; none twice."]));
+
+        results.Add(await BatchCrashAsync(input, n, batch, sim, cap));
+        File.Delete(input);
+        return results;
+    }
+
+    // kill -9 while the results stream in (the simulator spreads each download over two seconds), then the same command.
+    private async Task<ScenarioResult> BatchCrashAsync(string input, int n, string[] batch, SimSettings plainSim, TimeSpan cap)
+    {
+        var sim = plainSim with { BatchApiLatencyMs = 2000 };
+        var output = Path.Combine(workDir, "batch-crash.out.jsonl");
+        File.Delete(output);
+        File.Delete(output + ".batches.json");
+        await using var simulator = await SimulatorProcess.StartAsync(cli, sim);
+        var (exe, args) = Command(ours: true, input, output, simulator.BaseUrl, batch);
+        log.WriteLine("  batch mode, kill -9 during a download ...");
+        var (killed, _) = await ClientRunner.RunAndKillWhenAsync(exe, args, () => File.Exists(output) && new FileInfo(output).Length > 0, cap);
+        var atKill = OutputChecker.Check(output, n);
+        var rerun = await ClientRunner.RunAsync(exe, args, workDir, cap);
+        var stats = await simulator.GetStatsAsync();
+        var final = OutputChecker.Check(output, n);
+        File.Delete(output);
+        log.WriteLine($"  killed: {killed} with {atKill.Correct:N0} lines written; rerun {rerun.WallSeconds:0.0} s, exit {rerun.ExitCode}, {final.Describe()} correct");
+        return new ScenarioResult("batch crash", $"the same file, kill -9 of the client while it downloaded results ({atKill.Correct:N0} of {n:N0} lines written), then the same command against the same simulator", [
+            new("killed during a download", killed ? $"yes, {atKill.Correct:N0} lines in" : "no (finished first)", "-", "yes", killed && atKill.Correct is > 0 && atKill.Correct < n),
+            new("lost / duplicated / torn", $"{final.Lost} / {final.Duplicated} / {final.Torn}", "-", "0 / 0 / 0", final.Lost + final.Duplicated + final.Torn == 0),
+            new("uploaded twice / created twice / answered twice", $"{stats.DuplicateUploads} / {stats.DuplicateBatches} / {stats.DuplicateSuccesses}", "-", "0 / 0 / 0", stats.DuplicateUploads + stats.DuplicateBatches + stats.DuplicateSuccesses == 0),
+            new("items correct after the rerun", final.Describe(), "-", "all", final.AllCorrect && rerun.ExitCode == 0),
+        ], []);
+    }
+
     // ---------------------------------------------------------------- memory
 
     public async Task<ScenarioResult> MemoryAsync()

@@ -26,6 +26,15 @@ internal sealed record SimSettings
     public double? SaturationGrowth { get; init; }
     public double? LatencyJitter { get; init; }
 
+    /// <summary>The simulator's <c>--batch-duration</c> in seconds (0 leaves its default).</summary>
+    public double BatchSeconds { get; init; }
+
+    /// <summary>The simulator's <c>--batch-api-latency</c> in milliseconds.</summary>
+    public double BatchApiLatencyMs { get; init; }
+
+    /// <summary>The simulator's <c>--batch-enqueued-tokens</c> (0: no limit).</summary>
+    public long BatchEnqueuedTokens { get; init; }
+
     public bool HasFaults => P500 + P503 + PTruncate + PReset + PHang > 0;
 
     public IReadOnlyList<string> ToArgs()
@@ -103,6 +112,21 @@ internal sealed record SimSettings
             args.AddRange(["--hang-duration", HangSeconds.ToString(c) + "s"]);
         }
 
+        if (BatchSeconds > 0)
+        {
+            args.AddRange(["--batch-duration", BatchSeconds.ToString(c) + "s"]);
+        }
+
+        if (BatchApiLatencyMs > 0)
+        {
+            args.AddRange(["--batch-api-latency", BatchApiLatencyMs.ToString(c) + "ms"]);
+        }
+
+        if (BatchEnqueuedTokens > 0)
+        {
+            args.AddRange(["--batch-enqueued-tokens", BatchEnqueuedTokens.ToString(c)]);
+        }
+
         return args;
     }
 
@@ -138,6 +162,16 @@ internal sealed record SimSettings
         if (Saturation > 0)
         {
             parts.Add($"continuous batching saturating at {Saturation} (growth {SaturationGrowth ?? 0.3})");
+        }
+
+        if (BatchSeconds > 0)
+        {
+            parts.Add($"batches take {BatchSeconds} s");
+        }
+
+        if (BatchEnqueuedTokens > 0)
+        {
+            parts.Add($"enqueued-token limit {BatchEnqueuedTokens:N0}");
         }
         if (HasFaults)
         {

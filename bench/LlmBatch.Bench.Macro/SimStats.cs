@@ -19,6 +19,15 @@ internal sealed record SimStats
     public long CapacityRejected { get; init; }
     public long EmbeddingRequests { get; init; }
 
+    // The Batch API's figures (all 0 for a simulator that served no batch).
+    public long FilesUploaded { get; init; }
+    public long DuplicateUploads { get; init; }
+    public long BatchesCreated { get; init; }
+    public long DuplicateBatches { get; init; }
+    public long TokenLimitRejected { get; init; }
+    public long BatchesCompleted { get; init; }
+    public long BatchItemsAnswered { get; init; }
+
     public long RateLimited => RateLimitedRequests + RateLimitedTokens;
 
     public double Share429 => TotalRequests == 0 ? 0 : (double)RateLimited / TotalRequests;
@@ -61,6 +70,8 @@ internal sealed record SimStats
         }
 
         var limited = r.GetProperty("rate_limited");
+        var batches = r.TryGetProperty("batches", out var b) ? b : default;
+        long Batch(string name) => batches.ValueKind == JsonValueKind.Object && batches.TryGetProperty(name, out var v) ? v.GetInt64() : 0;
         return new SimStats
         {
             TotalRequests = r.GetProperty("total_requests").GetInt64(),
@@ -76,6 +87,13 @@ internal sealed record SimStats
             FaultsInjected = faults,
             CapacityRejected = r.TryGetProperty("capacity_rejected", out var capacity) ? capacity.GetInt64() : 0,
             EmbeddingRequests = embeddings,
+            FilesUploaded = Batch("files_uploaded"),
+            DuplicateUploads = Batch("duplicate_uploads"),
+            BatchesCreated = Batch("batches_created"),
+            DuplicateBatches = Batch("duplicate_batches"),
+            TokenLimitRejected = Batch("token_limit_rejected"),
+            BatchesCompleted = Batch("completed"),
+            BatchItemsAnswered = Batch("items_answered"),
         };
     }
 }

@@ -40,6 +40,14 @@ internal static class CliApp
                 cache.AddCommand<Commands.CacheStatsCommand>("stats").WithDescription("Show what a response cache file holds: answers, size, dates, models.");
                 cache.AddCommand<Commands.CacheClearCommand>("clear").WithDescription("Delete cached answers (all, or those unused for --older-than) and give the space back.");
             });
+            config.AddBranch("batches", batches =>
+            {
+                batches.SetDescription("The provider's Batch API batches a `run --mode batch|auto` started for an output.");
+                batches.AddAsyncDelegate<Commands.BatchesCommand.Settings>("list", (c, s, ct) => new Commands.BatchesCommand(cancel: false).ExecuteAsync(c, s, ct))
+                    .WithDescription("Show the output's batches as the provider sees them now: status and request_counts.");
+                batches.AddAsyncDelegate<Commands.BatchesCommand.Settings>("cancel", (c, s, ct) => new Commands.BatchesCommand(cancel: true).ExecuteAsync(c, s, ct))
+                    .WithDescription("Cancel the output's batches still validating or in progress (stop a run of it first).");
+            });
         });
         return app.RunAsync(args);
     }
@@ -61,7 +69,7 @@ internal static class CliApp
             case BatchOptionsException options:
                 Error(options.Message);
                 return ExitUsage;
-            case BatchAuthenticationException or BatchEndpointUnreachableException:
+            case BatchAuthenticationException or BatchEndpointUnreachableException or BatchApiException:
                 Error(ex.Message);
                 return ExitUsage;
             case CommandAppException cli:

@@ -128,8 +128,10 @@ internal sealed class HtmlReportWriter
             Row("Total", Fig("/tokens/total", v => Int(v)))));
         Card("Cost", Table(
             Row("Total (answers paid for)", Fig("/cost/total", v => v is null ? "unknown (no price for these models)" : Money((decimal)v))),
+            Row("Online", Fig("/cost/online", v => v is null ? "unknown" : Money((decimal)v)), "sub"),
+            Row("Batch API", Fig("/cost/batch", v => v is null ? "unknown" : Money((decimal)v)), "sub"),
             Row("Saved by the cache and shared answers", Fig("/cost/saved_by_reuse", v => v is null ? "—" : Money((decimal)v))),
-            Row("Same answers through the Batch API", Fig("/cost/batch_api_equivalent", v => v is null ? "—" : Money((decimal)v))),
+            Row("The same answers all through the Batch API", Fig("/cost/batch_api_equivalent", v => v is null ? "—" : Money((decimal)v))),
             Row("Answered from the cache", Fig("/items/cached", v => Int(v)), "sub"),
             Row("Shared with an identical request", Fig("/items/shared", v => Int(v)), "sub"),
             Row("Currency", Fig("/cost/currency")),
@@ -251,13 +253,14 @@ internal sealed class HtmlReportWriter
 
     private void ModelsTable()
     {
-        _html.Append("<section class=\"card wide\"><h2>Models, tokens and cost</h2><table class=\"list\"><thead><tr><th>Model</th><th class=\"n\">Items</th><th class=\"n\">Succeeded</th><th class=\"n\">Prompt tokens</th><th class=\"n\">Completion tokens</th><th class=\"n\">$ / 1M in</th><th class=\"n\">$ / 1M out</th><th class=\"n\">From cache</th><th class=\"n\">Shared</th><th class=\"n\">Cost</th><th class=\"n\">Saved</th></tr></thead><tbody>");
+        _html.Append("<section class=\"card wide\"><h2>Models, tokens and cost</h2><table class=\"list\"><thead><tr><th>Model</th><th class=\"n\">Items</th><th class=\"n\">Succeeded</th><th class=\"n\">Via Batch API</th><th class=\"n\">Prompt tokens</th><th class=\"n\">Completion tokens</th><th class=\"n\">$ / 1M in</th><th class=\"n\">$ / 1M out</th><th class=\"n\">From cache</th><th class=\"n\">Shared</th><th class=\"n\">Cost</th><th class=\"n\">Saved</th></tr></thead><tbody>");
         foreach (var m in _run.Models)
         {
             string P(string field) => Pointer("models", m.Model, field);
             _html.Append("<tr><td class=\"mono\">").Append(Esc(m.Model)).Append("</td>")
                 .Append("<td class=\"n\">").Append(Fig(P("items"), v => Int(v))).Append("</td>")
                 .Append("<td class=\"n\">").Append(Fig(P("succeeded"), v => Int(v))).Append("</td>")
+                .Append("<td class=\"n\">").Append(Fig(P("batch_items"), v => Int(v))).Append("</td>")
                 .Append("<td class=\"n\">").Append(Fig(P("prompt_tokens"), v => Int(v))).Append("</td>")
                 .Append("<td class=\"n\">").Append(Fig(P("completion_tokens"), v => Int(v))).Append("</td>")
                 .Append("<td class=\"n\">").Append(Fig(P("input_per_1m"), v => v is null ? "—" : Money((decimal)v))).Append("</td>")
@@ -270,7 +273,7 @@ internal sealed class HtmlReportWriter
 
         if (_run.Models.Count == 0)
         {
-            _html.Append("<tr><td colspan=\"11\" class=\"none\">No items.</td></tr>");
+            _html.Append("<tr><td colspan=\"12\" class=\"none\">No items.</td></tr>");
         }
 
         _html.Append("</tbody></table></section>");
@@ -408,7 +411,7 @@ internal sealed class HtmlReportWriter
 
     private static string Pct(double v) => v.ToString("0.##", CultureInfo.InvariantCulture) + " %";
 
-    private static string Money(decimal v) => "$" + (v >= 100 ? v.ToString("#,0.00", CultureInfo.InvariantCulture) : v.ToString(v >= 1 ? "0.00" : "0.00##", CultureInfo.InvariantCulture));
+    internal static string Money(decimal v) => "$" + (v >= 100 ? v.ToString("#,0.00", CultureInfo.InvariantCulture) : v.ToString(v >= 1 ? "0.00" : "0.00##", CultureInfo.InvariantCulture));
 
     internal static string Ms(double ms) => ms switch
     {

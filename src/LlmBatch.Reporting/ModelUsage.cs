@@ -33,16 +33,29 @@ internal sealed class ModelUsage(string model)
 
     public long ReusedCompletionTokens { get; set; }
 
+    /// <summary>Items answered through the provider's Batch API, and their tokens (paid at the batch price).</summary>
+    public long BatchItems { get; set; }
+
+    public long BatchPromptTokens { get; set; }
+
+    public long BatchCompletionTokens { get; set; }
+
     public ModelPrice? Price { get; set; }
 
-    /// <summary>What the answers paid for cost, online.</summary>
-    public decimal? Cost => Price?.Cost(PaidPromptTokens, PaidCompletionTokens, PaidCachedPromptTokens);
+    /// <summary>What the answers paid for cost: online ones at the online price, Batch API ones at the batch price.</summary>
+    public decimal? Cost => OnlineCost + BatchApiCost;
+
+    /// <summary>The part of <see cref="Cost"/> for answers sent online.</summary>
+    public decimal? OnlineCost => Price?.Cost(PaidPromptTokens, PaidCompletionTokens, PaidCachedPromptTokens);
+
+    /// <summary>The part of <see cref="Cost"/> for answers from the provider's Batch API.</summary>
+    public decimal? BatchApiCost => Price?.BatchCost(BatchPromptTokens, BatchCompletionTokens);
 
     /// <summary>What the answers given without a request would have cost.</summary>
     public decimal? Saved => Price?.Cost(ReusedPromptTokens, ReusedCompletionTokens);
 
-    /// <summary>What the answers paid for would have cost through the provider's Batch API.</summary>
-    public decimal? BatchCost => Price?.BatchCost(PaidPromptTokens, PaidCompletionTokens);
+    /// <summary>What all the answers paid for would have cost through the provider's Batch API.</summary>
+    public decimal? BatchEquivalent => Price?.BatchCost(PaidPromptTokens + BatchPromptTokens, PaidCompletionTokens + BatchCompletionTokens);
 
     public void Add(BatchItemStats stats)
     {
@@ -61,6 +74,12 @@ internal sealed class ModelUsage(string model)
         {
             ReusedPromptTokens += stats.PromptTokens;
             ReusedCompletionTokens += stats.CompletionTokens;
+        }
+        else if (stats.BatchId is not null)
+        {
+            BatchItems++;
+            BatchPromptTokens += stats.PromptTokens;
+            BatchCompletionTokens += stats.CompletionTokens;
         }
         else
         {

@@ -80,8 +80,10 @@ internal static class ReportFigures
 
         Add("USD", "cost", "currency");
         Add(run.Cost is { } cost ? Math.Round(cost, 6) : null, "cost", "total");
+        Add(run.OnlineCost is { } onlineCost ? Math.Round(onlineCost, 6) : null, "cost", "online");
+        Add(run.BatchApiCost is { } batchApiCost ? Math.Round(batchApiCost, 6) : null, "cost", "batch");
         Add(run.Saved is { } saved ? Math.Round(saved, 6) : null, "cost", "saved_by_reuse");
-        Add(run.BatchCost is { } batch ? Math.Round(batch, 6) : null, "cost", "batch_api_equivalent");
+        Add(run.BatchEquivalent is { } equivalent ? Math.Round(equivalent, 6) : null, "cost", "batch_api_equivalent");
         Add(run.PriceSource, "cost", "price_source");
         Add(run.UnpricedTokens, "cost", "unpriced_tokens");
 
@@ -94,6 +96,7 @@ internal static class ReportFigures
         {
             Add(m.Items, "models", m.Model, "items");
             Add(m.Succeeded, "models", m.Model, "succeeded");
+            Add(m.BatchItems, "models", m.Model, "batch_items");
             Add(m.PromptTokens, "models", m.Model, "prompt_tokens");
             Add(m.CompletionTokens, "models", m.Model, "completion_tokens");
             Add(m.Price?.InputPerMillion, "models", m.Model, "input_per_1m");

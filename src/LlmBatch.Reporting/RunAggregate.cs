@@ -24,8 +24,14 @@ internal sealed class RunAggregate
     /// <summary>What the answers given without a request (cache, shared) would have cost; null when no model had a price.</summary>
     public decimal? Saved { get; init; }
 
-    /// <summary>What the answers paid for would have cost through the Batch API; null when no model had a price.</summary>
-    public decimal? BatchCost { get; init; }
+    /// <summary>The part of <see cref="Cost"/> for items sent online.</summary>
+    public decimal? OnlineCost { get; init; }
+
+    /// <summary>The part of <see cref="Cost"/> for items answered through the Batch API.</summary>
+    public decimal? BatchApiCost { get; init; }
+
+    /// <summary>What the answers paid for would have cost had they all gone through the Batch API; null when no model had a price.</summary>
+    public decimal? BatchEquivalent { get; init; }
 
     /// <summary>Tokens of models without a price (their cost is unknown).</summary>
     public long UnpricedTokens { get; init; }

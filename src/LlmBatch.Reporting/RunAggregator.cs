@@ -131,7 +131,9 @@ internal sealed class RunAggregator
 
         decimal? cost = null;
         decimal? saved = null;
-        decimal? batch = null;
+        decimal? onlineCost = null;
+        decimal? batchApiCost = null;
+        decimal? equivalent = null;
         long unpriced = 0;
         var models = _models.Values.OrderByDescending(m => m.PromptTokens + m.CompletionTokens).ThenBy(m => m.Model, StringComparer.Ordinal).ToList();
         foreach (var model in models)
@@ -141,11 +143,13 @@ internal sealed class RunAggregator
                 model.Price = price;
                 cost = (cost ?? 0) + model.Cost;
                 saved = (saved ?? 0) + model.Saved;
-                batch = (batch ?? 0) + model.BatchCost;
+                onlineCost = (onlineCost ?? 0) + model.OnlineCost;
+                batchApiCost = (batchApiCost ?? 0) + model.BatchApiCost;
+                equivalent = (equivalent ?? 0) + model.BatchEquivalent;
             }
             else
             {
-                unpriced += model.PaidPromptTokens + model.PaidCompletionTokens;
+                unpriced += model.PaidPromptTokens + model.PaidCompletionTokens + model.BatchPromptTokens + model.BatchCompletionTokens;
             }
         }
 
@@ -174,7 +178,9 @@ internal sealed class RunAggregator
             PriceSource = _prices.Source,
             Cost = cost,
             Saved = saved,
-            BatchCost = batch,
+            OnlineCost = onlineCost,
+            BatchApiCost = batchApiCost,
+            BatchEquivalent = equivalent,
             UnpricedTokens = unpriced,
         };
     }

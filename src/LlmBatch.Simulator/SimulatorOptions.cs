@@ -129,6 +129,39 @@ public sealed class SimulatorOptions
     /// <summary>How many times slower a slow request is (default 10).</summary>
     public double SlowFactor { get; set; } = 10;
 
+    /// <summary>
+    /// How long a Batch API batch takes from creation to <c>completed</c> (default 20 s): the provider's 24-hour window
+    /// is scaled down to this, so <c>expires_at</c> is this long after <c>created_at</c>. Validation takes the first
+    /// 5 %, processing the next 80 % (items finish at an even pace), finalizing the last 15 %.
+    /// </summary>
+    public TimeSpan BatchDuration { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// How long the Batch API calls that make or move data take (default 0): an upload and a batch creation answer this
+    /// long after their effect (the file is stored, the batch created), as when a reply is lost on the way, so a client
+    /// killed in between must find what it made; a file download sends its content in ten pieces spread over this time.
+    /// Lists, retrieves, cancels and deletes answer at once.
+    /// </summary>
+    public TimeSpan BatchApiLatency { get; set; }
+
+    /// <summary>
+    /// The enqueued-token limit per API key and model (default 0: none): prompt tokens of the batches still validating,
+    /// in progress or finalizing. A batch that would pass it fails at validation with <c>token_limit_exceeded</c>, as OpenAI's do.
+    /// </summary>
+    public long BatchEnqueuedTokens { get; set; }
+
+    /// <summary>The probability that a batch fails validation although its file is valid (default 0).</summary>
+    public double PBatchFail { get; set; }
+
+    /// <summary>The probability that a batch expires before every item ran (default 0); see <see cref="BatchExpireUnrun"/>.</summary>
+    public double PBatchExpire { get; set; }
+
+    /// <summary>The share of an expiring batch's items that never run and end as <c>batch_expired</c> lines (default 0.1, rounded down).</summary>
+    public double BatchExpireUnrun { get; set; } = 0.1;
+
+    /// <summary>The probability that a batch item is answered 500 in the error file instead of its answer (default 0).</summary>
+    public double PBatchItemError { get; set; }
+
     /// <summary>Whether Kestrel and the simulator log to the console (default false: a busy server must not flood the terminal).</summary>
     public bool LogToConsole { get; set; }
 
@@ -255,6 +288,26 @@ public sealed class SimulatorOptions
         if (!(SlowFactor >= 1 && SlowFactor <= 10_000))
         {
             problems.Add($"SlowFactor must be between 1 and 10000 (was {SlowFactor}).");
+        }
+
+        if (BatchDuration <= TimeSpan.Zero || BatchDuration > TimeSpan.FromDays(1))
+        {
+            problems.Add($"BatchDuration must be more than 0 and at most 24h (was {BatchDuration}).");
+        }
+
+        NonNegative(problems, nameof(BatchApiLatency), BatchApiLatency);
+        if (BatchEnqueuedTokens < 0)
+        {
+            problems.Add($"BatchEnqueuedTokens must be 0 (no limit) or more (was {BatchEnqueuedTokens}).");
+        }
+
+        Probability(problems, nameof(PBatchFail), PBatchFail);
+        Probability(problems, nameof(PBatchExpire), PBatchExpire);
+        Probability(problems, nameof(BatchExpireUnrun), BatchExpireUnrun);
+        Probability(problems, nameof(PBatchItemError), PBatchItemError);
+        if (PBatchFail + PBatchExpire > 1 + 1e-9)
+        {
+            problems.Add($"PBatchFail and PBatchExpire add up to {PBatchFail + PBatchExpire}; they must add up to at most 1.");
         }
 
         if (TimeProvider is null)

@@ -47,4 +47,7 @@ public sealed record SimulatorStats
     /// spend a real provider would have charged twice.
     /// </summary>
     public required long DuplicateSuccesses { get; init; }
+
+    /// <summary>What the Files and Batches APIs did: uploads, batches, their ends, and uploads or batches made twice.</summary>
+    public SimulatorBatchStats Batches { get; init; } = new();
 }

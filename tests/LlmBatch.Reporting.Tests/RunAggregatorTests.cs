@@ -57,4 +57,32 @@ public class RunAggregatorTests
         Assert.All(t.Take(10), b => Assert.Equal(1, b.InFlight, 6));
         Assert.Equal(8, t.Sum(b => b.LimiterWaiting * b.WidthSeconds), 6);
     }
+
+    [Fact]
+    public void Build_ItemsAnsweredThroughTheBatchApi_PricedAtHalfAndCostSplitByMode()
+    {
+        static BatchResult Priced(string id, string? batchId) => new()
+        {
+            CustomId = id,
+            Id = "batch_req_" + id,
+            StatusCode = 200,
+            Stats = new BatchItemStats { Attempts = 1, Statuses = [200], StartedAt = T0, FinishedAt = T0.AddSeconds(1), PromptTokens = 1_000_000, CompletionTokens = 1_000_000, Model = "gpt-4o-mini", BatchId = batchId },
+        };
+        var aggregator = new RunAggregator(new RunReportOptions());
+        aggregator.Add(Priced("online", null));
+        aggregator.Add(Priced("batch-1", "batch_abc"));
+        aggregator.Add(Priced("batch-2", "batch_abc"));
+
+        var run = aggregator.Build();
+
+        // gpt-4o-mini: $0.15 in + $0.60 out per million tokens; the Batch API bills half.
+        Assert.Equal(0.75m, run.OnlineCost);
+        Assert.Equal(0.75m, run.BatchApiCost);
+        Assert.Equal(1.50m, run.Cost);
+        var model = Assert.Single(run.Models);
+        Assert.Equal(2, model.BatchItems);
+        Assert.Equal(1.50m, model.Cost);
+        Assert.Equal(0.375m, BatchPricing.Cost(PriceTable.BuiltIn, "gpt-4o-mini", 1_000_000, 1_000_000, batch: true));
+        Assert.Null(BatchPricing.Cost(PriceTable.BuiltIn, "my-local-model", 1, 1, batch: true));
+    }
 }

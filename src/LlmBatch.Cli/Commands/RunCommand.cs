@@ -127,10 +127,6 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         [Description("Send identical requests of the file each time instead of once (default: deterministic ones are sent once and share the answer).")]
         public bool NoDedupe { get; init; }
 
-        [CommandOption("--dry-run")]
-        [Description("Print the estimate (tokens and cost online and in batch mode, per model) and the plan, and send nothing.")]
-        public bool DryRun { get; init; }
-
         [CommandOption("--otlp")]
         [Description("Export metrics and traces over OTLP (endpoint from OTEL_EXPORTER_OTLP_ENDPOINT or --otlp-endpoint).")]
         public bool Otlp { get; init; }
@@ -150,6 +146,38 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         [CommandOption("--parquet")]
         [Description("With --merge: also write the embeddings as PREFIX.parquet (custom_id, embedding list<float>).")]
         public bool Parquet { get; init; }
+
+        [CommandOption("--mode <MODE>")]
+        [Description("online (default): send at the provider's rate limits; batch: through the provider's Batch API (half the price, up to 24h); auto: online what fits --deadline, the Batch API for the rest.")]
+        public string? Mode { get; init; }
+
+        [CommandOption("--deadline <DURATION>")]
+        [Description("With --mode auto: when everything should be done, e.g. 2h (default: the Batch API's 24h window). Fixed on the first run.")]
+        public string? Deadline { get; init; }
+
+        [CommandOption("--fallback <WHAT>")]
+        [Description("Items of a failed, expired or cancelled batch: resubmit (default: a new batch, 3 submissions at most) or online.")]
+        public string? Fallback { get; init; }
+
+        [CommandOption("--dry-run")]
+        [Description("Print the estimate (tokens and cost online and in batch mode, per model) and the plan, and send nothing. With --mode batch or auto the plan also weighs online time at the limits against the batch turnaround; without --rpm/--tpm that sends one tiny probe request to learn the limits.")]
+        public bool DryRun { get; init; }
+
+        [CommandOption("--poll-interval <DURATION>")]
+        [Description("Batch mode: the first wait between status checks, growing to 60s while nothing changes (default 5s).")]
+        public string? PollInterval { get; init; }
+
+        [CommandOption("--batch-max-requests <N>")]
+        [Description("Batch mode: requests per batch file at most (default 50000, the provider's limit).")]
+        public int? BatchMaxRequests { get; init; }
+
+        [CommandOption("--enqueued-token-limit <N>")]
+        [Description("Batch mode: the provider's enqueued-token limit per model, when known (default: learned from token_limit_exceeded).")]
+        public long? EnqueuedTokenLimit { get; init; }
+
+        [CommandOption("--keep-files")]
+        [Description("Batch mode: keep the provider's input, output and error files (default: deleted once their lines are in the output).")]
+        public bool KeepFiles { get; init; }
 
         [CommandOption("--grace <DURATION>")]
         [Description("After Ctrl+C, how long requests in flight may finish (default 10s).")]
@@ -216,6 +244,36 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             if (Parquet && !Merge)
             {
                 problems.Add("--parquet needs --merge (or run `llmbatch merge RESULTS --parquet` afterwards)");
+            }
+
+            if (Mode is not null && !TryParseMode(Mode, out _))
+            {
+                problems.Add($"--mode: '{Mode}' must be online, batch or auto");
+            }
+
+            if (Deadline is not null && !(CliValues.TryParseDuration(Deadline, out var d) && d > TimeSpan.Zero))
+            {
+                problems.Add($"--deadline: '{Deadline}' is not a duration (e.g. 2h, 90m)");
+            }
+
+            if (Fallback is not null && Fallback is not ("resubmit" or "online"))
+            {
+                problems.Add($"--fallback: '{Fallback}' must be resubmit or online");
+            }
+
+            if (PollInterval is not null && !(CliValues.TryParseDuration(PollInterval, out var p) && p > TimeSpan.Zero))
+            {
+                problems.Add($"--poll-interval: '{PollInterval}' is not a duration (e.g. 5s)");
+            }
+
+            if (BatchMaxRequests is < 1 or > 50_000)
+            {
+                problems.Add($"--batch-max-requests: {BatchMaxRequests} must be between 1 and 50000");
+            }
+
+            if (EnqueuedTokenLimit is < 1)
+            {
+                problems.Add($"--enqueued-token-limit: {EnqueuedTokenLimit} must be positive");
             }
 
             if (BaseUrl is not null && !(Uri.TryCreate(BaseUrl, UriKind.Absolute, out var u) && (u.Scheme == Uri.UriSchemeHttp || u.Scheme == Uri.UriSchemeHttps)))
@@ -287,6 +345,15 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             return options;
         }
 
+        /// <summary>The mode asked for (<c>--mode</c>), online when not given.</summary>
+        internal BatchApiMode BatchMode => TryParseMode(Mode, out var mode) ? mode : BatchApiMode.Online;
+
+        internal static bool TryParseMode(string? text, out BatchApiMode mode)
+        {
+            mode = BatchApiMode.Online;
+            return text is null || (Enum.TryParse(text, ignoreCase: true, out mode) && Enum.IsDefined(mode) && !char.IsAsciiDigit(text[0]));
+        }
+
         internal ProgressMode ProgressMode => Quiet ? ProgressMode.None : TryParseProgress(Progress, out var mode) ? mode : ProgressMode.Auto;
 
         internal static bool TryParseProgress(string? text, out ProgressMode mode)
@@ -342,15 +409,19 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         var check = await BatchInputFile.ValidateAsync(input, validation, stop.Token).ConfigureAwait(false);
         check.ThrowIfInvalid();
 
-        // Prices, --max-cost, dedupe and --cache (issue 12); --dry-run prints the estimate and stops here.
+        // Prices, --max-cost, dedupe and --cache; --dry-run prints the estimate, and online stops there (batch and
+        // auto go on to weigh the modes, which may need one probe request to learn the limits).
         var costs = await RunCosts.CreateAsync(settings, input, check, stop.Token).ConfigureAwait(false);
         await using var costsScope = costs.ConfigureAwait(false);
         if (settings.DryRun)
         {
             var estimate = await costs.EstimateAsync(input, options, stop.Token).ConfigureAwait(false);
             Console.Out.Write(EstimatePrinter.Format(estimate));
-            Console.Out.WriteLine(EstimatePrinter.Plan(estimate, settings.OutputPath));
-            return CliApp.ExitSuccess;
+            if (settings.BatchMode == BatchApiMode.Online)
+            {
+                Console.Out.WriteLine(EstimatePrinter.Plan(estimate, settings.OutputPath));
+                return CliApp.ExitSuccess;
+            }
         }
 
         using var setup = ProviderSetup.Create(settings.BaseUrl, settings.ApiKeyEnv, check.ByEndpoint);
@@ -363,6 +434,12 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         using var telemetry = TelemetrySetup.Start(settings.Otlp || settings.OtlpEndpoint is not null, settings.OtlpEndpoint is null ? null : new Uri(settings.OtlpEndpoint), settings.PrometheusPort);
         using var loggers = CliLogging.Create(settings.Verbose);
         var engine = costs.Apply(new BatchEngineBuilder(provider).WithOptions(options).WithLoggerFactory(loggers), options).Build();
+        if (settings.BatchMode != BatchApiMode.Online)
+        {
+            // The Batch API modes and their plan live in BatchModeRun; the engine serves their online part.
+            return await BatchModeRun.ExecuteAsync(settings, input, check, setup, engine, costs.Prices, stop, signals).ConfigureAwait(false);
+        }
+
         var job = new BatchJobOptions
         {
             InputPath = input,
@@ -395,15 +472,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             }
         }
 
-        if (!settings.NoReport)
-        {
-            var directory = settings.ReportDir ?? Path.GetDirectoryName(Path.GetFullPath(settings.OutputPath))!;
-            var files = await RunReport.WriteAsync(settings.OutputPath, directory, new RunReportOptions { LiveSummary = result.Summary, Prices = costs.Prices }, CancellationToken.None).ConfigureAwait(false);
-            if (!settings.Quiet)
-            {
-                Console.Error.WriteLine($"llmbatch: report {files.HtmlPath}, figures {files.SummaryJsonPath}");
-            }
-        }
+        await WriteReportAsync(settings, result.Summary, costs.Prices).ConfigureAwait(false);
 
         if (!settings.Quiet)
         {
@@ -421,20 +490,42 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             return unfinished;
         }
 
-        var mergeFailed = 0L;
-        if (settings.Merge)
+        var mergeFailed = await MergeAsync(settings, input).ConfigureAwait(false);
+        return result.FailedInOutput > 0 || mergeFailed > 0 ? CliApp.ExitItemsFailed : CliApp.ExitSuccess;
+    }
+
+    /// <summary>Writes summary.json and report.html unless --no-report; <paramref name="live"/> adds what only the live run knew.</summary>
+    internal static async Task WriteReportAsync(Settings settings, RunSummary? live, PriceTable? prices)
+    {
+        if (settings.NoReport)
         {
-            var metadata = BatchInputConverter.MetadataPathFor(input);
-            var mergeOptions = new BatchMergeOptions
-            {
-                OutputPrefix = MergeCommand.DefaultPrefix(settings.OutputPath),
-                MetadataPath = File.Exists(metadata) ? metadata : null,
-            };
-            var merged = await MergeCommand.MergeAndPrintAsync(BatchOutputFile.ReadAsync(settings.OutputPath, CancellationToken.None), mergeOptions, settings.Parquet, settings.Quiet ? TextWriter.Null : Console.Out, CancellationToken.None).ConfigureAwait(false);
-            mergeFailed = merged.Failed;
+            return;
         }
 
-        return result.FailedInOutput > 0 || mergeFailed > 0 ? CliApp.ExitItemsFailed : CliApp.ExitSuccess;
+        var directory = settings.ReportDir ?? Path.GetDirectoryName(Path.GetFullPath(settings.OutputPath))!;
+        var files = await RunReport.WriteAsync(settings.OutputPath, directory, new RunReportOptions { LiveSummary = live, Prices = prices }, CancellationToken.None).ConfigureAwait(false);
+        if (!settings.Quiet)
+        {
+            Console.Error.WriteLine($"llmbatch: report {files.HtmlPath}, figures {files.SummaryJsonPath}");
+        }
+    }
+
+    /// <summary>With --merge, merges the finished output as `llmbatch merge` does; returns how many items failed.</summary>
+    internal static async Task<long> MergeAsync(Settings settings, string input)
+    {
+        if (!settings.Merge)
+        {
+            return 0;
+        }
+
+        var metadata = BatchInputConverter.MetadataPathFor(input);
+        var mergeOptions = new BatchMergeOptions
+        {
+            OutputPrefix = MergeCommand.DefaultPrefix(settings.OutputPath),
+            MetadataPath = File.Exists(metadata) ? metadata : null,
+        };
+        var merged = await MergeCommand.MergeAndPrintAsync(BatchOutputFile.ReadAsync(settings.OutputPath, CancellationToken.None), mergeOptions, settings.Parquet, settings.Quiet ? TextWriter.Null : Console.Out, CancellationToken.None).ConfigureAwait(false);
+        return merged.Failed;
     }
 
     /// <summary>Turns text, CSV or JSONL items into the request file run sends, with their other columns beside it.</summary>

@@ -144,6 +144,34 @@ internal sealed class SimulateCommand : AsyncCommand<SimulateCommand.Settings>
         [Description("Latency multiplier of a slow request. Default 10.")]
         public double? SlowFactor { get; init; }
 
+        [CommandOption("--batch-duration <DURATION>")]
+        [Description("How long a Batch API batch takes from creation to completed; the 24h window is scaled to it. Default 20s.")]
+        public string? BatchDuration { get; init; }
+
+        [CommandOption("--batch-api-latency <DURATION>")]
+        [Description("Delay of the answer to an upload or a batch creation (after its effect); downloads are spread over it. Default 0.")]
+        public string? BatchApiLatency { get; init; }
+
+        [CommandOption("--batch-enqueued-tokens <N>")]
+        [Description("Enqueued-token limit per key and model; a batch past it fails with token_limit_exceeded. Default 0 (none).")]
+        public long? BatchEnqueuedTokens { get; init; }
+
+        [CommandOption("--p-batch-fail <P>")]
+        [Description("Probability that a batch fails validation. Default 0.")]
+        public double? PBatchFail { get; init; }
+
+        [CommandOption("--p-batch-expire <P>")]
+        [Description("Probability that a batch expires with --batch-expire-unrun of its items never run. Default 0.")]
+        public double? PBatchExpire { get; init; }
+
+        [CommandOption("--batch-expire-unrun <SHARE>")]
+        [Description("Share of an expiring batch's items that never run. Default 0.1.")]
+        public double? BatchExpireUnrun { get; init; }
+
+        [CommandOption("--p-batch-item-error <P>")]
+        [Description("Probability that a batch item is answered 500 in the error file. Default 0.")]
+        public double? PBatchItemError { get; init; }
+
         [CommandOption("--log")]
         [Description("Log requests to the console (off by default).")]
         public bool Log { get; init; }
@@ -243,10 +271,17 @@ internal sealed class SimulateCommand : AsyncCommand<SimulateCommand.Settings>
         Set(s.PHang, v => options.PHang = v);
         Set(s.PSlow, v => options.PSlow = v);
         Set(s.SlowFactor, v => options.SlowFactor = v);
+        Set(s.BatchEnqueuedTokens, v => options.BatchEnqueuedTokens = v);
+        Set(s.PBatchFail, v => options.PBatchFail = v);
+        Set(s.PBatchExpire, v => options.PBatchExpire = v);
+        Set(s.BatchExpireUnrun, v => options.BatchExpireUnrun = v);
+        Set(s.PBatchItemError, v => options.PBatchItemError = v);
         options.LogToConsole |= s.Log;
         Duration("--latency", s.Latency, v => options.Latency = v);
         Duration("--per-token", s.PerToken, v => options.PerToken = v);
         Duration("--hang-duration", s.HangDuration, v => options.HangDuration = v);
+        Duration("--batch-duration", s.BatchDuration, v => options.BatchDuration = v);
+        Duration("--batch-api-latency", s.BatchApiLatency, v => options.BatchApiLatency = v);
         Choice<SimulatorLengthDistribution>("--completion-distribution", s.CompletionDistribution, v => options.CompletionDistribution = v);
         Choice<SimulatorOverflow>("--overflow", s.Overflow, v => options.Overflow = v);
         if (s.ApiKeyEnv is not null)
@@ -345,7 +380,8 @@ internal sealed class SimulateCommand : AsyncCommand<SimulateCommand.Settings>
         var faults = o.P500 + o.P503 + o.P529 + o.PTruncate + o.PReset + o.PHang + o.PSlow;
         return FormattableString.Invariant($"latency {o.Latency.TotalMilliseconds:0}ms + {o.PerToken.TotalMilliseconds:0.##}ms/token, {limits}, fault probability {faults:0.###}, ")
             + FormattableString.Invariant($"capacity {(o.MaxInFlight == 0 ? "unbounded" : $"{o.MaxInFlight} ({Kebab(o.Overflow.ToString())})")}")
-            + (o.Saturation > 0 ? FormattableString.Invariant($", continuous batching saturating at {o.Saturation} (growth {o.SaturationGrowth:0.##})") : "") + ". Ctrl+C to stop.";
+            + (o.Saturation > 0 ? FormattableString.Invariant($", continuous batching saturating at {o.Saturation} (growth {o.SaturationGrowth:0.##})") : "")
+            + FormattableString.Invariant($", batches take {o.BatchDuration.TotalSeconds:0.##}s{(o.BatchEnqueuedTokens > 0 ? $" (enqueued-token limit {o.BatchEnqueuedTokens})" : "")}. Ctrl+C to stop.");
     }
 
     private static void PrintStats(SimulatorStats stats)
@@ -375,6 +411,18 @@ internal sealed class SimulateCommand : AsyncCommand<SimulateCommand.Settings>
         table.AddRow("prompt tokens", N(stats.PromptTokens));
         table.AddRow("completion tokens", N(stats.CompletionTokens));
         table.AddRow("duplicate successes", N(stats.DuplicateSuccesses));
+        var b = stats.Batches;
+        if (b.FilesUploaded + b.BatchesCreated > 0)
+        {
+            table.AddRow("files uploaded", N(b.FilesUploaded));
+            table.AddRow("  uploaded twice", N(b.DuplicateUploads));
+            table.AddRow("batches created", N(b.BatchesCreated));
+            table.AddRow("  created twice", N(b.DuplicateBatches));
+            table.AddRow("  token_limit_exceeded", N(b.TokenLimitRejected));
+            table.AddRow("  completed / failed / expired / cancelled", $"{N(b.Completed)} / {N(b.Failed)} / {N(b.Expired)} / {N(b.Cancelled)}");
+            table.AddRow("batch items answered", N(b.ItemsAnswered));
+            table.AddRow("  with an error line", N(b.ItemErrors));
+        }
         console.Write(table);
 
         static string N(long n) => n.ToString("N0", CultureInfo.InvariantCulture);

@@ -36,6 +36,10 @@ internal sealed class StopSignals : IDisposable
         set => _view = value;
     }
 
+    /// <summary>What the first Ctrl+C says; the Batch API mode says that batches keep running on the provider.</summary>
+    public string StoppingMessage { get; set; } =
+        "llmbatch: stopping: no new items; finishing those already started, for the grace period at most (Ctrl+C again to quit now; the rerun resumes).";
+
     public void Dispose()
     {
         Console.CancelKeyPress -= OnCancelKeyPress;
@@ -58,7 +62,7 @@ internal sealed class StopSignals : IDisposable
     {
         if (Interlocked.Increment(ref _count) == 1)
         {
-            Tell("llmbatch: stopping: no new items; finishing those already started, for the grace period at most (Ctrl+C again to quit now; the rerun resumes).", immediately: false);
+            Tell(StoppingMessage, immediately: false);
             try
             {
                 _stop.Cancel();

@@ -54,7 +54,7 @@ internal static class ProgressDisplay
         !Console.IsOutputRedirected && !Console.IsErrorRedirected && AnsiConsole.Profile.Capabilities.Interactive;
 
     // No progress, but a stop request is still acknowledged: the user pressed Ctrl+C and waits for the grace period.
-    private sealed class Nothing(TextWriter messages) : IProgressView
+    internal sealed class Nothing(TextWriter messages) : IProgressView
     {
         public void Stopping(string message, bool immediately) => messages.WriteLine(message);
 

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Globalization;
-using System.IO.Hashing;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
@@ -28,6 +27,8 @@ internal sealed class SimulatorHandler : IDisposable
     private readonly LatencyModel _latency;
     private readonly ContinuousBatching? _batching;
     private readonly ContentGenerator _content;
+    private readonly ModelAnswer _answers;
+    private readonly BatchEndpoints _batchApi;
     private readonly CancellationTokenSource _stopping = new();
     private readonly string _limitRequests;
     private readonly string _limitTokens;
@@ -48,7 +49,9 @@ internal sealed class SimulatorHandler : IDisposable
         _latency = new LatencyModel(options);
         _batching = options.Saturation > 0 ? new ContinuousBatching(options) : null;
         _content = new ContentGenerator(options);
+        _answers = new ModelAnswer(options, _content, _time);
         Stats = new StatsCollector(options.TimeProvider);
+        _batchApi = new BatchEndpoints(new BatchService(options, _answers, Stats), Authenticate);
     }
 
     public StatsCollector Stats { get; }
@@ -66,10 +69,11 @@ internal sealed class SimulatorHandler : IDisposable
             return;
         }
 
+        var batchApi = BatchEndpoints.StatsPath(path);
         var endpoint = path switch
         {
             ChatPath or CompletionsPath or EmbeddingsPath or ModelsPath => path,
-            _ => "other",
+            _ => batchApi ?? "other",
         };
         Stats.EnterRequest();
         var status = 0;
@@ -78,7 +82,8 @@ internal sealed class SimulatorHandler : IDisposable
         using var stopping = _stopping.Token.Register(static c => ((HttpContext)c!).Abort(), context);
         try
         {
-            status = (path, post) switch
+            // The Files and Batches APIs (/v1/files, /v1/batches and Azure's /openai/... forms) live in Batches/.
+            status = batchApi is not null ? await _batchApi.HandleAsync(context, path).ConfigureAwait(false) : (path, post) switch
             {
                 (ChatPath, true) => await ModelRequestAsync(context, BatchEndpointKind.ChatCompletions, path).ConfigureAwait(false),
                 (CompletionsPath, true) => await ModelRequestAsync(context, BatchEndpointKind.Completions, path).ConfigureAwait(false),
@@ -115,36 +120,17 @@ internal sealed class SimulatorHandler : IDisposable
         }
 
         var body = await RequestBody.ReadAsync(context.Request, ct).ConfigureAwait(false);
-        var request = new ParsedRequest { Endpoint = kind };
-        var invalid = RequestParser.Parse(body, _options.Seed, request);
-        int promptTokens;
-        if (invalid is null)
-        {
-            try
-            {
-                promptTokens = PromptTokenCounter.Count(path, body, request);
-            }
-            catch (BatchInputException ex)
-            {
-                invalid = new RequestError(ex.Message, null, null);
-                promptTokens = 0;
-            }
-        }
-        else
-        {
-            promptTokens = 0;
-        }
-
+        var invalid = _answers.Parse(kind, path, body, out var request, out var promptTokens);
         if (invalid is not null)
         {
             return await ErrorAsync(response, 400, invalid.Message, "invalid_request_error", invalid.Param, invalid.Code, ct).ConfigureAwait(false);
         }
 
-        var maxTokens = request.MaxTokens ?? _options.DefaultMaxTokens;
+        var maxTokens = _answers.MaxTokens(request);
         long cost = promptTokens + (kind == BatchEndpointKind.Embeddings ? 0 : maxTokens);
         var keyName = apiKey ?? "anonymous";
-        var requestHash = XxHash3.HashToUInt64(body, _options.Seed);
-        var keyHash = SplitMix.Mix(requestHash, XxHash3.HashToUInt64(Encoding.UTF8.GetBytes(keyName)));
+        var requestHash = _answers.RequestHash(body);
+        var keyHash = ModelAnswer.KeyHash(requestHash, keyName);
 
         if (_limiter is not null)
         {
@@ -202,8 +188,7 @@ internal sealed class SimulatorHandler : IDisposable
             if (kind == BatchEndpointKind.Embeddings)
             {
                 await _latency.DelayAsync(firstToken, ct).ConfigureAwait(false);
-                var buffer = new ArrayBufferWriter<byte>(1024);
-                EmbeddingWriter.Write(buffer, request, request.Dimensions ?? _options.EmbeddingDimensions, _content, promptTokens);
+                var buffer = _answers.Embedding(request, promptTokens);
                 await WriteJsonAsync(response, 200, buffer, truncate, ct).ConfigureAwait(false);
                 if (!truncate)
                 {
@@ -213,12 +198,10 @@ internal sealed class SimulatorHandler : IDisposable
                 return 200;
             }
 
-            var plan = CompletionPlan.Create(_content, requestHash, request.Choices, maxTokens);
-            var responseId = (kind == BatchEndpointKind.ChatCompletions ? "chatcmpl-sim" : "cmpl-sim") + requestHash.ToString("x16", CultureInfo.InvariantCulture);
-            var created = _time.GetUtcNow().ToUnixTimeSeconds();
+            var plan = _answers.Plan(request, requestHash);
             if (request.Stream)
             {
-                await StreamAsync(response, request, responseId, created, plan, requestHash, promptTokens, firstToken, slow, truncate, ct).ConfigureAwait(false);
+                await StreamAsync(response, request, ModelAnswer.ResponseId(kind, requestHash), _answers.Created(), plan, requestHash, promptTokens, firstToken, slow, truncate, ct).ConfigureAwait(false);
             }
             else
             {
@@ -231,8 +214,8 @@ internal sealed class SimulatorHandler : IDisposable
                 {
                     await _latency.DelayAsync(firstToken + _latency.ForTokens(plan.Longest, slow), ct).ConfigureAwait(false);
                 }
-                var buffer = new ArrayBufferWriter<byte>(512 + (plan.Total * 8));
-                CompletionWriter.Write(buffer, request, responseId, created, plan, _content, requestHash, promptTokens);
+
+                var buffer = _answers.Completion(request, plan, requestHash, promptTokens);
                 await WriteJsonAsync(response, 200, buffer, truncate, ct).ConfigureAwait(false);
             }
 
@@ -456,8 +439,7 @@ internal sealed class SimulatorHandler : IDisposable
 
     private static async Task<int> ErrorAsync(HttpResponse response, int status, string message, string type, string? param, string? code, CancellationToken ct)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        ErrorBodies.OpenAi(buffer, message, type, param, code);
+        var buffer = ModelAnswer.Error(message, type, param, code);
         await WriteJsonAsync(response, status, buffer, false, ct).ConfigureAwait(false);
         return status;
     }

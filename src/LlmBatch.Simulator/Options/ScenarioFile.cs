@@ -83,6 +83,13 @@ internal static class ScenarioFile
             case "pslow": return Double(value, v => o.PSlow = v);
             case "hangduration": return Duration(value, v => o.HangDuration = v);
             case "slowfactor": return Double(value, v => o.SlowFactor = v);
+            case "batchduration": return Duration(value, v => o.BatchDuration = v);
+            case "batchapilatency": return Duration(value, v => o.BatchApiLatency = v);
+            case "batchenqueuedtokens": return Long(value, v => o.BatchEnqueuedTokens = v);
+            case "pbatchfail": return Double(value, v => o.PBatchFail = v);
+            case "pbatchexpire": return Double(value, v => o.PBatchExpire = v);
+            case "batchexpireunrun": return Double(value, v => o.BatchExpireUnrun = v);
+            case "pbatchitemerror": return Double(value, v => o.PBatchItemError = v);
             case "logtoconsole": return Bool(value, v => o.LogToConsole = v);
             default: return "is not a simulator setting (see docs/simulator.md for the list).";
         }

@@ -18,6 +18,9 @@ internal sealed class StatsCollector
         _state = new StatsState(time.GetTimestamp());
     }
 
+    /// <summary>The Batch API's own figures; they live and reset with the rest.</summary>
+    public BatchCounters Batches => _state.Batches;
+
     public int EnterRequest()
     {
         var now = Interlocked.Increment(ref _inFlight);
@@ -121,6 +124,7 @@ internal sealed class StatsCollector
             PromptTokens = Interlocked.Read(ref s.PromptTokens),
             CompletionTokens = Interlocked.Read(ref s.CompletionTokens),
             DuplicateSuccesses = Interlocked.Read(ref s.Duplicates),
+            Batches = s.Batches.Snapshot(),
         };
     }
 

@@ -43,6 +43,22 @@ internal static class StatsJson
         w.WriteNumber("prompt_tokens", stats.PromptTokens);
         w.WriteNumber("completion_tokens", stats.CompletionTokens);
         w.WriteNumber("duplicate_successes", stats.DuplicateSuccesses);
+        var b = stats.Batches;
+        w.WriteStartObject("batches");
+        w.WriteNumber("files_uploaded", b.FilesUploaded);
+        w.WriteNumber("bytes_uploaded", b.BytesUploaded);
+        w.WriteNumber("duplicate_uploads", b.DuplicateUploads);
+        w.WriteNumber("files_deleted", b.FilesDeleted);
+        w.WriteNumber("batches_created", b.BatchesCreated);
+        w.WriteNumber("duplicate_batches", b.DuplicateBatches);
+        w.WriteNumber("token_limit_rejected", b.TokenLimitRejected);
+        w.WriteNumber("completed", b.Completed);
+        w.WriteNumber("failed", b.Failed);
+        w.WriteNumber("expired", b.Expired);
+        w.WriteNumber("cancelled", b.Cancelled);
+        w.WriteNumber("items_answered", b.ItemsAnswered);
+        w.WriteNumber("item_errors", b.ItemErrors);
+        w.WriteEndObject();
         w.WriteEndObject();
     }
 }

@@ -14,6 +14,7 @@ internal sealed class StatsState(long started)
     public readonly ConcurrentDictionary<(string Endpoint, int Status), StrongBox<long>> ByEndpoint = new();
     public readonly ConcurrentDictionary<ulong, byte> Succeeded = new();
     public readonly long[] Faults = new long[8];
+    public readonly BatchCounters Batches = new();
     public long Total;
     public long RateLimitedRequests;
     public long RateLimitedTokens;

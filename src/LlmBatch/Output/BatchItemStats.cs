@@ -56,4 +56,7 @@ public sealed record BatchItemStats
 
     /// <summary>True when this item's line carries the attempts of its request: it was sent alone, or it leads its pack.</summary>
     public bool CountsAttempts => PackSize <= 1 || PackIndex == 0;
+
+    /// <summary>The provider's Batch API batch that answered the item, or null when it was sent online.</summary>
+    public string? BatchId { get; init; }
 }

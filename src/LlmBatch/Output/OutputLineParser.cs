@@ -238,6 +238,7 @@ internal static class OutputLineParser
         string? sharedWith = null;
         var packSize = 0;
         var packIndex = 0;
+        string? batchId = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("attempts"u8))
@@ -326,6 +327,11 @@ internal static class OutputLineParser
                 reader.Read();
                 ReadPack(ref reader, out packSize, out packIndex);
             }
+            else if (reader.ValueTextEquals("batch_id"u8))
+            {
+                reader.Read();
+                batchId = reader.TokenType == JsonTokenType.String ? reader.GetString() : SkipValue(ref reader);
+            }
             else
             {
                 reader.Read();
@@ -350,6 +356,7 @@ internal static class OutputLineParser
             SharedWith = sharedWith,
             PackSize = packSize,
             PackIndex = packIndex,
+            BatchId = batchId,
         };
     }
 

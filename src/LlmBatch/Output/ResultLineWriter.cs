@@ -156,6 +156,11 @@ internal static class ResultLineWriter
             w.WriteEndObject();
         }
 
+        if (s.BatchId is not null)
+        {
+            w.WriteString("batch_id"u8, s.BatchId);
+        }
+
         w.WriteEndObject();
     }
 

@@ -39,21 +39,7 @@ internal sealed class HttpBatchHandler : IBatchHandler, IDisposable
         _ownsClient = httpClient is null;
         _client = httpClient ?? CreateDefaultClient();
 
-        var key = apiKey?.Trim();
-        if (!string.IsNullOrEmpty(key))
-        {
-            ValidateKey(key);
-            if (IsAzureHost(baseUrl.Host))
-            {
-                _authHeaderName = "api-key";
-                _authHeaderValue = key;
-            }
-            else
-            {
-                _authHeaderName = "Authorization";
-                _authHeaderValue = "Bearer " + key;
-            }
-        }
+        (_authHeaderName, _authHeaderValue) = AuthHeader(baseUrl, apiKey);
 
         // One URI per endpoint kind, joined once: the request path is fixed by the endpoint, not by the line's spelling of it.
         var kinds = Enum.GetValues<BatchEndpointKind>();
@@ -133,13 +119,31 @@ internal sealed class HttpBatchHandler : IBatchHandler, IDisposable
         return builder.Uri;
     }
 
+    /// <summary>
+    /// The header that carries the key to <paramref name="baseUrl"/>: <c>api-key</c> for Azure hosts, a bearer token
+    /// otherwise, none without a key. The one place that decides it, for model requests and the Batch API alike.
+    /// </summary>
+    /// <exception cref="ArgumentException">The key holds a character an HTTP header cannot carry (the key is not quoted).</exception>
+    internal static (string? Name, string? Value) AuthHeader(Uri baseUrl, string? apiKey)
+    {
+        var key = apiKey?.Trim();
+        if (string.IsNullOrEmpty(key))
+        {
+            return (null, null);
+        }
+
+        ValidateKey(key);
+        return IsAzureHost(baseUrl.Host) ? ("api-key", key) : ("Authorization", "Bearer " + key);
+    }
+
     /// <summary>True for Azure OpenAI hosts, which take the key in an <c>api-key</c> header instead of a bearer token.</summary>
     internal static bool IsAzureHost(string host) =>
         host.EndsWith(".openai.azure.com", StringComparison.OrdinalIgnoreCase)
         || host.EndsWith(".cognitiveservices.azure.com", StringComparison.OrdinalIgnoreCase)
         || host.EndsWith(".services.ai.azure.com", StringComparison.OrdinalIgnoreCase);
 
-    private static string EndpointPath(BatchEndpointKind kind) => kind switch
+    /// <summary>The path of an endpoint under the API root, for example <c>/chat/completions</c>.</summary>
+    internal static string EndpointPath(BatchEndpointKind kind) => kind switch
     {
         BatchEndpointKind.ChatCompletions => "/chat/completions",
         BatchEndpointKind.Completions => "/completions",
@@ -160,7 +164,8 @@ internal sealed class HttpBatchHandler : IBatchHandler, IDisposable
         }
     }
 
-    private static HttpClient CreateDefaultClient()
+    /// <summary>The client used when none is given: unbounded pool, recycled connections, no overall timeout.</summary>
+    internal static HttpClient CreateDefaultClient()
     {
         var handler = new SocketsHttpHandler
         {

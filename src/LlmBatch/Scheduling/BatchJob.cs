@@ -32,6 +32,7 @@ public static class BatchJob
         options.Resumed?.Invoke(checkpoint.Done);
         var summary = new RunSummaryBuilder();
         var skipped = new StrongBox<long>();
+        var excluded = new StrongBox<long>();
         using var abort = new CancellationTokenSource();
         using var stop = cancellationToken.Register(static state =>
         {
@@ -47,7 +48,7 @@ public static class BatchJob
         {
             // Checked above: read once more without checking again, with the same line-length cap.
             var requests = BatchInputFile.ReadValidatedAsync(options.InputPath, options.Validation.MaxLineBytes, CancellationToken.None);
-            var pending = Pending(requests, checkpoint, skipped, cancellationToken);
+            var pending = Pending(requests, checkpoint, options.Include, skipped, excluded, cancellationToken);
             try
             {
                 await foreach (var result in engine.RunAsync(pending, abort.Token).ConfigureAwait(false))
@@ -68,7 +69,7 @@ public static class BatchJob
             }
         }
 
-        var remaining = validation.Requests - skipped.Value - written;
+        var remaining = validation.Requests - skipped.Value - excluded.Value - written;
         if (options.PreserveOrder && remaining == 0)
         {
             await OutputOrderer.SortByInputAsync(options.OutputPath, options.InputPath, CancellationToken.None).ConfigureAwait(false);
@@ -91,6 +92,7 @@ public static class BatchJob
             Summary = built,
             Validation = validation,
             Skipped = skipped.Value,
+            Excluded = excluded.Value,
             Requeued = checkpoint.RemovedFailures,
             RepairedBytes = checkpoint.RepairedBytes,
             Remaining = remaining,
@@ -119,8 +121,8 @@ public static class BatchJob
         }
     }
 
-    // Skips what the output already holds and stops yielding (stops dispatch) once a stop is requested.
-    private static async IAsyncEnumerable<BatchRequest> Pending(IAsyncEnumerable<BatchRequest> requests, OutputCheckpoint checkpoint, StrongBox<long> skipped, [EnumeratorCancellation] CancellationToken stop)
+    // Skips what the output already holds (and what another runner sends) and stops yielding (stops dispatch) once a stop is requested.
+    private static async IAsyncEnumerable<BatchRequest> Pending(IAsyncEnumerable<BatchRequest> requests, OutputCheckpoint checkpoint, Func<BatchRequest, bool>? include, StrongBox<long> skipped, StrongBox<long> excluded, [EnumeratorCancellation] CancellationToken stop)
     {
         await foreach (var request in requests.ConfigureAwait(false))
         {
@@ -132,6 +134,12 @@ public static class BatchJob
             if (checkpoint.IsDone(request.CustomId))
             {
                 skipped.Value++;
+                continue;
+            }
+
+            if (include is not null && !include(request))
+            {
+                excluded.Value++;
                 continue;
             }
 

@@ -33,32 +33,44 @@ public sealed class BatchJobOptions
     /// </summary>
     public BatchValidationReport? CheckedInput { get; set; }
 
+    /// <summary>
+    /// Sends only the requests this returns true for (default null: all); the others are left to another runner, such
+    /// as the Batch API part of a <see cref="BatchApiJob"/>, and counted in <see cref="BatchJobResult.Excluded"/>.
+    /// </summary>
+    public Func<BatchRequest, bool>? Include { get; set; }
+
     /// <summary>The clock for the grace period (default <see cref="TimeProvider.System"/>).</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>The checks of a file-to-file job's input, output and earlier input check, shared by the job kinds.</summary>
+    internal static void ValidateFiles(List<string> problems, string inputPath, string outputPath, BatchValidationReport? checkedInput)
+    {
+        if (string.IsNullOrWhiteSpace(inputPath))
+        {
+            problems.Add("InputPath is required.");
+        }
+
+        if (string.IsNullOrWhiteSpace(outputPath))
+        {
+            problems.Add("OutputPath is required.");
+        }
+        else if (!string.IsNullOrWhiteSpace(inputPath) && string.Equals(Path.GetFullPath(inputPath), Path.GetFullPath(outputPath), StringComparison.Ordinal))
+        {
+            problems.Add("OutputPath must differ from InputPath.");
+        }
+
+        if (checkedInput is { } check && !string.IsNullOrWhiteSpace(inputPath) && !string.Equals(Path.GetFullPath(check.Path), Path.GetFullPath(inputPath), StringComparison.Ordinal))
+        {
+            problems.Add($"CheckedInput is a check of {check.Path}, not of InputPath {inputPath}.");
+        }
+    }
 
     /// <summary>Checks every option and throws one exception that lists every problem.</summary>
     /// <exception cref="BatchOptionsException">At least one option is invalid.</exception>
     public void Validate()
     {
         var problems = new List<string>();
-        if (string.IsNullOrWhiteSpace(InputPath))
-        {
-            problems.Add("InputPath is required.");
-        }
-
-        if (string.IsNullOrWhiteSpace(OutputPath))
-        {
-            problems.Add("OutputPath is required.");
-        }
-        else if (!string.IsNullOrWhiteSpace(InputPath) && string.Equals(Path.GetFullPath(InputPath), Path.GetFullPath(OutputPath), StringComparison.Ordinal))
-        {
-            problems.Add("OutputPath must differ from InputPath.");
-        }
-
-        if (CheckedInput is { } check && !string.Equals(Path.GetFullPath(check.Path), Path.GetFullPath(InputPath), StringComparison.Ordinal))
-        {
-            problems.Add($"CheckedInput is a check of {check.Path}, not of InputPath {InputPath}.");
-        }
+        ValidateFiles(problems, InputPath, OutputPath, CheckedInput);
 
         if (ShutdownGracePeriod < TimeSpan.Zero)
         {

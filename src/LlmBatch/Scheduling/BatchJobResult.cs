@@ -12,6 +12,9 @@ public sealed class BatchJobResult
     /// <summary>Items skipped because the output already held their final line.</summary>
     public long Skipped { get; init; }
 
+    /// <summary>Items left out by <see cref="BatchJobOptions.Include"/>.</summary>
+    public long Excluded { get; init; }
+
     /// <summary>Items whose earlier failure line was removed to send them again (<see cref="BatchJobOptions.RetryFailed"/>).</summary>
     public long Requeued { get; init; }
 

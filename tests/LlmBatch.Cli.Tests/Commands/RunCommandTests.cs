@@ -65,6 +65,41 @@ public sealed class RunCommandTests : TempDirTest
         => Assert.Equal(CliApp.ExitUsage, await CliApp.RunAsync(["run", WriteCsv(1), "--parquet"]));
 
     [Theory]
+    [InlineData("--mode", "later")]
+    [InlineData("--deadline", "soon")]
+    [InlineData("--fallback", "nowhere")]
+    [InlineData("--poll-interval", "0s")]
+    [InlineData("--batch-max-requests", "50001")]
+    [InlineData("--enqueued-token-limit", "0")]
+    public async Task Run_BadBatchModeFlag_UsageError(string flag, string value)
+        => Assert.Equal(CliApp.ExitUsage, await CliApp.RunAsync(["run", WriteCsv(1), flag, value]));
+
+    [Fact]
+    public async Task Run_BatchModeWithoutAProvider_UsageErrorSayingTheBatchApiNeedsOne()
+    {
+        var input = Path.Combine(Dir, "requests.jsonl");
+        await File.WriteAllTextAsync(input, """{"custom_id":"a","method":"POST","url":"/v1/embeddings","body":{"model":"text-embedding-3-small","input":"x"}}""" + "\n", TestContext.Current.CancellationToken);
+
+        var (exit, _, stderr) = await CliProcess.RunAsync(["run", input, "--mode", "batch"], TestContext.Current.CancellationToken);
+
+        Assert.Equal(CliApp.ExitUsage, exit);
+        Assert.Contains("--mode batch sends through a provider's Batch API, which does not run offline", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(input + ".batches.json"));
+    }
+
+    [Fact]
+    public async Task Run_BatchModeWithEmbeddedModelRequests_UsageErrorNothingRecorded()
+    {
+        var input = Path.Combine(Dir, "local.jsonl");
+        await File.WriteAllTextAsync(input, """{"custom_id":"a","method":"POST","url":"/v1/embeddings","body":{"model":"local/all-MiniLM-L6-v2","input":"x"}}""" + "\n", TestContext.Current.CancellationToken);
+
+        var rc = await CliApp.RunAsync(["run", input, "--mode", "batch", "--base-url", "http://127.0.0.1:9/v1", "--progress", "none"]);
+
+        Assert.Equal(CliApp.ExitUsage, rc);
+        Assert.False(File.Exists(Path.Combine(Dir, "local.results.jsonl.batches.json")));
+    }
+
+    [Theory]
     [InlineData("in.csv", false, true)]
     [InlineData("in.txt", false, true)]
     [InlineData("in.jsonl", false, false)]

@@ -28,10 +28,10 @@ public sealed class RunIntegrationTests : TempDirTest
         return path;
     }
 
-    private static List<JsonElement> ReadOutput(string path) =>
+    internal static List<JsonElement> ReadOutput(string path) =>
         File.ReadAllLines(path).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
 
-    private static void AssertOneCorrectLinePerId(List<JsonElement> lines, int count)
+    internal static void AssertOneCorrectLinePerId(List<JsonElement> lines, int count)
     {
         Assert.Equal(count, lines.Count);
         Assert.Equal(count, lines.Select(l => l.GetProperty("custom_id").GetString()).Distinct().Count());

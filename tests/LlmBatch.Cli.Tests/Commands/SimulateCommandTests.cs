@@ -30,6 +30,37 @@ public class SimulateCommandTests
     }
 
     [Fact]
+    public void BuildOptions_BatchApiFlagsOverTheScenario_Applied()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"sim-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, """{"batch-duration": "1m", "batchEnqueuedTokens": 5000, "pBatchItemError": 0.01}""");
+        try
+        {
+            var options = SimulateCommand.BuildOptions(new SimulateCommand.Settings
+            {
+                Scenario = path, BatchDuration = "20s", BatchApiLatency = "250ms", PBatchExpire = 0.5, BatchExpireUnrun = 0.2, PBatchFail = 0.1,
+            });
+            Assert.Equal(TimeSpan.FromSeconds(20), options.BatchDuration);
+            Assert.Equal(TimeSpan.FromMilliseconds(250), options.BatchApiLatency);
+            Assert.Equal(5000, options.BatchEnqueuedTokens);
+            Assert.Equal((0.5, 0.2, 0.1, 0.01), (options.PBatchExpire, options.BatchExpireUnrun, options.PBatchFail, options.PBatchItemError));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void BuildOptions_BatchFaultsOverOne_Error()
+    {
+        var ex = Assert.Throws<BatchOptionsException>(() =>
+            SimulateCommand.BuildOptions(new SimulateCommand.Settings { PBatchFail = 0.6, PBatchExpire = 0.6, BatchDuration = "0s" }));
+        Assert.Contains(ex.Problems, p => p.Contains("PBatchFail and PBatchExpire", StringComparison.Ordinal));
+        Assert.Contains(ex.Problems, p => p.StartsWith("BatchDuration", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void BuildOptions_BadValues_OneErrorListingEach()
     {
         var ex = Assert.Throws<BatchOptionsException>(() =>
