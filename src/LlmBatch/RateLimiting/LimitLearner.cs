@@ -262,17 +262,24 @@ internal sealed class LimitLearner
         _anchor = new Sample(admittedAt, remaining, ours);
         var seconds = dt.TotalSeconds;
         var oursPerSecond = (ours - anchor.Ours) / seconds;
-        if (anchor.Remaining >= capacity - 1 || remaining >= capacity - 1)
+        var expected = anchor.Remaining + (refill * seconds) - (ours - anchor.Ours);
+        if (expected >= capacity - 1 || remaining >= capacity - 1)
         {
-            // At full the bucket discards refill, so the fall cannot be read; it only shows that others spend at most
-            // what this run left of the refill.
+            // The bucket may have reached full in between and discarded refill (this run sent less than the refill),
+            // so the fall cannot be read; it only shows that others spend at most what this run left of the refill.
             _others = Math.Min(_others, Math.Max(0, refill - oursPerSecond));
             return;
         }
 
-        var expected = anchor.Remaining + (refill * seconds) - (ours - anchor.Ours);
         var spent = Math.Max(0, (expected - remaining) / seconds);
+        var before = _others;
         _others = (_others + spent) / 2;
+        if (Math.Abs(_others - before) > 0.05 * refill)
+        {
+            _logger?.LogDebug(
+                "Others on the key spend about {Others:0} {What} per minute: the remaining header moved from {From} to {To} in {Seconds:0.00} s while this run sent {Ours}.",
+                _others * 60, _what, anchor.Remaining, remaining, seconds, ours - anchor.Ours);
+        }
     }
 
     /// <summary>Sets the budget's rate and burst from the learned state.</summary>
