@@ -82,6 +82,11 @@ internal sealed class HtmlReportWriter
         Chart(HistogramChart(), "How final-attempt durations are spread (logarithmic bins).");
         Chart(StatusChart(), "Attempts by HTTP status, by when they were sent. An output line records only the first dispatch and its final attempt, so an item's earlier attempts are spread evenly over the time between them.");
         Chart(ConcurrencyChart(), "Items being sent or retried, and items waiting for the rate limiter's budget (averages over each slice; waits taken from each item's dispatch).");
+        if (_run.ConcurrencyTimeline.Count > 0)
+        {
+            Chart(ConcurrencyLimitChart(), "The live run's concurrency limit and the most attempts on the wire in each second (docs/limits.md): adaptive, it grows while goodput grows and is cut on refusals or queueing; a server with rate-limit headers opens it to the maximum and its budgets pace the run.");
+            Chart(GoodputChart(), "Successful attempts per second, as the live run counted them: the goodput the concurrency limit aims for.");
+        }
         _html.Append("</section>");
 
         // Tables of figures.
@@ -119,6 +124,14 @@ internal sealed class HtmlReportWriter
             Row("Token budget / min", Fig("/limits/tokens_per_minute", v => v is null ? "not known" : Num(ToDouble(v)))),
             Row("Waiting for the limiter, all items", Fig("/limiter_wait_ms/total", v => Duration(ToDouble(v) / 1000))),
             Row("Waiting per item, mean", Fig("/limiter_wait_ms/mean_per_item", v => Ms(ToDouble(v))))));
+        if (_run.Summary.ConcurrencyLimit is not null)
+        {
+            Card("Concurrency", Table(
+                Row("Limit", Fig("/concurrency/mode")),
+                Row("Limit at the end", Fig("/concurrency/limit_at_end", v => Int(v))),
+                Row("Most attempts on the wire", Fig("/concurrency/max_in_flight", v => Int(v)))));
+        }
+
         Card("Memory", Table(
             Row("Peak memory", Fig("/memory/peak_bytes", v => v is null ? "not measured" : Bytes((long)v))),
             Row("Intake paused", Fig("/memory/intake_paused_s", v => v is null ? "no memory guard" : Duration(ToDouble(v))))));
@@ -248,6 +261,22 @@ internal sealed class HtmlReportWriter
         // What the live view calls in flight: items in progress less those waiting for the rate budget.
         chart.Line("in flight", Blue, t.Select(b => (Mid(b), Math.Max(0, b.InFlight - b.LimiterWaiting))).ToList(), area: true);
         chart.Line("waiting on limiter", Orange, t.Select(b => (Mid(b), b.LimiterWaiting)).ToList());
+        return chart;
+    }
+
+    private SvgChart ConcurrencyLimitChart()
+    {
+        var chart = NewTimeChart("chart-concurrency-limit", "Concurrency limit and attempts on the wire");
+        var points = _run.ConcurrencyTimeline;
+        chart.Line("limit", Orange, points.Select(p => (p.AtSeconds + (p.SpanSeconds / 2), (double)p.Limit)).ToList());
+        chart.Line("on the wire (most)", Blue, points.Select(p => (p.AtSeconds + (p.SpanSeconds / 2), (double)p.InFlight)).ToList(), area: true);
+        return chart;
+    }
+
+    private SvgChart GoodputChart()
+    {
+        var chart = NewTimeChart("chart-goodput", "Goodput (successes per second)");
+        chart.Line("goodput", Teal, _run.ConcurrencyTimeline.Select(p => (p.AtSeconds + (p.SpanSeconds / 2), p.Goodput)).ToList(), area: true);
         return chart;
     }
 

@@ -75,6 +75,19 @@ internal static class ReportFigures
         Add(s.RequestsPerMinuteLimit is { } rpm ? Round(rpm) : null, "limits", "requests_per_minute");
         Add(s.TokensPerMinuteLimit is { } tpm ? Round(tpm) : null, "limits", "tokens_per_minute");
 
+        if (s.ConcurrencyLimit is { } limit)
+        {
+            var most = 0L;
+            foreach (var point in run.ConcurrencyTimeline)
+            {
+                most = Math.Max(most, point.InFlight);
+            }
+
+            Add(s.ConcurrencyAdapted == true ? "adaptive" : "fixed", "concurrency", "mode");
+            Add((long)limit, "concurrency", "limit_at_end");
+            Add(most, "concurrency", "max_in_flight");
+        }
+
         Add(s.PeakMemoryBytes, "memory", "peak_bytes");
         Add(s.IntakePausedTime is { } paused ? Round(paused.TotalSeconds) : null, "memory", "intake_paused_s");
 

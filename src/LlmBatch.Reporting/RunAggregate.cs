@@ -7,6 +7,9 @@ internal sealed class RunAggregate
 
     public required IReadOnlyList<TimeBucket> Timeline { get; init; }
 
+    /// <summary>The live run's concurrency limit, attempts on the wire and goodput, second by second; empty when rebuilt from a file.</summary>
+    public IReadOnlyList<ConcurrencyPoint> ConcurrencyTimeline { get; init; } = [];
+
     public required IReadOnlyList<ModelUsage> Models { get; init; }
 
     public required IReadOnlyList<ItemRow> Slowest { get; init; }

@@ -169,6 +169,7 @@ internal sealed class RunAggregator
         Array.Sort(latencies);
         return new RunAggregate
         {
+            ConcurrencyTimeline = live?.ConcurrencyTimeline ?? [],
             Summary = summary,
             Timeline = BuildTimeline(),
             Models = models,

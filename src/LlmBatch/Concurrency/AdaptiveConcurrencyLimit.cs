@@ -21,8 +21,9 @@ namespace LlmBatch;
 /// <see cref="OverloadBackoff"/> of the concurrency at which the server refused, once per round trip: refusals of
 /// requests sent before the cut say nothing new. A factor of 0.9 rather than TCP's 0.5 keeps a 32-slot server at
 /// 29 to 33 requests (about 97 % busy) at the cost of one refusal every few round trips.</item>
-/// <item><b>Additive increase.</b> After the first cut the limit grows by one slot per round trip of successes, and by
-/// a quarter of that just below the level of the last refusal (TCP CUBIC's plateau).</item>
+/// <item><b>Additive increase.</b> After slow start the limit grows by half its square root per round trip of successes
+/// (one slot at 4, five at 100), and by a quarter of that just below the level of the last refusal (TCP CUBIC's
+/// plateau).</item>
 /// <item><b>Queueing: throughput gradient.</b> Attempts are grouped by when they start, about half a round trip's
 /// worth to a <see cref="ConcurrencyWindow"/>; once a group has come back it gives the concurrency its attempts
 /// started at and their mean latency, so goodput at that concurrency is <c>X(c) = c / R(c)</c> (Little's law).
@@ -57,7 +58,7 @@ internal sealed class AdaptiveConcurrencyLimit
     internal const double QueueingBackoff = 0.8;
 
     /// <summary>The least elasticity of goodput to concurrency that still counts as gain.</summary>
-    internal const double MinimumGain = 0.5;
+    internal const double MinimumGain = 0.35;
 
     /// <summary>A level is judged against a measured level at least this ratio below it.</summary>
     internal const double ReferenceRatio = 1.2;
@@ -70,6 +71,12 @@ internal sealed class AdaptiveConcurrencyLimit
 
     /// <summary>Start groups still waiting for their answers, at most; older ones are dropped unjudged.</summary>
     private const int OpenWindows = 32;
+
+    /// <summary>Successes each side of a judgment pools at least.</summary>
+    private const int PoolSamples = 16;
+
+    /// <summary>Slow start ends when a group's fastest answer is this many times the fastest seen.</summary>
+    private const double SlowStartExitDelay = 1.5;
 
     /// <summary>Judged groups kept as references.</summary>
     private const int HistoryLength = 64;
@@ -92,6 +99,10 @@ internal sealed class AdaptiveConcurrencyLimit
     private long _sequence;
     private long _cutAfter;
     private int _inFlight;
+    private int _lowGain;
+    private double _fastest;
+    private int _slowGroups;
+    private long _fastestAt;
     private long _cuts;
     private long _lastEvent;
     private double _area;
@@ -295,8 +306,9 @@ internal sealed class AdaptiveConcurrencyLimit
     /// <summary>
     /// Slow start adds half a slot per success (the limit grows by half every round trip: a server's last slot is
     /// overrun by at most half its slots, where doubling would overrun it by all of them when answers come in a
-    /// wave). Afterwards one slot per round trip, and a quarter of that just under the level of the last refusal,
-    /// so a server held at its capacity is probed for more room only every few seconds (TCP CUBIC's plateau).
+    /// wave). Afterwards half the square root of the limit per round trip, and a quarter of that from the level a
+    /// refusal cut to up to the level refused at, so a server held at its capacity is probed for more room only every
+    /// few seconds (TCP CUBIC's plateau).
     /// </summary>
     private double GrowthPerSuccess()
     {
@@ -305,8 +317,10 @@ internal sealed class AdaptiveConcurrencyLimit
             return 0.5;
         }
 
-        var step = 1 / _limit;
-        return _limit >= _refusedAt * 0.95 && _limit < _refusedAt + 1 ? step / 4 : step;
+        // Half the square root of the limit a round trip: one slot at 4, five at 100, so a limit cut far from the
+        // knee of a large server climbs back in seconds, not minutes (Gradient2 grows by the square root too).
+        var step = Math.Max(1, Math.Sqrt(_limit) / 2) / _limit;
+        return _limit >= _refusedAt * 0.85 && _limit < _refusedAt + 1 ? step / 4 : step;
     }
 
     /// <summary>
@@ -321,7 +335,8 @@ internal sealed class AdaptiveConcurrencyLimit
             return;
         }
 
-        _logger?.LogTrace("Group: {Concurrency:0.#} in flight, {Goodput:0.#}/s, {Latency:0} ms, binding {Binding}, {Overloads} refusals (limit {Limit:0.#}).", result.Concurrency, result.Goodput, result.MeanLatencySeconds * 1000, result.Binding, result.Overloads, _limit);
+        _logger?.LogTrace("Group: {Concurrency:0.#} in flight, {Goodput:0.#}/s, {Latency:0} ms (fastest {Fastest:0} ms), binding {Binding}, {Overloads} refusals (limit {Limit:0.#}).", result.Concurrency, result.Goodput, result.MeanLatencySeconds * 1000, result.MinLatencySeconds * 1000, result.Binding, result.Overloads, _limit);
+        EndSlowStartOnQueueing(result);
         _history[_historyNext] = result;
         _historyNext = (_historyNext + 1) % HistoryLength;
         _historyCount = Math.Min(HistoryLength, _historyCount + 1);
@@ -333,15 +348,103 @@ internal sealed class AdaptiveConcurrencyLimit
             return;
         }
 
-        var elasticity = Math.Log(result.Goodput / reference.Goodput) / Math.Log(result.Concurrency / reference.Concurrency);
-        if (elasticity < MinimumGain)
+        // Real latencies scatter (first-token jitter, answers of every length): one group's mean is too noisy to judge
+        // a step of a fifth, so each side pools the recent groups around its level.
+        var now = Pool(result.Concurrency, result.At);
+        var then = Pool(reference.Concurrency, result.At);
+        if (now.Successes < PoolSamples || then.Successes < PoolSamples || now.Concurrency < then.Concurrency * 1.1)
         {
-            // The extra requests only queued. Go back to the least concurrency measured to reach nearly this goodput
-            // (a slow start that ran far past the knee comes back in one step), at least a QueueingBackoff cut.
-            var least = LeastConcurrencyFor(result.Goodput * KneeGoodputShare, result.At);
-            Cut(Math.Min(_limit * QueueingBackoff, least), $"goodput elasticity {elasticity:0.00} against {reference.Concurrency:0.#} in flight", result.Concurrency);
+            return;
+        }
+
+        var elasticity = Math.Log(now.Goodput / then.Goodput) / Math.Log(now.Concurrency / then.Concurrency);
+        if (elasticity >= MinimumGain)
+        {
+            _lowGain = 0;
+            return;
+        }
+
+        // Two judgments in a row, half a round trip apart, before a cut: one unlucky group must not cost the run.
+        if (++_lowGain < 2)
+        {
+            return;
+        }
+
+        // The extra requests only queued. Go back to the least concurrency measured to reach nearly this goodput
+        // (a slow start that ran far past the knee comes back in one step), at least a QueueingBackoff cut and at
+        // most a halving: one lucky group at a low level must not drag the limit down with it.
+        var least = LeastConcurrencyFor(now.Goodput * KneeGoodputShare, result.At);
+        Cut(Math.Clamp(least, _limit / 2, _limit * QueueingBackoff), $"goodput elasticity {elasticity:0.00} ({now.Goodput:0.#}/s at {now.Concurrency:0.#} against {then.Goodput:0.#}/s at {then.Concurrency:0.#})", result.Concurrency);
+    }
+
+    /// <summary>
+    /// Slow start ends (the limit grows by one slot a round trip from then on) once a group's fastest answer is half as
+    /// slow again as the fastest seen: requests have begun to wait in a queue, every one of them (TCP CUBIC's HyStart
+    /// reads the same sign). Judging goodput needs a few groups at each level, and a slow start that waited for them
+    /// ran a queueing server to eight times its slots.
+    /// </summary>
+    private void EndSlowStartOnQueueing(in ConcurrencyWindow.Result result)
+    {
+        if (double.IsInfinity(result.MinLatencySeconds))
+        {
+            return;
+        }
+
+        if (_fastest == 0 || _time.GetElapsedTime(_fastestAt, result.At) > s_maxAge || result.MinLatencySeconds < _fastest)
+        {
+            _fastest = result.MinLatencySeconds;
+            _fastestAt = result.At;
+            _slowGroups = 0;
+            return;
+        }
+
+        if (result.MinLatencySeconds <= SlowStartExitDelay * _fastest)
+        {
+            _slowGroups = 0;
+        }
+
+        // Twice in a row: the fastest of a group scatters with the first-token jitter, and one lucky group sets a low floor.
+        if (_limit < _slowStartThreshold && result.MinLatencySeconds > SlowStartExitDelay * _fastest && ++_slowGroups >= 2)
+        {
+            _logger?.LogDebug("Slow start ends at {Limit:0.#}: the fastest answers take {Now:0} ms against {Fastest:0} ms (queueing).", _limit, result.MinLatencySeconds * 1000, _fastest * 1000);
+            _slowStartThreshold = _limit;
         }
     }
+
+    /// <summary>The recent usable groups within 15 % of <paramref name="concurrency"/>, pooled: their mean concurrency, goodput and successes.</summary>
+    private Pooled Pool(double concurrency, long now)
+    {
+        var oldest = now - (long)(s_maxAge.TotalSeconds * _time.TimestampFrequency);
+        double concurrencySum = 0, latencySum = 0;
+        long successes = 0, ended = 0;
+        for (var i = 1; i <= _historyCount; i++)
+        {
+            ref readonly var g = ref _history[(_historyNext - i + HistoryLength) % HistoryLength];
+            if (g.At < oldest)
+            {
+                break;
+            }
+
+            if (g.Binding && g.Overloads == 0 && Math.Abs(g.Concurrency - concurrency) <= 0.15 * concurrency)
+            {
+                concurrencySum += g.Concurrency * g.Ended;
+                latencySum += g.MeanLatencySeconds * g.Successes;
+                successes += g.Successes;
+                ended += g.Ended;
+            }
+        }
+
+        if (successes == 0 || ended == 0)
+        {
+            return default;
+        }
+
+        var c = concurrencySum / ended;
+        return new Pooled(c, c / (latencySum / successes) * successes / ended, successes);
+    }
+
+    /// <summary>Groups pooled around one level.</summary>
+    private readonly record struct Pooled(double Concurrency, double Goodput, long Successes);
 
     /// <summary>The most recent usable group at least <see cref="ReferenceRatio"/> below this one.</summary>
     private ConcurrencyWindow.Result? FindReference(in ConcurrencyWindow.Result result)
@@ -392,6 +495,7 @@ internal sealed class AdaptiveConcurrencyLimit
         _limit = Math.Max(1, to);
         _slowStartThreshold = _limit;
         _cutAfter = _sequence;
+        _lowGain = 0;
         _cuts++;
     }
 }

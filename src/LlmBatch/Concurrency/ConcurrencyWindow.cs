@@ -26,6 +26,7 @@ internal sealed class ConcurrencyWindow
     private int _ended;
     private int _successes;
     private double _latencySum;
+    private double _minLatency = double.PositiveInfinity;
     private int _overloads;
     private bool _judged;
 
@@ -49,6 +50,7 @@ internal sealed class ConcurrencyWindow
         _ended = 0;
         _successes = 0;
         _latencySum = 0;
+        _minLatency = double.PositiveInfinity;
         _overloads = 0;
         _judged = false;
     }
@@ -78,6 +80,7 @@ internal sealed class ConcurrencyWindow
         {
             _successes++;
             _latencySum += latency.TotalSeconds;
+            _minLatency = Math.Min(_minLatency, latency.TotalSeconds);
         }
 
         if (overload)
@@ -104,7 +107,7 @@ internal sealed class ConcurrencyWindow
         var concurrency = _concurrencySum / _ended;
         var latency = _latencySum / _successes;
         var share = (_successes + (SharePrior * runSuccessShare)) / (_ended + SharePrior);
-        result = new Result(now, concurrency, concurrency / latency * share, latency, concurrency >= 0.8 * (_limitSum / Starts), _overloads);
+        result = new Result(now, concurrency, concurrency / latency * share, latency, concurrency >= 0.8 * (_limitSum / Starts), _overloads, _successes, _ended, _minLatency);
         return true;
     }
 
@@ -115,5 +118,8 @@ internal sealed class ConcurrencyWindow
     /// <param name="MeanLatencySeconds">The mean latency of its successes.</param>
     /// <param name="Binding">True when its attempts ran at 80 % of the limit they started under or more: the limit held requests back.</param>
     /// <param name="Overloads">Its attempts the server refused.</param>
-    internal readonly record struct Result(long At, double Concurrency, double Goodput, double MeanLatencySeconds, bool Binding, int Overloads);
+    /// <param name="Successes">Its attempts that succeeded.</param>
+    /// <param name="Ended">Its attempts that ended before it was judged.</param>
+    /// <param name="MinLatencySeconds">Its fastest success.</param>
+    internal readonly record struct Result(long At, double Concurrency, double Goodput, double MeanLatencySeconds, bool Binding, int Overloads, int Successes, int Ended, double MinLatencySeconds);
 }

@@ -35,10 +35,14 @@ internal sealed class SlotServer : IScriptedServer
     private readonly SlotOverflow _overflow;
     private readonly double _faultRate;
     private readonly Random _random;
+    private readonly double _jitter;
+    private readonly bool _fixedFirstToken;
     private DateTimeOffset _last;
 
-    public SlotServer(DateTimeOffset origin, int slots, TimeSpan firstToken, double perTokenMs, int tokens, SlotOverflow overflow, int? saturation = null, double growth = 0, double faultRate = 0, int seed = 7)
+    public SlotServer(DateTimeOffset origin, int slots, TimeSpan firstToken, double perTokenMs, int tokens, SlotOverflow overflow, int? saturation = null, double growth = 0, double faultRate = 0, int seed = 7, double jitter = 0, bool fixedFirstToken = false)
     {
+        _jitter = jitter;
+        _fixedFirstToken = fixedFirstToken;
         _last = origin;
         _slots = slots;
         _saturation = saturation ?? slots;
@@ -88,6 +92,13 @@ internal sealed class SlotServer : IScriptedServer
         }
     }
 
+    private double Normal()
+    {
+        var u1 = 1.0 - _random.NextDouble();
+        var u2 = _random.NextDouble();
+        return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
+    }
+
     /// <summary>The time one decoding step takes with <paramref name="active"/> sequences.</summary>
     public double StepMs(int active)
     {
@@ -97,9 +108,19 @@ internal sealed class SlotServer : IScriptedServer
 
     private void Start(SimAttempt attempt, DateTimeOffset now)
     {
-        // The first-token time is spent before decoding: modelled as work at the rate of an unloaded step.
-        attempt.WorkLeft = _tokens + (_firstToken.TotalMilliseconds / _perTokenMs);
-        attempt.DueAt = now;
+        // With jitter, as the simulator: a lognormal first-token time (sigma = jitter) and answers of lognormal length
+        // (sigma 0.5) capped at the maximum. The first-token time is spent before decoding: as work at the rate of an
+        // unloaded step (slowed by load), or as a fixed wait that load does not slow (the simulator's --saturation).
+        var tokens = (double)_tokens;
+        var firstMs = _firstToken.TotalMilliseconds;
+        if (_jitter > 0)
+        {
+            firstMs *= Math.Exp(_jitter * Normal());
+            tokens = Math.Min(_tokens, Math.Max(1, Math.Round(_tokens * 0.8 * Math.Exp(0.5 * Normal()))));
+        }
+
+        attempt.WorkLeft = tokens + (_fixedFirstToken ? 0 : firstMs / _perTokenMs);
+        attempt.DueAt = now + (_fixedFirstToken ? TimeSpan.FromMilliseconds(firstMs) : TimeSpan.Zero);
         _active.Add(attempt);
         MaxActive = Math.Max(MaxActive, _active.Count);
     }
@@ -114,10 +135,25 @@ internal sealed class SlotServer : IScriptedServer
             return;
         }
 
-        var progress = ms / StepMs(_active.Count);
+        // Sequences still in their fixed first-token wait do not decode, and do not slow the others.
+        var decoding = 0;
+        foreach (var a in _active)
+        {
+            if (a.DueAt <= now)
+            {
+                decoding++;
+            }
+        }
+
+        var progress = ms / StepMs(decoding);
         for (var i = _active.Count - 1; i >= 0; i--)
         {
             var a = _active[i];
+            if (a.DueAt > now)
+            {
+                continue;
+            }
+
             a.WorkLeft -= progress;
             if (a.WorkLeft <= 0)
             {
