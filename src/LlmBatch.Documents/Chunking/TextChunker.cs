@@ -39,7 +39,7 @@ public static class TextChunker
         {
             while (true)
             {
-                while (!state.Eof && (state.Whole || state.PendingTokens() <= state.OwnBudget))
+                while (!state.Eof && (state.Whole || state.PendingTokens() <= state.OwnBudget + state.Slack))
                 {
                     if (await source.MoveNextAsync())
                     {
@@ -122,6 +122,9 @@ public static class TextChunker
 
         public int OwnBudget => maxTokens - _overlap;
 
+        // Sums of pieces are estimates: boundaries a little past the budget are tried too, and the exact count decides.
+        public int Slack => Math.Max(4, OwnBudget / 32);
+
         private long End => _bufferOffset + _length;
 
         public int PendingTokens()
@@ -130,7 +133,7 @@ public static class TextChunker
             foreach (var p in _pieces)
             {
                 sum += p.Tokens;
-                if (sum > OwnBudget)
+                if (sum > OwnBudget + Slack)
                 {
                     break;
                 }
@@ -195,7 +198,7 @@ public static class TextChunker
 
             long cut;
             int tokens;
-            if (Eof && PendingTokensExact() <= OwnBudget && (tokens = Count(_chunkStart, End)) <= maxTokens)
+            if (Eof && PendingTokensExact() <= OwnBudget + Slack && (tokens = Count(_chunkStart, End)) <= maxTokens)
             {
                 cut = End;
             }
@@ -234,7 +237,7 @@ public static class TextChunker
             for (var j = 0; j + 1 < _pieces.Count; j++)
             {
                 sum += _pieces[j].Tokens;
-                if (sum > OwnBudget)
+                if (sum > OwnBudget + Slack)
                 {
                     break;
                 }
@@ -411,8 +414,25 @@ public static class TextChunker
         {
             if (end > start)
             {
-                _pieces.Add(new Piece { Start = start, End = end, Tokens = Count(start, end), Level = level });
+                _pieces.Add(new Piece { Start = start, End = end, Tokens = Estimate(start, end), Level = level });
             }
+        }
+
+        // A piece is counted with the whitespace before it and without the whitespace after it: tokenizers join a
+        // space to the word that follows, so counted this way the pieces of a text add up to about the text's count.
+        private int Estimate(long start, long end)
+        {
+            while (start > _bufferOffset && char.IsWhiteSpace(CharAt(start - 1)))
+            {
+                start--;
+            }
+
+            while (end > start && char.IsWhiteSpace(CharAt(end - 1)))
+            {
+                end--;
+            }
+
+            return Count(start, end);
         }
 
         private int? PageAt(long offset)
