@@ -346,10 +346,13 @@ public static class TextChunker
         private void Advance(long cut)
         {
             var ownStart = _ownStart;
-            while (_pieces.Count > 0 && _pieces[0].End <= cut)
+            var done = 0;
+            while (done < _pieces.Count && _pieces[done].End <= cut)
             {
-                _pieces.RemoveAt(0);
+                done++;
             }
+
+            _pieces.RemoveRange(0, done);
 
             _ownStart = cut;
             _chunkStart = cut;
@@ -366,18 +369,34 @@ public static class TextChunker
                     }
                 }
 
-                int lo = 0, hi = words.Count - 1, found = -1;
-                while (lo <= hi)
+                // Gallop back from the end, so that only the tail is counted, then search between the last two steps.
+                int hi = words.Count - 1, step = 1, lo = hi;
+                while (lo > 0 && Count(words[lo], cut) <= overlapTokens)
                 {
-                    var mid = lo + ((hi - lo) >> 1);
-                    if (Count(words[mid], cut) <= overlapTokens)
+                    hi = lo;
+                    lo = Math.Max(0, lo - step);
+                    step *= 2;
+                }
+
+                var found = lo == hi || Count(words[lo], cut) > overlapTokens ? -1 : lo;
+                if (found < 0)
+                {
+                    // words[hi] fits unless it is the very last word and too long; search (lo, hi] for the earliest fit.
+                    found = Count(words[hi], cut) <= overlapTokens ? hi : -1;
+                    var a = lo + 1;
+                    var b = hi - 1;
+                    while (found >= 0 && a <= b)
                     {
-                        found = mid;
-                        hi = mid - 1;
-                    }
-                    else
-                    {
-                        lo = mid + 1;
+                        var mid = a + ((b - a) >> 1);
+                        if (Count(words[mid], cut) <= overlapTokens)
+                        {
+                            found = mid;
+                            b = mid - 1;
+                        }
+                        else
+                        {
+                            a = mid + 1;
+                        }
                     }
                 }
 

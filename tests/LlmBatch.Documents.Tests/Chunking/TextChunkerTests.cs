@@ -161,7 +161,7 @@ public sealed class TextChunkerTests(CorpusFixture corpus) : IClassFixture<Corpu
     public async Task ChunkAsync_40MBStream_HoldsOnlyAFewChunksInMemory()
     {
         // 40 MB of text (80 MB as UTF-16) in 64 KB blocks, never all at once: the chunker must let go of what it has cut.
-        var paragraph = string.Join(" ", Enumerable.Range(0, 12_000).Select(i => $"w{i % 97}")) + ".\n\n";
+        var paragraph = string.Join(" ", Enumerable.Range(0, 12_000).Select(i => i % 20 == 19 ? $"w{i % 97}." : $"w{i % 97}")) + "\n\n";
         async IAsyncEnumerable<TextBlock> Stream()
         {
             for (long produced = 0; produced < 40_000_000; produced += paragraph.Length)
