@@ -21,6 +21,9 @@ internal sealed class RunAggregate
     /// <summary>Total cost of the priced models; null when no model had a price.</summary>
     public decimal? Cost { get; init; }
 
+    /// <summary>Input files not processed, with why; null for a run over an item file.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>>? SkippedInputs { get; init; }
+
     /// <summary>Tokens of models without a price (their cost is unknown).</summary>
     public long UnpricedTokens { get; init; }
 }

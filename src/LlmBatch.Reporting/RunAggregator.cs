@@ -170,6 +170,7 @@ internal sealed class RunAggregator
             PriceSource = _prices.Source,
             Cost = cost,
             UnpricedTokens = unpriced,
+            SkippedInputs = _options.SkippedInputs,
         };
     }
 

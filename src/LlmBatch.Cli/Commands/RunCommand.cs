@@ -114,6 +114,14 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         [Description("With --merge: also write the embeddings as PREFIX.parquet (custom_id, embedding list<float>).")]
         public bool Parquet { get; init; }
 
+        [CommandOption("--reduce <TEMPLATE>")]
+        [Description("Documents: combine each document's chunk answers, in order, into one answer per document (custom_id = its path), with {text} for the answers, {path} and {chunks}; in a tree when they do not fit --reduce-tokens. Needs --chunk-tokens.")]
+        public string? Reduce { get; init; }
+
+        [CommandOption("--reduce-tokens <N>")]
+        [Description("With --reduce: tokens of answers one reduce request combines at most (default: --chunk-tokens).")]
+        public int? ReduceTokens { get; init; }
+
         [CommandOption("--grace <DURATION>")]
         [Description("After Ctrl+C, how long requests in flight may finish (default 10s).")]
         public string? Grace { get; init; }
@@ -159,6 +167,16 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             if (Parquet && !Merge)
             {
                 problems.Add("--parquet needs --merge (or run `llmbatch merge RESULTS --parquet` afterwards)");
+            }
+
+            if (Reduce is not null && ChunkTokens is null)
+            {
+                problems.Add("--reduce needs --chunk-tokens (the size of the parts whose answers it combines)");
+            }
+
+            if (ReduceTokens is not null && Reduce is null)
+            {
+                problems.Add("--reduce-tokens needs --reduce");
             }
 
             if (BaseUrl is not null && !(Uri.TryCreate(BaseUrl, UriKind.Absolute, out var u) && (u.Scheme == Uri.UriSchemeHttp || u.Scheme == Uri.UriSchemeHttps)))
@@ -223,6 +241,8 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         /// True when the input is items to turn into requests first: a prepare option was given, or the file is
         /// CSV or plain text by its extension (a Batch API file is JSONL).
         /// </summary>
+        internal override bool IsDocuments => base.IsDocuments || Reduce is not null;
+
         internal bool NeedsPreparing => AnyGiven || Path.GetExtension(Input).ToLowerInvariant() is ".csv" or ".txt";
 
         /// <summary>Where the prepared requests go: beside the output, <c>reviews.results.jsonl</c> → <c>reviews.requests.jsonl</c>.</summary>
@@ -273,7 +293,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 
         using var telemetry = TelemetrySetup.Start(settings.Otlp || settings.OtlpEndpoint is not null, settings.OtlpEndpoint is null ? null : new Uri(settings.OtlpEndpoint), settings.PrometheusPort);
         using var loggers = CliLogging.Create(settings.Verbose);
-        var engine = new BatchEngineBuilder(provider).WithOptions(options).WithLoggerFactory(loggers).Build();
+        var builder = new BatchEngineBuilder(provider).WithOptions(options).WithLoggerFactory(loggers);
         var job = new BatchJobOptions
         {
             InputPath = input,
@@ -287,29 +307,43 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         }
 
         job.Validation = validation;
-        job.CheckedInput = check;
-        var totals = new ProgressTotals { Items = check.Requests };
-        job.Resumed = done => totals.Resumed = done;
 
-        BatchJobResult result;
-        var progress = ProgressDisplay.Start(engine.GetProgress, totals, settings.ProgressMode, null);
-        await using (progress.ConfigureAwait(false))
+        // One job with its progress display; a map-reduce runs one per phase, each on an engine of its own so that
+        // its progress counts its own items.
+        async Task<BatchJobResult> RunPhaseAsync(BatchJobOptions phase, CancellationToken ct)
         {
-            signals.View = progress;
-            try
+            var phaseCheck = phase.InputPath == input ? check : await BatchInputFile.ValidateAsync(phase.InputPath, validation, ct).ConfigureAwait(false);
+            phaseCheck.ThrowIfInvalid();
+            phase.CheckedInput = phaseCheck;
+            var engine = builder.Build();
+            var totals = new ProgressTotals { Items = phaseCheck.Requests };
+            phase.Resumed = done => totals.Resumed = done;
+            var progress = ProgressDisplay.Start(engine.GetProgress, totals, settings.ProgressMode, null);
+            await using (progress.ConfigureAwait(false))
             {
-                result = await BatchJob.RunAsync(engine, job, stop.Token).ConfigureAwait(false);
-            }
-            finally
-            {
-                signals.View = null;
+                signals.View = progress;
+                try
+                {
+                    return await BatchJob.RunAsync(engine, phase, ct).ConfigureAwait(false);
+                }
+                finally
+                {
+                    signals.View = null;
+                }
             }
         }
 
+        if (settings.Reduce is not null)
+        {
+            return await DocumentRun.MapReduceAsync(settings, job, RunPhaseAsync, prices, stop.Token).ConfigureAwait(false);
+        }
+
+        var result = await RunPhaseAsync(job, stop.Token).ConfigureAwait(false);
+        var skipped = settings.IsDocuments ? await DocumentRun.ReadSkippedAsync(Documents.DocumentManifest.PathFor(settings.OutputPath), CancellationToken.None).ConfigureAwait(false) : [];
         if (!settings.NoReport)
         {
             var directory = settings.ReportDir ?? Path.GetDirectoryName(Path.GetFullPath(settings.OutputPath))!;
-            var files = await RunReport.WriteAsync(settings.OutputPath, directory, new RunReportOptions { LiveSummary = result.Summary, Prices = prices }, CancellationToken.None).ConfigureAwait(false);
+            var files = await RunReport.WriteAsync(settings.OutputPath, directory, new RunReportOptions { LiveSummary = result.Summary, Prices = prices, SkippedInputs = DocumentRun.ForReport(skipped) }, CancellationToken.None).ConfigureAwait(false);
             if (!settings.Quiet)
             {
                 Console.Error.WriteLine($"llmbatch: report {files.HtmlPath}, figures {files.SummaryJsonPath}");
@@ -319,6 +353,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         if (!settings.Quiet)
         {
             SummaryPrinter.Print(result, settings.OutputPath);
+            DocumentRun.WriteSkipped(skipped, skipped.Count, Documents.DocumentManifest.PathFor(settings.OutputPath), Console.Out);
         }
 
         if (result.Interrupted)
@@ -327,7 +362,11 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         }
 
         var mergeFailed = 0L;
-        if (settings.Merge)
+        if (settings.Merge && settings.IsDocuments)
+        {
+            mergeFailed = await MergeCommand.MergeDocumentsAsync(settings.OutputPath, Documents.DocumentManifest.PathFor(settings.OutputPath), MergeCommand.DefaultPrefix(settings.OutputPath), settings.Parquet, documentVectors: false, settings.Quiet ? TextWriter.Null : Console.Out, CancellationToken.None).ConfigureAwait(false);
+        }
+        else if (settings.Merge)
         {
             var metadata = BatchInputConverter.MetadataPathFor(input);
             var mergeOptions = new BatchMergeOptions
@@ -349,6 +388,13 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         if (string.Equals(Path.GetFullPath(requests), Path.GetFullPath(settings.Input), StringComparison.Ordinal))
         {
             throw new BatchOptionsException([$"The prepared requests would overwrite the input {settings.Input}: give another --output."]);
+        }
+
+        if (settings.IsDocuments)
+        {
+            var results = settings.Reduce is null ? settings.OutputPath : Documents.DocumentMapReduce.MapOutputPath(settings.OutputPath);
+            var prepared = await DocumentRun.PrepareAsync(settings, settings.ToConversionOptions(), requests, results, settings.OutputPath, settings.ReportDir, settings.Quiet ? TextWriter.Null : Console.Error, cancellationToken).ConfigureAwait(false);
+            return prepared.RequestsPath;
         }
 
         // Written again on every run: the same input and flags give the same lines, so a rerun resumes by custom_id.

@@ -232,7 +232,10 @@ public static class TextChunker
         private (long Cut, int Tokens) ChooseCut()
         {
             // Boundaries within the estimate: the end of each whole piece that fits, where the next piece starts.
+            // A cut that would leave a scrap (a lone heading before a long section) is taken only when nothing else
+            // fits: boundaries past a quarter of the budget come first.
             var candidates = new List<(long Position, int Level)>();
+            var scraps = 0;
             long sum = 0;
             for (var j = 0; j + 1 < _pieces.Count; j++)
             {
@@ -246,13 +249,18 @@ public static class TextChunker
                 if (!Span(_ownStart, _pieces[j + 1].Start).IsWhiteSpace())
                 {
                     candidates.Add((_pieces[j + 1].Start, _pieces[j + 1].Level));
+                    if (sum < OwnBudget / 4)
+                    {
+                        scraps = candidates.Count;
+                    }
                 }
             }
 
             while (candidates.Count > 0)
             {
+                var from = scraps < candidates.Count ? scraps : 0;
                 var best = candidates.Count - 1;
-                for (var i = candidates.Count - 2; i >= 0; i--)
+                for (var i = candidates.Count - 2; i >= from; i--)
                 {
                     if (candidates[i].Level > candidates[best].Level)
                     {
