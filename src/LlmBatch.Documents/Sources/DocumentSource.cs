@@ -55,39 +55,44 @@ public static class DocumentSource
 
     private static IEnumerable<DocumentFile> Walk(string root, Func<string, bool> exclude)
     {
-        var pending = new Stack<string>();
-        pending.Push(root);
+        // Depth first, each directory's entries in ordinal name order: the order of the sorted relative paths,
+        // holding one listing per level of depth.
+        var pending = new Stack<(List<FileSystemInfo> Entries, int Next)>();
+        pending.Push((List(root), 0));
         while (pending.Count > 0)
         {
-            var dir = pending.Pop();
-            var entries = new List<(string Name, string Path, bool IsDir)>();
-            foreach (var entry in new DirectoryInfo(dir).EnumerateFileSystemInfos())
+            var (entries, next) = pending.Pop();
+            if (next >= entries.Count)
             {
-                if (!entry.Name.StartsWith('.'))
-                {
-                    entries.Add((entry.Name, entry.FullName, entry is DirectoryInfo));
-                }
+                continue;
             }
 
-            entries.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
-
-            // Files first, then each subfolder in name order: push subfolders in reverse so the first pops first.
-            foreach (var e in entries)
+            pending.Push((entries, next + 1));
+            var entry = entries[next];
+            if (entry is DirectoryInfo dir)
             {
-                if (!e.IsDir && !exclude(e.Path))
-                {
-                    yield return new DocumentFile(e.Path, Relative(root, e.Path));
-                }
+                pending.Push((List(dir.FullName), 0));
             }
-
-            for (var i = entries.Count - 1; i >= 0; i--)
+            else if (!exclude(entry.FullName))
             {
-                if (entries[i].IsDir)
-                {
-                    pending.Push(entries[i].Path);
-                }
+                yield return new DocumentFile(entry.FullName, Relative(root, entry.FullName));
             }
         }
+    }
+
+    private static List<FileSystemInfo> List(string dir)
+    {
+        var entries = new List<FileSystemInfo>();
+        foreach (var entry in new DirectoryInfo(dir).EnumerateFileSystemInfos())
+        {
+            if (!entry.Name.StartsWith('.'))
+            {
+                entries.Add(entry);
+            }
+        }
+
+        entries.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return entries;
     }
 
     private static IEnumerable<DocumentFile> Glob(string input, Func<string, bool> exclude)
