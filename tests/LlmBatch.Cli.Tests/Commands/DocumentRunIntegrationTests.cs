@@ -84,11 +84,7 @@ public sealed class DocumentRunIntegrationTests : TempDirTest
     [Fact]
     public async Task RunThenMerge_FolderToEmbeddingsOffline_ParquetOfChunksAndNpyStay()
     {
-        var corpus = Path.Combine(Dir, "corpus");
-        Directory.CreateDirectory(corpus);
-        await File.WriteAllTextAsync(Path.Combine(corpus, "a.md"), "# Title\n\nThe river runs to the sea. The sea is wide.\n\n## Part\n\nA lantern in the window.\n", TestContext.Current.CancellationToken);
-        await File.WriteAllTextAsync(Path.Combine(corpus, "b.txt"), "Granite and silver.\n\nA harvest in the valley.\n", TestContext.Current.CancellationToken);
-        await File.WriteAllBytesAsync(Path.Combine(corpus, "c.bin"), [0, 1, 2, 3, 0, 0, 7], TestContext.Current.CancellationToken);
+        var corpus = WriteFolder("corpus", ("a.md", "# Title\n\nThe river runs to the sea. The sea is wide.\n\n## Part\n\nA lantern in the window.\n"), ("b.txt", "Granite and silver.\n\nA harvest in the valley.\n"), ("c.bin", "\0\u0001\u0002\0\0"));
         var output = Path.Combine(Dir, "out", "chunks.jsonl");
 
         var run = await CliProcess.RunAsync(["run", corpus, "-o", output, "--url", "/v1/embeddings", "--chunk-tokens", "8", "--progress", "none"], TestContext.Current.CancellationToken);
@@ -117,6 +113,50 @@ public sealed class DocumentRunIntegrationTests : TempDirTest
         var documents = (await Parquet.Serialization.ParquetSerializer.DeserializeAsync<LlmBatch.Cli.Output.ParquetDocumentRow>(stem + ".documents.parquet", cancellationToken: TestContext.Current.CancellationToken)).Data;
         Assert.Equal(["a.md", "b.txt"], documents.Select(d => d.Path));
         Assert.Equal(1.0, Math.Sqrt(documents[0].Vector.Sum(x => (double)x * x)), 3);
+    }
+
+    [Fact]
+    public async Task Classify_FolderOffline_OneLabelPerDocument()
+    {
+        var corpus = WriteFolder(
+            "news",
+            ("sport.txt", "The football match ended with a late goal. The team celebrated the win in the stadium."),
+            ("money.md", "# Markets\n\nStocks fell as interest rates rose. Investors sold bonds and the bank raised its forecast.\n"),
+            ("food.html", "<html><body><h1>Recipe</h1><p>Bake the bread for forty minutes, then add butter and garlic.</p></body></html>"));
+
+        var (code, _, stderr) = await CliProcess.RunAsync(["classify", corpus, "--labels", "sport,finance,cooking", "-o", Path.Combine(Dir, "out"), "--chunk-tokens", "12"], TestContext.Current.CancellationToken);
+
+        Assert.True(code == 0, stderr);
+        var classes = File.ReadAllLines(Path.Combine(Dir, "out", "news.embedding.classes.csv")).Skip(1).Select(l => l.Split(',')).ToDictionary(f => f[0], f => f[1]);
+        Assert.Equal(new Dictionary<string, string> { ["food.html"] = "cooking", ["money.md"] = "finance", ["sport.txt"] = "sport" }, classes);
+    }
+
+    [Fact]
+    public async Task Prepare_Folder_RequestsAndManifestBesideThem()
+    {
+        var corpus = Path.Combine(Dir, "corpus");
+        TestCorpus.Write(corpus);
+        var requests = Path.Combine(Dir, "requests.jsonl");
+
+        var (code, stdout, stderr) = await CliProcess.RunAsync(["prepare", corpus, "-o", requests, "-m", "gpt-4o-mini", "--chunk-tokens", "100", "--template", "{path} part {chunk}/{chunks}: {text}"], TestContext.Current.CancellationToken);
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains($"{TestCorpus.Readable.Length} document(s)", stdout, StringComparison.Ordinal);
+        var ids = Ids(requests);
+        Assert.Contains("report.pdf#0000", ids);
+        Assert.Equal(ids.Count, Lines(Documents.DocumentManifest.PathFor(requests)).Count(l => l.TryGetProperty("custom_id", out _)));
+    }
+
+    private string WriteFolder(string name, params (string File, string Text)[] files)
+    {
+        var folder = Path.Combine(Dir, name);
+        Directory.CreateDirectory(folder);
+        foreach (var (file, text) in files)
+        {
+            File.WriteAllText(Path.Combine(folder, file), text);
+        }
+
+        return folder;
     }
 
     private static bool ReduceStarted(string output)
