@@ -237,12 +237,12 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 
         internal string OutputPath => Output ?? DefaultOutput(Input);
 
+        internal override bool IsDocuments => base.IsDocuments || Reduce is not null;
+
         /// <summary>
         /// True when the input is items to turn into requests first: a prepare option was given, or the file is
         /// CSV or plain text by its extension (a Batch API file is JSONL).
         /// </summary>
-        internal override bool IsDocuments => base.IsDocuments || Reduce is not null;
-
         internal bool NeedsPreparing => AnyGiven || Path.GetExtension(Input).ToLowerInvariant() is ".csv" or ".txt";
 
         /// <summary>Where the prepared requests go: beside the output, <c>reviews.results.jsonl</c> → <c>reviews.requests.jsonl</c>.</summary>
@@ -343,7 +343,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         if (!settings.NoReport)
         {
             var directory = settings.ReportDir ?? Path.GetDirectoryName(Path.GetFullPath(settings.OutputPath))!;
-            var files = await RunReport.WriteAsync(settings.OutputPath, directory, new RunReportOptions { LiveSummary = result.Summary, Prices = prices, SkippedInputs = DocumentRun.ForReport(skipped) }, CancellationToken.None).ConfigureAwait(false);
+            var files = await RunReport.WriteAsync(settings.OutputPath, directory, new RunReportOptions { LiveSummary = result.Summary, Prices = prices, SkippedInputs = settings.IsDocuments ? DocumentRun.ForReport(skipped) : null }, CancellationToken.None).ConfigureAwait(false);
             if (!settings.Quiet)
             {
                 Console.Error.WriteLine($"llmbatch: report {files.HtmlPath}, figures {files.SummaryJsonPath}");

@@ -223,8 +223,6 @@ public static class DocumentMapReduce
             ok = false;
         }
 
-        root["id"] = CustomIdHash.ToResultId(document.Path);
-        root["custom_id"] = document.Path;
         var llmbatch = root["llmbatch"] as JsonObject ?? [];
         llmbatch["line"] = ordinal;
         llmbatch["document"] = facts;
