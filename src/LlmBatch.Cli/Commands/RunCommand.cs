@@ -260,6 +260,13 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 
         private static string DefaultOutput(string input)
         {
+            // A folder docs/ gives docs.results.jsonl beside it; a glob, documents.results.jsonl here.
+            input = Path.TrimEndingDirectorySeparator(input);
+            if (input.AsSpan().IndexOfAny("*?[") >= 0)
+            {
+                return "documents.results.jsonl";
+            }
+
             var dir = Path.GetDirectoryName(input) ?? "";
             var stem = Path.GetFileNameWithoutExtension(input);
             return Path.Combine(dir, stem + ".results.jsonl");
