@@ -15,6 +15,17 @@ public static class LocalModels
     public const int Dimensions = 384;
 
     /// <summary>
+    /// The embedded model's input limit in word pieces, its [CLS] and [SEP] included: 256, the limit of the
+    /// all-MiniLM-L6-v2 model card. Document chunks for it default to this limit less those two.
+    /// </summary>
+    public const int MaxInputTokens = 256;
+
+    /// <summary>Counts the word pieces of a text with the embedded model's own tokenizer ([CLS] and [SEP] not included).</summary>
+    /// <param name="text">The text.</param>
+    /// <returns>The number of word pieces.</returns>
+    public static int CountTokens(ReadOnlySpan<char> text) => MiniLmTokenCounter.Count(text);
+
+    /// <summary>
     /// Creates an embedding generator over the embedded model. Concurrent calls are coalesced into model batches of
     /// up to <see cref="LocalEmbeddingOptions.MaxBatchSize"/> inputs by one worker thread; the model is loaded once
     /// per process, on first use. Vectors are L2-normalised, so a dot product is the cosine similarity.

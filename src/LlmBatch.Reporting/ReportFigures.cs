@@ -39,6 +39,11 @@ internal static class ReportFigures
             Add(count, "failed_by_code", code);
         }
 
+        if (run.SkippedInputs is { } skipped)
+        {
+            Add((long)skipped.Count, "inputs", "skipped");
+        }
+
         Add(s.Attempts, "requests", "attempts");
         Add(s.Retries, "requests", "retries");
         Add(s.RateLimited, "requests", "rate_limited");

@@ -36,6 +36,9 @@ internal sealed class RunAggregate
     /// <summary>What the answers paid for would have cost had they all gone through the Batch API; null when no model had a price.</summary>
     public decimal? BatchEquivalent { get; init; }
 
+    /// <summary>Input files not processed, with why; null for a run over an item file.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>>? SkippedInputs { get; init; }
+
     /// <summary>Tokens of models without a price (their cost is unknown).</summary>
     public long UnpricedTokens { get; init; }
 }

@@ -183,6 +183,7 @@ internal sealed class RunAggregator
             BatchApiCost = batchApiCost,
             BatchEquivalent = equivalent,
             UnpricedTokens = unpriced,
+            SkippedInputs = _options.SkippedInputs,
         };
     }
 

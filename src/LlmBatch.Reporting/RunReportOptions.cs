@@ -27,6 +27,12 @@ public sealed class RunReportOptions
     /// <summary>How many of the slowest items to list (default 20).</summary>
     public int SlowestCount { get; set; } = 20;
 
+    /// <summary>
+    /// Input files that were not processed, as (path, reason) pairs, for a run over documents; null (default) for a run
+    /// over an item file. When set, <c>summary.json</c> counts them (<c>inputs.skipped</c>) and the page lists them.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, string>>? SkippedInputs { get; set; }
+
     /// <summary>How many failed items to list with their errors (default 100); the rest are counted.</summary>
     public int FailedCount { get; set; } = 100;
 }

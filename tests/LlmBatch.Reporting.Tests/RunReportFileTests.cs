@@ -44,6 +44,31 @@ public sealed class RunReportFileTests : IDisposable
     }
 
     [Fact]
+    public async Task WriteAsync_SkippedInputs_CountedInSummaryAndListedWithReasons()
+    {
+        var options = new RunReportOptions { SkippedInputs = [new("img/logo.png", "binary file (it holds NUL bytes), not text"), new("secret.pdf", "encrypted PDF (it needs a password)")] };
+
+        var files = await RunReport.WriteAsync(SampleRun.Stream(SampleRun.Create(20)), _dir, "chunks.jsonl", options, TestContext.Current.CancellationToken);
+
+        using var json = JsonDocument.Parse(await File.ReadAllBytesAsync(files.SummaryJsonPath, TestContext.Current.CancellationToken));
+        Assert.Equal(2, json.RootElement.GetProperty("inputs").GetProperty("skipped").GetInt64());
+        var html = await File.ReadAllTextAsync(files.HtmlPath, TestContext.Current.CancellationToken);
+        Assert.Contains("Skipped input files", html, StringComparison.Ordinal);
+        Assert.Contains("secret.pdf", html, StringComparison.Ordinal);
+        Assert.Contains("encrypted PDF (it needs a password)", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WriteAsync_ItemFileRun_NoSkippedInputsFigure()
+    {
+        var files = await RunReport.WriteAsync(SampleRun.Stream(SampleRun.Create(20)), _dir, "results.jsonl", cancellationToken: TestContext.Current.CancellationToken);
+
+        using var json = JsonDocument.Parse(await File.ReadAllBytesAsync(files.SummaryJsonPath, TestContext.Current.CancellationToken));
+        Assert.False(json.RootElement.TryGetProperty("inputs", out _));
+        Assert.DoesNotContain("Skipped input files", await File.ReadAllTextAsync(files.HtmlPath, TestContext.Current.CancellationToken), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task WriteAsync_ProviderOutputWithoutOurKey_CountsOutcomes()
     {
         var path = Path.Combine(_dir, "provider.jsonl");

@@ -117,7 +117,8 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
         Console.Error.WriteLine($"llmbatch: classifying with {description}");
 
         Directory.CreateDirectory(settings.Output);
-        var stem = Path.Combine(settings.Output, Path.GetFileNameWithoutExtension(settings.Input) + (chat ? ".chat" : ".embedding"));
+        var name = Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(settings.Input));
+        var stem = Path.Combine(settings.Output, (name.AsSpan().IndexOfAny("*?[") >= 0 || name.Length == 0 ? "documents" : name) + (chat ? ".chat" : ".embedding"));
         var requestsPath = stem + ".requests.jsonl";
         var metadataPath = BatchInputConverter.MetadataPathFor(requestsPath);
         // The shared prepare flags apply as given; what classify adds (the instructions, temperature 0, a short
@@ -130,7 +131,15 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
             conversion.MaxTokens = settings.MaxTokens ?? (settings.Structured ? 64 : 16);
             conversion.ExtraBody = MergeJson(ChatExtraBody(labels, settings.Structured), settings.Body);
         }
-        await WriteRequestsAsync(settings.Input, requestsPath, metadataPath, labels, conversion, chat, ct).ConfigureAwait(false);
+        if (settings.IsDocuments)
+        {
+            await DocumentClassification.WriteRequestsAsync(settings, requestsPath, stem + ".results.jsonl", LabelLines(labels, conversion, chat), conversion, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            await WriteRequestsAsync(settings.Input, requestsPath, metadataPath, labels, conversion, chat, ct).ConfigureAwait(false);
+        }
+
 
         var options = new BatchOptions();
         if (settings.MaxConcurrency is { } mc)
@@ -173,7 +182,9 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
 
         Console.WriteLine();
         var report = await MergeCommand.MergeAndPrintAsync(
-            LatestResultsAsync(resultsPaths, ct),
+            settings.IsDocuments
+                ? DocumentClassification.PerDocumentAsync(LatestResultsAsync(resultsPaths, ct), Documents.DocumentManifest.PathFor(stem + ".results.jsonl"), labelNames, chat, ct)
+                : LatestResultsAsync(resultsPaths, ct),
             new BatchMergeOptions
             {
                 Kind = BatchMergeKind.Classification,
@@ -272,21 +283,28 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
         return merged.ToJsonString();
     }
 
+    /// <summary>For the embedding method, one request line per label (<c>label:NAME</c>) embedding its phrasings; none for chat.</summary>
+    internal static IEnumerable<string> LabelLines(IReadOnlyList<ClassificationLabel> labels, BatchInputConversionOptions conversion, bool chat)
+    {
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        foreach (var label in chat ? [] : labels)
+        {
+            var body = BatchInputConverter.BuildEmbeddingsBody(conversion, label.EmbeddingTexts);
+            buffer.ResetWrittenCount();
+            BatchInputConverter.WriteRequestLine(buffer, BatchRequest.Create(BatchResultsMerger.LabelIdPrefix + label.Name, conversion.Url, body));
+            yield return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        }
+    }
+
     /// <summary>The items, preceded for the embedding method by one request per label (<c>label:NAME</c>), plus the metadata file.</summary>
     private static async Task WriteRequestsAsync(string input, string requestsPath, string metadataPath, IReadOnlyList<ClassificationLabel> labels, BatchInputConversionOptions conversion, bool chat, CancellationToken ct)
     {
         var buffer = new ArrayBufferWriter<byte>(4096);
         var requests = new MemoryStream();
         var metadata = new MemoryStream();
-        if (!chat)
+        foreach (var line in LabelLines(labels, conversion, chat))
         {
-            foreach (var label in labels)
-            {
-                var body = BatchInputConverter.BuildEmbeddingsBody(conversion, label.EmbeddingTexts);
-                buffer.ResetWrittenCount();
-                BatchInputConverter.WriteRequestLine(buffer, BatchRequest.Create(BatchResultsMerger.LabelIdPrefix + label.Name, conversion.Url, body));
-                requests.Write(buffer.WrittenSpan);
-            }
+            requests.Write(Encoding.UTF8.GetBytes(line));
         }
 
         await foreach (var item in BatchInputConverter.ReadAsync(input, conversion, ct).ConfigureAwait(false))

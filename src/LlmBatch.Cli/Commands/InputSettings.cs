@@ -11,7 +11,7 @@ namespace LlmBatch.Cli.Commands;
 internal abstract class InputSettings : CommandSettings
 {
     [CommandArgument(0, "<INPUT>")]
-    [Description("Plain text (one item per line), CSV with a header, or JSONL; for run also a Batch API JSONL file, sent as it is.")]
+    [Description("Plain text (one item per line), CSV with a header, or JSONL; for run also a Batch API JSONL file, sent as it is. Or documents: a folder (recursive), a glob such as 'docs/**/*.md', or a .md/.html/.pdf/.docx file; .txt and any other text files in a folder are documents too.")]
     public string Input { get; init; } = "";
 
     [CommandOption("--format <FORMAT>")]
@@ -46,10 +46,21 @@ internal abstract class InputSettings : CommandSettings
     [Description("A JSON object merged into every body, e.g. '{\"temperature\":0}'.")]
     public string? Body { get; init; }
 
+    [CommandOption("--chunk-tokens <N>")]
+    [Description("Documents: cut each into chunks of at most N tokens (the model's tokenizer), at sections, then paragraphs, sentences, words. Default for embeddings: the model's input limit (254 for the embedded model, 8191 for text-embedding-*); for chat: whole documents.")]
+    public int? ChunkTokens { get; init; }
+
+    [CommandOption("--chunk-overlap <N>")]
+    [Description("Documents: tokens each chunk repeats from the end of the one before (default 0).")]
+    public int? ChunkOverlap { get; init; }
+
     /// <summary>True when any option of this class was given: the input is then items to prepare, not request lines.</summary>
     internal virtual bool AnyGiven =>
         Format != BatchInputFormat.Auto || Column is not null || IdColumn is not null || Template is not null
-        || Model is not null || System is not null || MaxTokens is not null || Body is not null;
+        || Model is not null || System is not null || MaxTokens is not null || Body is not null || IsDocuments;
+
+    /// <summary>True when the input is documents: a folder, a glob, a document file, or chunking was asked for.</summary>
+    internal virtual bool IsDocuments => ChunkTokens is not null || ChunkOverlap is not null || Documents.DocumentSource.IsDocuments(Input);
 
     /// <summary>The conversion these options describe, with the command's own defaults for what was not given.</summary>
     internal BatchInputConversionOptions ToConversionOptions(string url, string defaultTemplate = "{text}") => new()

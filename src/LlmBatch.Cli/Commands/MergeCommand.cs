@@ -26,8 +26,16 @@ internal sealed class MergeCommand : AsyncCommand<MergeCommand.Settings>
         public bool Csv { get; init; }
 
         [CommandOption("--parquet")]
-        [Description("Also write embeddings as PREFIX.parquet: columns custom_id (string) and embedding (list<float>), rows as in PREFIX.npy.")]
+        [Description("Also write embeddings as PREFIX.parquet: columns custom_id (string) and embedding (list<float>), rows as in PREFIX.npy. For a run over documents (RESULTS.documents.jsonl beside it): one row per chunk with path, chunk, start, end, overlap, page, page_end, tokens, text and vector.")]
         public bool Parquet { get; init; }
+
+        [CommandOption("--documents <FILE>")]
+        [Description("The document manifest of the run (default: RESULTS.documents.jsonl when it exists; prepare writes REQUESTS.documents.jsonl).")]
+        public string? Documents { get; init; }
+
+        [CommandOption("--document-vectors")]
+        [Description("Documents, with --parquet: also write PREFIX.documents.parquet, one mean-pooled (unit-length) vector per document.")]
+        public bool DocumentVectors { get; init; }
 
         [CommandOption("--metadata <FILE>")]
         [Description("The .metadata.jsonl written by prepare: rows in input order, with its columns.")]
@@ -54,6 +62,18 @@ internal sealed class MergeCommand : AsyncCommand<MergeCommand.Settings>
         }
 
         var labels = await ReadLabelsAsync(settings.Labels, settings.LabelsFile, cancellationToken).ConfigureAwait(false);
+        var documents = settings.Documents ?? LlmBatch.Documents.DocumentManifest.PathFor(settings.Results);
+        if (settings.Documents is not null && !File.Exists(documents))
+        {
+            throw new BatchInputException(new BatchInputError(documents, 0, "", "the document manifest does not exist"));
+        }
+
+        if (labels is null && settings.Metadata is null && File.Exists(documents))
+        {
+            var failed = await MergeDocumentsAsync(settings.Results, documents, settings.Output ?? DefaultPrefix(settings.Results), settings.Parquet, settings.DocumentVectors, Console.Out, cancellationToken).ConfigureAwait(false);
+            return failed > 0 ? CliApp.ExitItemsFailed : CliApp.ExitSuccess;
+        }
+
         var metadata = settings.Metadata;
         if (metadata is null && settings.GoldColumn is not null)
         {
@@ -99,6 +119,33 @@ internal sealed class MergeCommand : AsyncCommand<MergeCommand.Settings>
         }
 
         return report;
+    }
+
+    /// <summary>
+    /// The merge of a run over documents: the usual merge (text in order, or .npy + ids), and with
+    /// <paramref name="parquet"/> the RAG-ready Parquet of chunks from the manifest beside the results.
+    /// </summary>
+    /// <returns>Results that failed.</returns>
+    internal static async Task<long> MergeDocumentsAsync(string results, string manifest, string prefix, bool parquet, bool documentVectors, TextWriter output, CancellationToken cancellationToken)
+    {
+        var report = await MergeAndPrintAsync(BatchOutputFile.ReadAsync(results, cancellationToken), new BatchMergeOptions { OutputPrefix = prefix }, parquet: false, output, cancellationToken).ConfigureAwait(false);
+        if (parquet && report.EmbeddingRows > 0)
+        {
+            var written = await Output.ParquetChunksFile.WriteAsync(results, manifest, prefix, documentVectors, cancellationToken).ConfigureAwait(false);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Wrote {written.ChunksPath}: {written.Rows} chunk row(s) (path, chunk, custom_id, start, end, overlap, page, page_end, tokens, text, vector){(written.Missing > 0 ? $"; {written.Missing} chunk(s) without a vector left out" : "")}"));
+            if (written.DocumentsPath is not null)
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Wrote {written.DocumentsPath}: {written.Documents} document row(s) (path, chunks, vector: the mean of the chunks' vectors, unit length)"));
+            }
+        }
+        else if (parquet)
+        {
+            CliApp.Error("--parquet: the results hold no embeddings, so no Parquet file was written");
+        }
+
+        var skipped = await DocumentRun.ReadSkippedAsync(manifest, cancellationToken).ConfigureAwait(false);
+        DocumentRun.WriteSkipped(skipped, skipped.Count, manifest, output);
+        return report.Failed;
     }
 
     internal static async Task<IReadOnlyList<ClassificationLabel>?> ReadLabelsAsync(string? list, string? file, CancellationToken cancellationToken)

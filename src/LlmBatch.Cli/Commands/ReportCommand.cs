@@ -69,6 +69,10 @@ internal sealed class ReportCommand : AsyncCommand<ReportCommand.Settings>
         }
 
         var directory = settings.OutDirectory ?? Path.GetDirectoryName(Path.GetFullPath(settings.Output))!;
+
+        // A run over documents keeps its skipped files in the manifest beside the output.
+        var manifest = Documents.DocumentManifest.PathFor(settings.Output);
+        var skipped = File.Exists(manifest) ? DocumentRun.ForReport(await DocumentRun.ReadSkippedAsync(manifest, cancellationToken).ConfigureAwait(false)) : null;
         var files = await RunReport.WriteAsync(
             settings.Output,
             directory,
@@ -77,6 +81,7 @@ internal sealed class ReportCommand : AsyncCommand<ReportCommand.Settings>
                 Prices = prices,
                 RequestsPerMinuteLimit = settings.RequestsPerMinuteLimit,
                 TokensPerMinuteLimit = settings.TokensPerMinuteLimit,
+                SkippedInputs = skipped,
             },
             cancellationToken).ConfigureAwait(false);
 

@@ -179,6 +179,14 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         [Description("Batch mode: keep the provider's input, output and error files (default: deleted once their lines are in the output).")]
         public bool KeepFiles { get; init; }
 
+        [CommandOption("--reduce <TEMPLATE>")]
+        [Description("Documents: combine each document's chunk answers, in order, into one answer per document (custom_id = its path), with {text} for the answers, {path} and {chunks}; in a tree when they do not fit --reduce-tokens. Needs --chunk-tokens.")]
+        public string? Reduce { get; init; }
+
+        [CommandOption("--reduce-tokens <N>")]
+        [Description("With --reduce: tokens of answers one reduce request combines at most (default: --chunk-tokens).")]
+        public int? ReduceTokens { get; init; }
+
         [CommandOption("--grace <DURATION>")]
         [Description("After Ctrl+C, how long requests in flight may finish (default 10s).")]
         public string? Grace { get; init; }
@@ -276,6 +284,16 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
                 problems.Add($"--enqueued-token-limit: {EnqueuedTokenLimit} must be positive");
             }
 
+            if (Reduce is not null && ChunkTokens is null)
+            {
+                problems.Add("--reduce needs --chunk-tokens (the size of the parts whose answers it combines)");
+            }
+
+            if (ReduceTokens is not null && Reduce is null)
+            {
+                problems.Add("--reduce-tokens needs --reduce");
+            }
+
             if (BaseUrl is not null && !(Uri.TryCreate(BaseUrl, UriKind.Absolute, out var u) && (u.Scheme == Uri.UriSchemeHttp || u.Scheme == Uri.UriSchemeHttps)))
             {
                 problems.Add($"--base-url: '{BaseUrl}' is not an http(s) URL");
@@ -364,6 +382,8 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 
         internal string OutputPath => Output ?? DefaultOutput(Input);
 
+        internal override bool IsDocuments => base.IsDocuments || Reduce is not null;
+
         /// <summary>
         /// True when the input is items to turn into requests first: a prepare option was given, or the file is
         /// CSV or plain text by its extension (a Batch API file is JSONL).
@@ -385,6 +405,13 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 
         private static string DefaultOutput(string input)
         {
+            // A folder docs/ gives docs.results.jsonl beside it; a glob, documents.results.jsonl here.
+            input = Path.TrimEndingDirectorySeparator(input);
+            if (input.AsSpan().IndexOfAny("*?[") >= 0)
+            {
+                return "documents.results.jsonl";
+            }
+
             var dir = Path.GetDirectoryName(input) ?? "";
             var stem = Path.GetFileNameWithoutExtension(input);
             return Path.Combine(dir, stem + ".results.jsonl");
@@ -433,11 +460,11 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 
         using var telemetry = TelemetrySetup.Start(settings.Otlp || settings.OtlpEndpoint is not null, settings.OtlpEndpoint is null ? null : new Uri(settings.OtlpEndpoint), settings.PrometheusPort);
         using var loggers = CliLogging.Create(settings.Verbose);
-        var engine = costs.Apply(new BatchEngineBuilder(provider).WithOptions(options).WithLoggerFactory(loggers), options).Build();
+        var builder = costs.Apply(new BatchEngineBuilder(provider).WithOptions(options).WithLoggerFactory(loggers), options);
         if (settings.BatchMode != BatchApiMode.Online)
         {
             // The Batch API modes and their plan live in BatchModeRun; the engine serves their online part.
-            return await BatchModeRun.ExecuteAsync(settings, input, check, setup, engine, costs.Prices, stop, signals).ConfigureAwait(false);
+            return await BatchModeRun.ExecuteAsync(settings, input, check, setup, builder.Build(), costs.Prices, stop, signals).ConfigureAwait(false);
         }
 
         var job = new BatchJobOptions
@@ -453,33 +480,49 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         }
 
         job.Validation = validation;
-        job.CheckedInput = check;
-        var totals = new ProgressTotals { Items = check.Requests };
-        job.Resumed = done => totals.Resumed = done;
 
-        BatchJobResult result;
-        var progress = ProgressDisplay.Start(engine.GetProgress, totals, settings.ProgressMode, null);
-        await using (progress.ConfigureAwait(false))
+        // One job with its progress display; a map-reduce runs one per phase, each on an engine of its own so that
+        // its progress counts its own items.
+        IBatchEngine? engine = null;
+        async Task<BatchJobResult> RunPhaseAsync(BatchJobOptions phase, CancellationToken ct)
         {
-            signals.View = progress;
-            try
+            var phaseCheck = phase.InputPath == input ? check : await BatchInputFile.ValidateAsync(phase.InputPath, validation, ct).ConfigureAwait(false);
+            phaseCheck.ThrowIfInvalid();
+            phase.CheckedInput = phaseCheck;
+            engine = builder.Build();
+            var totals = new ProgressTotals { Items = phaseCheck.Requests };
+            phase.Resumed = done => totals.Resumed = done;
+            var progress = ProgressDisplay.Start(engine.GetProgress, totals, settings.ProgressMode, null);
+            await using (progress.ConfigureAwait(false))
             {
-                result = await BatchJob.RunAsync(engine, job, stop.Token).ConfigureAwait(false);
-            }
-            finally
-            {
-                signals.View = null;
+                signals.View = progress;
+                try
+                {
+                    return await BatchJob.RunAsync(engine, phase, ct).ConfigureAwait(false);
+                }
+                finally
+                {
+                    signals.View = null;
+                }
             }
         }
 
-        await WriteReportAsync(settings, result.Summary, costs.Prices).ConfigureAwait(false);
+        if (settings.Reduce is not null)
+        {
+            return await DocumentRun.MapReduceAsync(settings, job, RunPhaseAsync, costs.Prices, stop.Token).ConfigureAwait(false);
+        }
 
+        var result = await RunPhaseAsync(job, stop.Token).ConfigureAwait(false);
+        var live = engine!.GetProgress();
+        var skipped = settings.IsDocuments ? await DocumentRun.ReadSkippedAsync(Documents.DocumentManifest.PathFor(settings.OutputPath), CancellationToken.None).ConfigureAwait(false) : [];
+        await WriteReportAsync(settings, result.Summary, costs.Prices, settings.IsDocuments ? DocumentRun.ForReport(skipped) : null).ConfigureAwait(false);
         if (!settings.Quiet)
         {
-            SummaryPrinter.Print(result, settings.OutputPath, live: engine.GetProgress());
+            SummaryPrinter.Print(result, settings.OutputPath, live: live);
+            DocumentRun.WriteSkipped(skipped, skipped.Count, Documents.DocumentManifest.PathFor(settings.OutputPath), Console.Out);
         }
 
-        if (RunCosts.BudgetStop(engine.GetProgress(), result) is { } budget)
+        if (RunCosts.BudgetStop(live, result) is { } budget)
         {
             CliApp.Error(budget);
             return CliApp.ExitItemsFailed;
@@ -490,12 +533,14 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             return unfinished;
         }
 
-        var mergeFailed = await MergeAsync(settings, input).ConfigureAwait(false);
+        var mergeFailed = settings.Merge && settings.IsDocuments
+            ? await MergeCommand.MergeDocumentsAsync(settings.OutputPath, Documents.DocumentManifest.PathFor(settings.OutputPath), MergeCommand.DefaultPrefix(settings.OutputPath), settings.Parquet, documentVectors: false, settings.Quiet ? TextWriter.Null : Console.Out, CancellationToken.None).ConfigureAwait(false)
+            : await MergeAsync(settings, input).ConfigureAwait(false);
         return result.FailedInOutput > 0 || mergeFailed > 0 ? CliApp.ExitItemsFailed : CliApp.ExitSuccess;
     }
 
     /// <summary>Writes summary.json and report.html unless --no-report; <paramref name="live"/> adds what only the live run knew.</summary>
-    internal static async Task WriteReportAsync(Settings settings, RunSummary? live, PriceTable? prices)
+    internal static async Task WriteReportAsync(Settings settings, RunSummary? live, PriceTable? prices, IReadOnlyList<KeyValuePair<string, string>>? skippedInputs = null)
     {
         if (settings.NoReport)
         {
@@ -503,7 +548,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         }
 
         var directory = settings.ReportDir ?? Path.GetDirectoryName(Path.GetFullPath(settings.OutputPath))!;
-        var files = await RunReport.WriteAsync(settings.OutputPath, directory, new RunReportOptions { LiveSummary = live, Prices = prices }, CancellationToken.None).ConfigureAwait(false);
+        var files = await RunReport.WriteAsync(settings.OutputPath, directory, new RunReportOptions { LiveSummary = live, Prices = prices, SkippedInputs = skippedInputs }, CancellationToken.None).ConfigureAwait(false);
         if (!settings.Quiet)
         {
             Console.Error.WriteLine($"llmbatch: report {files.HtmlPath}, figures {files.SummaryJsonPath}");
@@ -535,6 +580,13 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         if (string.Equals(Path.GetFullPath(requests), Path.GetFullPath(settings.Input), StringComparison.Ordinal))
         {
             throw new BatchOptionsException([$"The prepared requests would overwrite the input {settings.Input}: give another --output."]);
+        }
+
+        if (settings.IsDocuments)
+        {
+            var results = settings.Reduce is null ? settings.OutputPath : Documents.DocumentMapReduce.MapOutputPath(settings.OutputPath);
+            var prepared = await DocumentRun.PrepareAsync(settings, settings.ToConversionOptions(), requests, results, settings.OutputPath, settings.ReportDir, settings.Quiet ? TextWriter.Null : Console.Error, cancellationToken).ConfigureAwait(false);
+            return prepared.RequestsPath;
         }
 
         // Written again on every run: the same input and flags give the same lines, so a rerun resumes by custom_id.

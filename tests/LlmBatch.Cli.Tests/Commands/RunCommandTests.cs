@@ -116,4 +116,16 @@ public sealed class RunCommandTests : TempDirTest
     [InlineData("reviews.csv", "out/run1.jsonl", "out/run1.requests.jsonl")]
     public void PreparedRequestsPath_BesideTheOutput(string input, string? output, string expected)
         => Assert.Equal(expected, new RunCommand.Settings { Input = input, Output = output }.PreparedRequestsPath);
+
+    [Theory]
+    [InlineData("docs/", "docs.results.jsonl")]
+    [InlineData("docs", "docs.results.jsonl")]
+    [InlineData("docs/**/*.md", "documents.results.jsonl")]
+    [InlineData("reviews.csv", "reviews.results.jsonl")]
+    public void OutputPath_NoOutputGiven_BesideTheInputNeverInsideAFolderOrAGlob(string input, string expected)
+    {
+        var settings = new RunCommand.Settings { Input = input };
+
+        Assert.Equal(expected, settings.OutputPath);
+    }
 }
