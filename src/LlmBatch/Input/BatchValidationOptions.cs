@@ -36,9 +36,9 @@ public sealed class BatchValidationOptions
             problems.Add($"MaxLineBytes must be between 16 and 1073741824 (was {MaxLineBytes}).");
         }
 
-        if (DefaultMaxOutputTokens < 0)
+        if (DefaultMaxOutputTokens is < 0 or > BatchOptions.MaxOutputTokensLimit)
         {
-            problems.Add($"DefaultMaxOutputTokens must not be negative (was {DefaultMaxOutputTokens}).");
+            problems.Add($"DefaultMaxOutputTokens must be between 0 and {BatchOptions.MaxOutputTokensLimit} (was {DefaultMaxOutputTokens}).");
         }
 
         if (problems.Count > 0)

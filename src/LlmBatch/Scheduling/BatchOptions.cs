@@ -7,6 +7,12 @@ namespace LlmBatch;
 public sealed class BatchOptions
 {
     /// <summary>
+    /// The most completion tokens a request may reserve, through its body's <c>max_tokens</c> (and its two other
+    /// spellings) or through <see cref="DefaultMaxOutputTokens"/>: 10,000,000, far above any model's output.
+    /// </summary>
+    public const int MaxOutputTokensLimit = 10_000_000;
+
+    /// <summary>
     /// Requests in flight at most. Default 256: by Little's law a provider allowing 10,000 requests per minute
     /// with 1.5 s answers needs about 250 in flight to be kept busy, while 256 sockets and tasks cost little.
     /// The rate budgets, not this bound, are what normally limits a run.
@@ -143,9 +149,9 @@ public sealed class BatchOptions
             problems.Add($"ItemDeadline must be positive (was {d}).");
         }
 
-        if (DefaultMaxOutputTokens is < 0 or > 10_000_000)
+        if (DefaultMaxOutputTokens is < 0 or > MaxOutputTokensLimit)
         {
-            problems.Add($"DefaultMaxOutputTokens must be between 0 and 10000000 (was {DefaultMaxOutputTokens}).");
+            problems.Add($"DefaultMaxOutputTokens must be between 0 and {MaxOutputTokensLimit} (was {DefaultMaxOutputTokens}).");
         }
 
         if (MaxMemoryBytes is { } mem && mem <= 0)
