@@ -30,7 +30,7 @@ internal static class OutputLineScanner
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (reader.ValueTextEquals("custom_id"u8))
+                if (JsonText.Is(ref reader, "custom_id"u8))
                 {
                     reader.Read();
                     if (reader.TokenType != JsonTokenType.String)
@@ -41,7 +41,7 @@ internal static class OutputLineScanner
                     idHash = HashString(ref reader);
                     haveId = true;
                 }
-                else if (reader.ValueTextEquals("response"u8))
+                else if (JsonText.Is(ref reader, "response"u8))
                 {
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.StartObject)
@@ -53,7 +53,7 @@ internal static class OutputLineScanner
                         reader.Skip();
                     }
                 }
-                else if (reader.ValueTextEquals("error"u8))
+                else if (JsonText.Is(ref reader, "error"u8))
                 {
                     reader.Read();
                     hasError = reader.TokenType != JsonTokenType.Null;
@@ -76,6 +76,10 @@ internal static class OutputLineScanner
             return false;
         }
         catch (InvalidOperationException)
+        {
+            return false;
+        }
+        catch (FormatException)
         {
             return false;
         }
@@ -105,15 +109,24 @@ internal static class OutputLineScanner
         }
     }
 
+    /// <summary>
+    /// An HTTP status as other tools may write it (<c>200</c>, <c>200.0</c>); anything that is not a three-digit
+    /// whole number makes the line invalid.
+    /// </summary>
+    internal static int ReadStatusCode(ref Utf8JsonReader reader) =>
+        reader.TokenType == JsonTokenType.Null ? 0
+        : JsonText.TryGetInteger(ref reader, out var n) && n is >= 100 and <= 999 ? (int)n
+        : throw new FormatException("status_code must be a whole number between 100 and 999");
+
     private static int ReadStatus(ref Utf8JsonReader reader)
     {
         var status = 0;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("status_code"u8))
+            if (JsonText.Is(ref reader, "status_code"u8))
             {
                 reader.Read();
-                status = reader.GetInt32();
+                status = ReadStatusCode(ref reader);
             }
             else
             {

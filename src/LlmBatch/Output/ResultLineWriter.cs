@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace LlmBatch;
 
@@ -166,6 +167,14 @@ internal static class ResultLineWriter
             return;
         }
 
+        if (!Utf8.IsValid(body))
+        {
+            // JSON whose strings hold bytes that are not UTF-8 (a Latin-1 server): such bytes can only sit inside
+            // strings, so replacing each bad sequence with U+FFFD keeps the value intact and the output file UTF-8.
+            WriteBody(w, Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(body)));
+            return;
+        }
+
         if (body.IndexOfAny((byte)'\n', (byte)'\r') < 0)
         {
             w.WriteRawValue(body, skipInputValidation: true);
@@ -189,10 +198,13 @@ internal static class ResultLineWriter
         }
     }
 
-    /// <summary>True when <paramref name="utf8"/> holds exactly one JSON value (whitespace around it allowed).</summary>
+    /// <summary>
+    /// True when <paramref name="utf8"/> holds exactly one JSON value (whitespace around it allowed) no deeper than
+    /// <see cref="JsonLimits.MaxDepth"/>, so that the line holding it reads back.
+    /// </summary>
     internal static bool IsSingleJsonValue(ReadOnlySpan<byte> utf8)
     {
-        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = OutputLineParser.MaxDepth });
+        var reader = new Utf8JsonReader(utf8, JsonLimits.Reader);
         try
         {
             if (!reader.Read())

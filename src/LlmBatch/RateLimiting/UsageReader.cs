@@ -25,7 +25,7 @@ internal static class UsageReader
 
         try
         {
-            var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 256 });
+            var reader = new Utf8JsonReader(body, JsonLimits.Reader);
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
                 return false;
@@ -33,7 +33,7 @@ internal static class UsageReader
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var isUsage = reader.ValueTextEquals("usage"u8);
+                var isUsage = JsonText.Is(ref reader, "usage"u8);
                 if (!reader.Read())
                 {
                     return false;
@@ -65,9 +65,9 @@ internal static class UsageReader
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             // 0 = not a count we read, 1 = prompt, 2 = completion, 3 = total.
-            var slot = reader.ValueTextEquals("prompt_tokens"u8) || reader.ValueTextEquals("input_tokens"u8) ? 1
-                : reader.ValueTextEquals("completion_tokens"u8) || reader.ValueTextEquals("output_tokens"u8) ? 2
-                : reader.ValueTextEquals("total_tokens"u8) ? 3
+            var slot = JsonText.Is(ref reader, "prompt_tokens"u8) || JsonText.Is(ref reader, "input_tokens"u8) ? 1
+                : JsonText.Is(ref reader, "completion_tokens"u8) || JsonText.Is(ref reader, "output_tokens"u8) ? 2
+                : JsonText.Is(ref reader, "total_tokens"u8) ? 3
                 : 0;
             if (!reader.Read())
             {
