@@ -20,9 +20,11 @@ internal sealed class RetryBackoff
     /// <summary>The delay before retry number <paramref name="retry"/> (1 for the first retry).</summary>
     public TimeSpan Next(int retry, TimeSpan? serverDelay)
     {
-        if (serverDelay is { } given)
+        if (serverDelay is { } asked)
         {
-            // Honour the server's word as given, with a little spread so that a crowd told "1 s" does not return as one.
+            // Honour the server's word, with a little spread so that a crowd told "1 s" does not return as one; held to
+            // the longest wait a header is read as, whoever built the response, so no timer overflows.
+            var given = asked < TimeSpan.Zero ? TimeSpan.Zero : asked > RateLimitHeaderParser.MaxWait ? RateLimitHeaderParser.MaxWait : asked;
             return given + TimeSpan.FromMilliseconds(_random.NextDouble() * Math.Min(250, given.TotalMilliseconds * 0.1));
         }
 
