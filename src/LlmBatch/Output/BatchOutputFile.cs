@@ -25,7 +25,7 @@ public static class BatchOutputFile
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
         await using (stream.ConfigureAwait(false))
         {
-            using var reader = new JsonlLineReader(stream);
+            using var reader = new JsonlLineReader(stream, path);
             BatchInputError? pending = null;
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {

@@ -68,7 +68,7 @@ internal sealed class OutputCheckpoint
         await using (stream.ConfigureAwait(false))
         {
             fileLength = stream.Length;
-            using var reader = new JsonlLineReader(stream);
+            using var reader = new JsonlLineReader(stream, outputPath);
             (long Line, long Offset)? bad = null;
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
@@ -174,7 +174,7 @@ internal sealed class OutputCheckpoint
             var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
             await using (stream.ConfigureAwait(false))
             {
-                using var reader = new JsonlLineReader(stream);
+                using var reader = new JsonlLineReader(stream, path);
                 while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
                     if (!OutputLineScanner.TryScan(reader.Line.Span, out var hash, out var success))

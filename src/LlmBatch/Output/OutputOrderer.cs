@@ -37,7 +37,7 @@ internal static class OutputOrderer
                 var input = new FileStream(inputPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
                 await using (input.ConfigureAwait(false))
                 {
-                    using var reader = new JsonlLineReader(input);
+                    using var reader = new JsonlLineReader(input, inputPath);
                     while (await reader.ReadAsync(ct).ConfigureAwait(false))
                     {
                         if (!OutputLineScanner.TryScan(reader.Line.Span, out var hash, out _))
@@ -85,7 +85,7 @@ internal static class OutputOrderer
         var stream = new FileStream(outputPath, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
         await using (stream.ConfigureAwait(false))
         {
-            using var reader = new JsonlLineReader(stream);
+            using var reader = new JsonlLineReader(stream, outputPath);
             long badLine = 0;
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {

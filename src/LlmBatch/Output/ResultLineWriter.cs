@@ -22,6 +22,9 @@ internal static class ResultLineWriter
         SkipValidation = false,
     };
 
+    /// <summary>The most bytes of a body that is not JSON kept in a line, as text (1 MiB).</summary>
+    internal const int MaxTextBody = 1024 * 1024;
+
     [ThreadStatic]
     private static Utf8JsonWriter? t_writer;
 
@@ -163,7 +166,10 @@ internal static class ResultLineWriter
         if (!IsSingleJsonValue(body))
         {
             // A gateway may answer HTML or plain text (a 502 page); keep it, as a string, so the line stays JSON.
-            w.WriteStringValue(Encoding.UTF8.GetString(body));
+            // Its beginning says what happened; a huge one is cut, since escaping could make it too long for a line.
+            w.WriteStringValue(body.Length <= MaxTextBody
+                ? Encoding.UTF8.GetString(body)
+                : Encoding.UTF8.GetString(body[..MaxTextBody]) + $" [... {body.Length - MaxTextBody:N0} more bytes not kept]");
             return;
         }
 
