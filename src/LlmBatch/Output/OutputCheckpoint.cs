@@ -2,7 +2,8 @@ namespace LlmBatch;
 
 /// <summary>
 /// What an existing output file says is already done, so a rerun of the same command continues where the last
-/// one stopped. Opening repairs the file first: a torn last line (a crash mid-write) is cut away, duplicate
+/// one stopped. Opening repairs the file first: a torn last line (a crash mid-write: no line end, not a valid
+/// line) is cut away, while any complete line that is not valid is reported, never cut; duplicate
 /// lines for one custom_id (from an older tool) are reduced to one, keeping a success, and with
 /// <c>retryFailed</c> the failure lines are removed so those items are sent again. Rewrites go through a temp
 /// file in the same directory and an atomic rename, so a crash during repair leaves either file, never half.
@@ -46,7 +47,7 @@ internal sealed class OutputCheckpoint
     /// <param name="outputPath">The output file of the run.</param>
     /// <param name="retryFailed">Remove failure lines so that those items count as not done.</param>
     /// <param name="cancellationToken">Stops the scan; a rewrite already begun still completes or leaves the old file.</param>
-    /// <exception cref="BatchInputException">A line before the last is not a valid output line (names file and line).</exception>
+    /// <exception cref="BatchInputException">A complete line is not a valid output line (names file and line).</exception>
     /// <exception cref="IOException">Another run is writing the file, or it cannot be read or repaired.</exception>
     public static async Task<OutputCheckpoint> OpenAsync(string outputPath, bool retryFailed, CancellationToken cancellationToken)
     {
@@ -69,7 +70,6 @@ internal sealed class OutputCheckpoint
         {
             fileLength = stream.Length;
             using var reader = new JsonlLineReader(stream, outputPath);
-            (long Line, long Offset)? bad = null;
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 if (BatchOutputFile.IsBlank(reader.Line.Span))
@@ -77,15 +77,17 @@ internal sealed class OutputCheckpoint
                     continue;
                 }
 
-                if (bad is { } b)
-                {
-                    throw new BatchInputException(new BatchInputError(outputPath, b.Line, "", "not a valid output line; fix or remove it, then run again"));
-                }
-
                 if (!OutputLineScanner.TryScan(reader.Line.Span, out var hash, out var success))
                 {
-                    bad = (reader.LineNumber, reader.LineOffset);
-                    continue;
+                    // Only a last line without its line end is what a crash mid-write leaves; a complete line that is
+                    // wrong was written that way (or edited), and cutting it would lose a result.
+                    if (reader.Terminated)
+                    {
+                        throw new BatchInputException(BatchOutputFile.InvalidLine(outputPath, reader.LineNumber));
+                    }
+
+                    cutAt = reader.LineOffset;
+                    break;
                 }
 
                 missingNewline = !reader.Terminated;
@@ -99,11 +101,6 @@ internal sealed class OutputCheckpoint
                     failureLines++;
                     failed.Add(hash);
                 }
-            }
-
-            if (bad is { } torn)
-            {
-                cutAt = torn.Offset;
             }
         }
 

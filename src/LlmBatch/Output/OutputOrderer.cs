@@ -11,7 +11,7 @@ namespace LlmBatch;
 internal static class OutputOrderer
 {
     /// <summary>Rewrites <paramref name="outputPath"/> in the order of the custom_ids of <paramref name="inputPath"/>.</summary>
-    /// <exception cref="BatchInputException">A line before the last of the output is not a valid output line.</exception>
+    /// <exception cref="BatchInputException">A complete line of the output is not a valid output line.</exception>
     /// <exception cref="IOException">Another run is writing the output, or a file cannot be read or written.</exception>
     public static async Task SortByInputAsync(string outputPath, string inputPath, CancellationToken cancellationToken)
     {
@@ -86,7 +86,6 @@ internal static class OutputOrderer
         await using (stream.ConfigureAwait(false))
         {
             using var reader = new JsonlLineReader(stream, outputPath);
-            long badLine = 0;
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 if (BatchOutputFile.IsBlank(reader.Line.Span))
@@ -94,16 +93,15 @@ internal static class OutputOrderer
                     continue;
                 }
 
-                if (badLine > 0)
-                {
-                    throw new BatchInputException(new BatchInputError(outputPath, badLine, "", "not a valid output line; fix or remove it, then run again"));
-                }
-
                 if (!OutputLineScanner.TryScan(reader.Line.Span, out var hash, out _))
                 {
-                    // A torn last line is dropped; anywhere else it is an error (checked when the next line comes).
-                    badLine = reader.LineNumber;
-                    continue;
+                    // A torn last line (no line end) is dropped; a complete line that is wrong is an error.
+                    if (reader.Terminated)
+                    {
+                        throw new BatchInputException(BatchOutputFile.InvalidLine(outputPath, reader.LineNumber));
+                    }
+
+                    break;
                 }
 
                 // The content without BOM or line end; the copy adds a single \n.

@@ -93,7 +93,7 @@ public class BatchOutputFileTests
     [InlineData("{\"id\":\"batch_req_1\",\"custom_id\":\"tor")]
     [InlineData("{")]
     [InlineData("\0\0\0\0")]
-    [InlineData("{\"custom_id\":\"x\"}garbage\n")]
+    [InlineData("{\"custom_id\":\"x\"}garbage")]
     public async Task ReadAsync_TornLastLine_IsSkipped(string tail)
     {
         using var dir = new TempDir();
