@@ -50,12 +50,13 @@ public sealed class BatchJobOptions
         {
             problems.Add("OutputPath is required.");
         }
-        else if (!string.IsNullOrWhiteSpace(InputPath) && string.Equals(Path.GetFullPath(InputPath), Path.GetFullPath(OutputPath), StringComparison.Ordinal))
+        else if (!string.IsNullOrWhiteSpace(InputPath) && FileIdentity.SameFile(InputPath, OutputPath))
         {
-            problems.Add("OutputPath must differ from InputPath.");
+            // Any spelling counts: another case on a case-insensitive disk, a link, a second hard link.
+            problems.Add($"OutputPath {OutputPath} is the input file {InputPath} (under another name); results would be appended to the requests.");
         }
 
-        if (CheckedInput is { } check && !string.Equals(Path.GetFullPath(check.Path), Path.GetFullPath(InputPath), StringComparison.Ordinal))
+        if (CheckedInput is { } check && !string.IsNullOrWhiteSpace(InputPath) && !FileIdentity.SameFile(check.Path, InputPath))
         {
             problems.Add($"CheckedInput is a check of {check.Path}, not of InputPath {InputPath}.");
         }
