@@ -7,14 +7,14 @@ namespace LlmBatch;
 /// lines for one custom_id (from an older tool) are reduced to one, keeping a success, and with
 /// <c>retryFailed</c> the failure lines are removed so those items are sent again. Rewrites go through a temp
 /// file in the same directory and an atomic rename, so a crash during repair leaves either file, never half.
-/// Only 64-bit hashes of custom_ids are kept, not strings.
+/// Only 128-bit keys of custom_ids are kept, not strings (see <see cref="CustomIdHash.Key(string)"/>).
 /// </summary>
 internal sealed class OutputCheckpoint
 {
-    private readonly UInt64Set _succeeded;
-    private readonly UInt64Set _failed;
+    private readonly CustomIdSet _succeeded;
+    private readonly CustomIdSet _failed;
 
-    private OutputCheckpoint(UInt64Set succeeded, UInt64Set failed)
+    private OutputCheckpoint(CustomIdSet succeeded, CustomIdSet failed)
     {
         _succeeded = succeeded;
         _failed = failed;
@@ -54,12 +54,12 @@ internal sealed class OutputCheckpoint
         ArgumentException.ThrowIfNullOrEmpty(outputPath);
         if (!File.Exists(outputPath))
         {
-            return new OutputCheckpoint(new UInt64Set(), new UInt64Set());
+            return new OutputCheckpoint(new CustomIdSet(), new CustomIdSet());
         }
 
         using var fileLock = OutputFileLock.Acquire(outputPath);
-        var succeeded = new UInt64Set();
-        var failed = new UInt64Set();
+        var succeeded = new CustomIdSet();
+        var failed = new CustomIdSet();
         long lines = 0;
         long failureLines = 0;
         long cutAt = -1;
@@ -126,7 +126,7 @@ internal sealed class OutputCheckpoint
         }
 
         // An id with a success line counts as succeeded however many failure lines it also has.
-        var onlyFailed = new UInt64Set();
+        var onlyFailed = new CustomIdSet();
         foreach (var hash in failed)
         {
             if (!succeeded.Contains(hash))
@@ -145,7 +145,7 @@ internal sealed class OutputCheckpoint
 
         if (retryFailed)
         {
-            onlyFailed = new UInt64Set();
+            onlyFailed = new CustomIdSet();
         }
 
         return new OutputCheckpoint(succeeded, onlyFailed)
@@ -158,14 +158,14 @@ internal sealed class OutputCheckpoint
     }
 
     /// <summary>True when <paramref name="customId"/> already has a final line and must not be sent again.</summary>
-    public bool IsDone(string customId) => IsDone(CustomIdHash.Compute(customId));
+    public bool IsDone(string customId) => IsDone(CustomIdHash.Key(customId));
 
-    /// <summary>True when the custom_id with this <see cref="CustomIdHash"/> already has a final line.</summary>
-    public bool IsDone(ulong customIdHash) => _succeeded.Contains(customIdHash) || _failed.Contains(customIdHash);
+    /// <summary>True when the custom_id with this <see cref="CustomIdHash.Key(string)"/> already has a final line.</summary>
+    public bool IsDone(UInt128 customIdKey) => _succeeded.Contains(customIdKey) || _failed.Contains(customIdKey);
 
-    private static async Task RewriteAsync(string path, UInt64Set succeeded, bool dropFailures, CancellationToken cancellationToken)
+    private static async Task RewriteAsync(string path, CustomIdSet succeeded, bool dropFailures, CancellationToken cancellationToken)
     {
-        var written = new UInt64Set(checked((int)Math.Min(int.MaxValue / 2, succeeded.Count)));
+        var written = new CustomIdSet(checked((int)Math.Min(int.MaxValue / 2, succeeded.Count)));
         await AtomicRewrite.RunAsync(path, async (output, ct) =>
         {
             var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);

@@ -4,8 +4,9 @@ using System.Text.Json;
 namespace LlmBatch;
 
 /// <summary>
-/// The checkpoint's fast path over an output line: validates the whole line but extracts only the hash of
-/// its custom_id and whether it is a success, skipping bodies without materialising them.
+/// The checkpoint's fast path over an output line: validates the whole line but extracts only the key of
+/// its custom_id (<see cref="CustomIdHash.Key(string)"/>) and whether it is a success, skipping bodies without
+/// materialising them.
 /// </summary>
 internal static class OutputLineScanner
 {
@@ -13,9 +14,9 @@ internal static class OutputLineScanner
     /// Scans a line. Returns false when it is not one complete JSON object with a string custom_id
     /// (a torn or corrupt line). A success is <c>error</c> null (or absent) and a 2xx <c>response.status_code</c>.
     /// </summary>
-    public static bool TryScan(ReadOnlySpan<byte> line, out ulong idHash, out bool success)
+    public static bool TryScan(ReadOnlySpan<byte> line, out UInt128 idKey, out bool success)
     {
-        idHash = 0;
+        idKey = 0;
         success = false;
         var reader = new Utf8JsonReader(line, OutputLineParser.ReaderOptions);
         var haveId = false;
@@ -38,7 +39,7 @@ internal static class OutputLineScanner
                         return false;
                     }
 
-                    idHash = HashString(ref reader);
+                    idKey = KeyOfString(ref reader);
                     haveId = true;
                 }
                 else if (JsonText.Is(ref reader, "response"u8))
@@ -88,12 +89,12 @@ internal static class OutputLineScanner
         return haveId;
     }
 
-    /// <summary>Hashes the string the reader is on, unescaping it first when the file escaped it.</summary>
-    internal static ulong HashString(ref Utf8JsonReader reader)
+    /// <summary>The key of the string the reader is on, unescaping it first when the file escaped it.</summary>
+    internal static UInt128 KeyOfString(ref Utf8JsonReader reader)
     {
         if (!reader.ValueIsEscaped && !reader.HasValueSequence)
         {
-            return CustomIdHash.Compute(reader.ValueSpan);
+            return CustomIdHash.Key(reader.ValueSpan);
         }
 
         var max = reader.HasValueSequence ? checked((int)reader.ValueSequence.Length) : reader.ValueSpan.Length;
@@ -101,7 +102,7 @@ internal static class OutputLineScanner
         try
         {
             var n = reader.CopyString(rented);
-            return CustomIdHash.Compute(rented.AsSpan(0, n));
+            return CustomIdHash.Key(rented.AsSpan(0, n));
         }
         finally
         {

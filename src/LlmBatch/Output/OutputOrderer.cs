@@ -7,6 +7,7 @@ namespace LlmBatch;
 /// Rewrites an output file in input order (<c>--preserve-order</c>), after the run, so that the run itself can
 /// append in completion order. Output lines are indexed as (hash, offset, length), 24 bytes each, and copied by
 /// offset while the input is streamed; lines whose custom_id is not in the input go at the end in file order.
+/// Lines are indexed by the 128-bit key of their custom_id, 32 bytes each with offset and length.
 /// </summary>
 internal static class OutputOrderer
 {
@@ -112,7 +113,7 @@ internal static class OutputOrderer
         return entries;
     }
 
-    private static int FirstIndex(LineEntry[] sorted, ulong hash)
+    private static int FirstIndex(LineEntry[] sorted, UInt128 hash)
     {
         int lo = 0, hi = sorted.Length - 1, found = -1;
         while (lo <= hi)
@@ -163,5 +164,5 @@ internal static class OutputOrderer
         return buffer;
     }
 
-    private readonly record struct LineEntry(ulong Hash, long Offset, int Length);
+    private readonly record struct LineEntry(UInt128 Hash, long Offset, int Length);
 }
