@@ -54,7 +54,7 @@ public static class BatchInputConverter
     /// <param name="options">How to convert it.</param>
     /// <param name="cancellationToken">Stops the conversion.</param>
     /// <returns>What was written.</returns>
-    /// <exception cref="BatchOptionsException">The options are invalid.</exception>
+    /// <exception cref="BatchOptionsException">The options are invalid, or the output (or its metadata file) is the input under some name.</exception>
     /// <exception cref="BatchInputException">The input has problems.</exception>
     public static async Task<BatchConversionReport> ConvertFileAsync(
         string inputPath,
@@ -66,6 +66,15 @@ public static class BatchInputConverter
         ArgumentNullException.ThrowIfNull(outputPath);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        foreach (var written in (ReadOnlySpan<string>)[outputPath, MetadataPathFor(outputPath)])
+        {
+            if (FileIdentity.SameFile(written, inputPath))
+            {
+                // Under any name (a link, another case): the input would be replaced by what is made from it.
+                throw new BatchOptionsException([$"{written} is the input file {inputPath}; write the requests elsewhere."]);
+            }
+        }
+
         var check = new ParseState();
         await foreach (var _ in ParseAsync(inputPath, options, check, cancellationToken).ConfigureAwait(false))
         {
@@ -74,17 +83,19 @@ public static class BatchInputConverter
         check.ThrowIfErrors();
 
         var metadataPath = MetadataPathFor(outputPath);
-        var tmpOut = outputPath + ".tmp";
-        var tmpMeta = metadataPath + ".tmp";
         long items = 0;
         var anyMetadata = false;
         var state = new ParseState();
         var buffer = new ArrayBufferWriter<byte>(4096);
-        var output = new FileStream(tmpOut, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
-        await using (output.ConfigureAwait(false))
+
+        // Unique temp files, created exclusively: a fixed name such as requests.jsonl.tmp could be a planted link.
+        var outputFile = AtomicFile.Begin(outputPath, throughLink: false);
+        await using (outputFile.ConfigureAwait(false))
         {
-            var meta = new FileStream(tmpMeta, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
-            await using var metaScope = meta.ConfigureAwait(false);
+            var output = outputFile.Stream;
+            var metaFile = AtomicFile.Begin(metadataPath, throughLink: false);
+            await using var metaScope = metaFile.ConfigureAwait(false);
+            var meta = metaFile.Stream;
             await foreach (var item in ParseAsync(inputPath, options, state, cancellationToken).ConfigureAwait(false))
             {
                 buffer.ResetWrittenCount();
@@ -100,16 +111,12 @@ public static class BatchInputConverter
                 await meta.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
                 items++;
             }
-        }
 
-        File.Move(tmpOut, outputPath, overwrite: true);
-        if (anyMetadata)
-        {
-            File.Move(tmpMeta, metadataPath, overwrite: true);
-        }
-        else
-        {
-            File.Delete(tmpMeta);
+            await outputFile.CommitAsync().ConfigureAwait(false);
+            if (anyMetadata)
+            {
+                await metaFile.CommitAsync().ConfigureAwait(false);
+            }
         }
 
         return new BatchConversionReport(items, check.BlankLines, outputPath, anyMetadata ? metadataPath : null);

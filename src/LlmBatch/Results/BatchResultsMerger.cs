@@ -357,7 +357,11 @@ public static class BatchResultsMerger
             var npy = prefix + ".npy";
             var idsPath = prefix + ".ids.txt";
             NpyFile.WriteFloat32(npy, matrix, dims);
-            File.WriteAllText(idsPath, ids.ToString());
+            using (var idsFile = AtomicFile.Begin(idsPath, throughLink: false))
+            {
+                idsFile.Stream.Write(Encoding.UTF8.GetBytes(ids.ToString()));
+                idsFile.Commit();
+            }
             written.Add(npy);
             written.Add(idsPath);
         }
@@ -380,9 +384,10 @@ public static class BatchResultsMerger
             }
         }
 
-        var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
-        await using (stream.ConfigureAwait(false))
+        var file = AtomicFile.Begin(path, throughLink: false);
+        await using (file.ConfigureAwait(false))
         {
+            var stream = file.Stream;
             var buffer = new ArrayBufferWriter<byte>(4096);
             if (format == TextTableFormat.Csv)
             {
@@ -459,6 +464,8 @@ public static class BatchResultsMerger
                     await stream.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
                 }
             }
+
+            await file.CommitAsync().ConfigureAwait(false);
         }
     }
 
@@ -482,7 +489,8 @@ public static class BatchResultsMerger
                 .Append(CsvField(row.ErrorCode ?? "")).Append('\n');
         }
 
-        await File.WriteAllTextAsync(path, sb.ToString(), cancellationToken).ConfigureAwait(false);
+        var content = Encoding.UTF8.GetBytes(sb.ToString());
+        await AtomicRewrite.CreateAsync(path, async (stream, ct) => await stream.WriteAsync(content, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
     }
 
     private static string? Find(IReadOnlyList<KeyValuePair<string, string>>? meta, string key)
