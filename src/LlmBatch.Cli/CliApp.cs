@@ -24,6 +24,9 @@ internal static class CliApp
         app.Configure(config =>
         {
             config.SetApplicationName("llmbatch");
+
+            // Help and Spectre's own rendering colour their text: they go to the raw stdout, not the escaping one.
+            config.ConfigureConsole(Terminal.TerminalOutput.CreateOutConsole());
             config.UseStrictParsing();
             config.SetExceptionHandler((ex, _) => HandleException(ex, args));
             // Commands are registered here, one line each.

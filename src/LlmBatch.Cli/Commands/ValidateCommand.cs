@@ -103,11 +103,12 @@ internal sealed class ValidateCommand : AsyncCommand<ValidateCommand.Settings>
 
     private static void WriteSummary(BatchValidationReport report, bool tokensCounted)
     {
-        var console = AnsiConsole.Console;
+        // Coloured, so on the raw stdout; every text from the file is escaped for the terminal and for markup.
+        var console = Terminal.TerminalOutput.CreateOutConsole();
         var verdict = report.IsValid
             ? "[green]valid[/]"
             : $"[red]invalid[/] ({Plural(report.TotalErrors, "problem")})";
-        console.MarkupLine($"{Markup.Escape(report.Path)}: {verdict}");
+        console.MarkupLine($"{Terminal.TerminalOutput.Markup(report.Path)}: {verdict}");
 
         var table = new Table().NoBorder().HideHeaders().AddColumn("").AddColumn("");
         table.AddRow("lines", $"{report.Lines:N0} ({report.BlankLines:N0} blank)");
@@ -134,7 +135,7 @@ internal sealed class ValidateCommand : AsyncCommand<ValidateCommand.Settings>
         foreach (var (key, value) in ordered)
         {
             // Table cells given as strings are parsed as markup; models come from the file, so escape them.
-            table.AddRow(first ? label : "", $"{Markup.Escape(key)}: {value:N0}");
+            table.AddRow(first ? label : "", $"{Terminal.TerminalOutput.Markup(key)}: {value:N0}");
             first = false;
         }
     }
