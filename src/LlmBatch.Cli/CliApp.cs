@@ -15,7 +15,7 @@ internal static class CliApp
     /// <summary>Usage or input error: nothing was sent.</summary>
     public const int ExitUsage = 2;
 
-    /// <summary>Interrupted; the same command resumes.</summary>
+    /// <summary>Interrupted (a signal, or an error of the environment such as a full disk once work began); the same command resumes.</summary>
     public const int ExitInterrupted = 130;
 
     public static Task<int> RunAsync(string[] args)
@@ -61,6 +61,9 @@ internal static class CliApp
             case BatchAuthenticationException or BatchEndpointUnreachableException:
                 Error(ex.Message);
                 return ExitUsage;
+            case Infrastructure.RunInterruptedException interrupted:
+                Error(interrupted.Message);
+                return ExitInterrupted;
             case CommandAppException cli:
                 Error(cli.Message);
                 return ExitUsage;

@@ -69,6 +69,11 @@ internal sealed class ReportCommand : AsyncCommand<ReportCommand.Settings>
         }
 
         var directory = settings.OutDirectory ?? Path.GetDirectoryName(Path.GetFullPath(settings.Output))!;
+        if (RunReport.FindCollision(directory, [settings.Output]) is { } collision)
+        {
+            CliApp.Error($"{collision}; write the report elsewhere with --out DIR.");
+            return CliApp.ExitUsage;
+        }
         var files = await RunReport.WriteAsync(
             settings.Output,
             directory,

@@ -70,6 +70,10 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         [Description("Longest input line accepted, in bytes (default 8 MiB).")]
         public int? MaxLineBytes { get; init; }
 
+        [CommandOption("--max-response-bytes <SIZE>")]
+        [Description("Longest response body read, counted decompressed, e.g. 256MB (default 64MB; 1KB to 512MB). A success past it fails its item at once; an error page is cut.")]
+        public string? MaxResponseBytes { get; init; }
+
         [CommandOption("--progress <MODE>")]
         [Description("auto (default: rich in a terminal, plain lines otherwise), rich, plain or none.")]
         public string? Progress { get; init; }
@@ -121,26 +125,18 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         public override ValidationResult Validate()
         {
             var problems = new List<string>();
-            if (AttemptTimeout is not null && !CliValues.TryParseDuration(AttemptTimeout, out _))
-            {
-                problems.Add($"--attempt-timeout: '{AttemptTimeout}' is not a duration (e.g. 30s, 500ms, 2m)");
-            }
-
-            if (ItemDeadline is not null && !CliValues.TryParseDuration(ItemDeadline, out _))
-            {
-                problems.Add($"--item-deadline: '{ItemDeadline}' is not a duration (e.g. 10m)");
-            }
-
-            if (Grace is not null && !CliValues.TryParseDuration(Grace, out _))
-            {
-                problems.Add($"--grace: '{Grace}' is not a duration (e.g. 10s)");
-            }
-
-            if (MaxMemory is not null && !CliValues.TryParseSize(MaxMemory, out _))
-            {
-                problems.Add($"--max-memory: '{MaxMemory}' is not a size (e.g. 512MB, 2GB)");
-            }
-
+            CliValues.CheckDuration(problems, "--attempt-timeout", AttemptTimeout, allowZero: false, "30s, 500ms, 2m");
+            CliValues.CheckDuration(problems, "--item-deadline", ItemDeadline, allowZero: false, "10m");
+            CliValues.CheckDuration(problems, "--grace", Grace, allowZero: true, "10s");
+            CliValues.CheckSize(problems, "--max-memory", MaxMemory, 1024 * 1024, BatchOptions.MaxMemoryLimit, "512MB, 2GB");
+            CliValues.CheckSize(problems, "--max-response-bytes", MaxResponseBytes, HttpBatchHandler.MinMaxResponseBytes, HttpBatchHandler.MaxMaxResponseBytes, "256MB");
+            CliValues.CheckRange(problems, "--rpm", Rpm, 0, BatchOptions.MaxPerMinute, minExclusive: true);
+            CliValues.CheckRange(problems, "--tpm", Tpm, 0, BatchOptions.MaxPerMinute, minExclusive: true);
+            CliValues.CheckRange(problems, "--max-concurrency", MaxConcurrency, 1, 100_000);
+            CliValues.CheckRange(problems, "--max-attempts", MaxAttempts, 1, 100);
+            CliValues.CheckRange(problems, "--default-max-tokens", DefaultMaxTokens, 0, BatchOptions.MaxOutputTokensLimit);
+            CliValues.CheckRange(problems, "--max-tokens", MaxTokens, 1, BatchOptions.MaxOutputTokensLimit);
+            CliValues.CheckRange(problems, "--max-line-bytes", MaxLineBytes, BatchValidationOptions.MinMaxLineBytes, BatchValidationOptions.MaxMaxLineBytes);
             if (Progress is not null && !TryParseProgress(Progress, out _))
             {
                 problems.Add($"--progress: '{Progress}' must be auto, rich, plain or none");
@@ -148,13 +144,10 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 
             if (OtlpEndpoint is not null && !Uri.TryCreate(OtlpEndpoint, UriKind.Absolute, out _))
             {
-                problems.Add($"--otlp-endpoint: '{OtlpEndpoint}' is not a URL");
+                problems.Add($"--otlp-endpoint: '{UrlRedaction.Redact(OtlpEndpoint)}' is not a URL");
             }
 
-            if (PrometheusPort is { } port && port is < 1 or > 65535)
-            {
-                problems.Add($"--prometheus-port: {port} is not a port number");
-            }
+            CliValues.CheckRange(problems, "--prometheus-port", PrometheusPort, 1, 65535);
 
             if (Parquet && !Merge)
             {
@@ -163,7 +156,8 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 
             if (BaseUrl is not null && !(Uri.TryCreate(BaseUrl, UriKind.Absolute, out var u) && (u.Scheme == Uri.UriSchemeHttp || u.Scheme == Uri.UriSchemeHttps)))
             {
-                problems.Add($"--base-url: '{BaseUrl}' is not an http(s) URL");
+                // Quoted with its credentials taken out: a URL of another scheme can still carry user:password@.
+                problems.Add($"--base-url: '{UrlRedaction.Redact(BaseUrl)}' is not an http(s) URL");
             }
 
             return problems.Count == 0 ? ValidationResult.Success() : ValidationResult.Error(string.Join("; ", problems));
@@ -209,6 +203,9 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             return options;
         }
 
+        /// <summary>The <c>--max-response-bytes</c> cap, or null for the provider's default.</summary>
+        internal long? MaxResponseBytesValue => CliValues.TryParseSize(MaxResponseBytes, out var bytes) ? bytes : null;
+
         internal ProgressMode ProgressMode => Quiet ? ProgressMode.None : TryParseProgress(Progress, out var mode) ? mode : ProgressMode.Auto;
 
         internal static bool TryParseProgress(string? text, out ProgressMode mode)
@@ -250,7 +247,8 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
     {
         var options = settings.ToBatchOptions();
         options.Validate();
-        var prices = settings.Prices is null ? null : PriceTable.Load(settings.Prices);
+        var prices = settings.Prices is null ? null : LoadPrices(settings.Prices);
+        CheckReportTargets(settings);
 
         using var stop = new CancellationTokenSource();
         using var signals = StopSignals.Register(stop);
@@ -264,7 +262,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         var input = settings.NeedsPreparing ? await PrepareAsync(settings, stop.Token).ConfigureAwait(false) : settings.Input;
         var check = await BatchInputFile.ValidateAsync(input, validation, stop.Token).ConfigureAwait(false);
         check.ThrowIfInvalid();
-        using var setup = ProviderSetup.Create(settings.BaseUrl, settings.ApiKeyEnv, check.ByEndpoint);
+        using var setup = ProviderSetup.Create(settings.BaseUrl, settings.ApiKeyEnv, check.ByEndpoint, settings.MaxResponseBytesValue);
         var provider = setup.Handler;
         if (!settings.Quiet)
         {
@@ -289,7 +287,12 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         job.Validation = validation;
         job.CheckedInput = check;
         var totals = new ProgressTotals { Items = check.Requests };
-        job.Resumed = done => totals.Resumed = done;
+        var started = false;
+        job.Resumed = done =>
+        {
+            totals.Resumed = done;
+            started = true;
+        };
 
         BatchJobResult result;
         var progress = ProgressDisplay.Start(engine.GetProgress, totals, settings.ProgressMode, null);
@@ -300,6 +303,11 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             {
                 result = await BatchJob.RunAsync(engine, job, stop.Token).ConfigureAwait(false);
             }
+            catch (IOException ex) when (started)
+            {
+                // Requests went out: exit 2 ("nothing was sent") would be false. What was written stays.
+                throw new RunInterruptedException($"{ex.Message} Every result written before this is kept in {settings.OutputPath}; fix the cause (free disk space?) and run the same command to resume.", ex);
+            }
             finally
             {
                 signals.View = null;
@@ -309,10 +317,18 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         if (!settings.NoReport)
         {
             var directory = settings.ReportDir ?? Path.GetDirectoryName(Path.GetFullPath(settings.OutputPath))!;
-            var files = await RunReport.WriteAsync(settings.OutputPath, directory, new RunReportOptions { LiveSummary = result.Summary, Prices = prices }, CancellationToken.None).ConfigureAwait(false);
-            if (!settings.Quiet)
+            try
             {
-                Console.Error.WriteLine($"llmbatch: report {files.HtmlPath}, figures {files.SummaryJsonPath}");
+                var files = await RunReport.WriteAsync(settings.OutputPath, directory, new RunReportOptions { LiveSummary = result.Summary, Prices = prices }, CancellationToken.None).ConfigureAwait(false);
+                if (!settings.Quiet)
+                {
+                    Console.Error.WriteLine($"llmbatch: report {files.HtmlPath}, figures {files.SummaryJsonPath}");
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // The results are complete; a report is rebuilt from them at any time.
+                CliApp.Error($"the report could not be written ({ex.Message}); `llmbatch report {settings.OutputPath}` rebuilds it.");
             }
         }
 
@@ -335,18 +351,68 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
                 OutputPrefix = MergeCommand.DefaultPrefix(settings.OutputPath),
                 MetadataPath = File.Exists(metadata) ? metadata : null,
             };
-            var merged = await MergeCommand.MergeAndPrintAsync(BatchOutputFile.ReadAsync(settings.OutputPath, CancellationToken.None), mergeOptions, settings.Parquet, settings.Quiet ? TextWriter.Null : Console.Out, CancellationToken.None).ConfigureAwait(false);
-            mergeFailed = merged.Failed;
+            try
+            {
+                var merged = await MergeCommand.MergeAndPrintAsync(BatchOutputFile.ReadAsync(settings.OutputPath, CancellationToken.None), mergeOptions, settings.Parquet, settings.Quiet ? TextWriter.Null : Console.Out, CancellationToken.None).ConfigureAwait(false);
+                mergeFailed = merged.Failed;
+            }
+            catch (IOException ex)
+            {
+                throw new RunInterruptedException($"merging the results failed: {ex.Message} The results are complete in {settings.OutputPath}; the same command merges them again without sending anything.", ex);
+            }
         }
 
         return result.FailedInOutput > 0 || mergeFailed > 0 ? CliApp.ExitItemsFailed : CliApp.ExitSuccess;
+    }
+
+    /// <summary>A price table that cannot be read is a usage error naming the flag, found before anything is sent.</summary>
+    internal static PriceTable LoadPrices(string path)
+    {
+        try
+        {
+            return PriceTable.Load(path);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            throw new BatchOptionsException([$"--prices: {ex.Message}"]);
+        }
+    }
+
+    /// <summary>
+    /// The report goes beside the output by default: one named summary.json or report.html there (the output, the
+    /// input or the prepared requests) would be replaced by it, after the run had paid for every result. Refused up front.
+    /// </summary>
+    private static void CheckReportTargets(Settings settings)
+    {
+        if (settings.Merge)
+        {
+            MergeCommand.CheckTargets(MergeCommand.DefaultPrefix(settings.OutputPath), settings.OutputPath, settings.Input);
+        }
+
+        if (settings.NoReport)
+        {
+            return;
+        }
+
+        var directory = settings.ReportDir ?? Path.GetDirectoryName(Path.GetFullPath(settings.OutputPath))!;
+        List<string> keep = [settings.OutputPath, settings.Input];
+        if (settings.NeedsPreparing)
+        {
+            keep.Add(settings.PreparedRequestsPath);
+            keep.Add(BatchInputConverter.MetadataPathFor(settings.PreparedRequestsPath));
+        }
+
+        if (RunReport.FindCollision(directory, keep) is { } collision)
+        {
+            throw new BatchOptionsException([$"{collision}; give --report-dir, --no-report or another --output."]);
+        }
     }
 
     /// <summary>Turns text, CSV or JSONL items into the request file run sends, with their other columns beside it.</summary>
     private static async Task<string> PrepareAsync(Settings settings, CancellationToken cancellationToken)
     {
         var requests = settings.PreparedRequestsPath;
-        if (string.Equals(Path.GetFullPath(requests), Path.GetFullPath(settings.Input), StringComparison.Ordinal))
+        if (FileIdentity.SameFile(requests, settings.Input))
         {
             throw new BatchOptionsException([$"The prepared requests would overwrite the input {settings.Input}: give another --output."]);
         }

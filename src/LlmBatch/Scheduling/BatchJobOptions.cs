@@ -61,10 +61,7 @@ public sealed class BatchJobOptions
             problems.Add($"CheckedInput is a check of {check.Path}, not of InputPath {InputPath}.");
         }
 
-        if (ShutdownGracePeriod < TimeSpan.Zero)
-        {
-            problems.Add($"ShutdownGracePeriod must not be negative (was {ShutdownGracePeriod}).");
-        }
+        BatchOptions.CheckDuration(problems, nameof(ShutdownGracePeriod), ShutdownGracePeriod, allowZero: true);
 
         if (problems.Count > 0)
         {
