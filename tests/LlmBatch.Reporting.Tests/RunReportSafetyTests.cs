@@ -67,4 +67,24 @@ public sealed class RunReportSafetyTests : IDisposable
 
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(summary));
     }
+
+    [Fact]
+    public async Task WriteAsync_LinesWithAbsurdTimesAndAttempts_ReportBuiltInBoundedTime()
+    {
+        // Dated from year 1 to 9999 with a hundred thousand attempts: looping over every second or spreading every
+        // attempt over that window would never end.
+        var statuses = string.Join(",", Enumerable.Repeat("429", 100_000)) + ",200";
+        var lines = new[]
+        {
+            $$$"""{"custom_id":"a","response":{"status_code":200,"body":{"choices":[]}},"error":null,"llmbatch":{"attempts":100001,"statuses":[{{{statuses}}}],"started_at":"0001-01-02T00:00:00.000Z","finished_at":"9999-12-30T00:00:00.000Z","latency_ms":1e308,"limiter_wait_ms":1e308}}""",
+            """{"custom_id":"b","response":{"status_code":200,"body":{"choices":[]}},"error":null,"llmbatch":{"attempts":1,"statuses":[200],"started_at":"2026-01-01T00:00:00.000Z","finished_at":"2026-01-01T00:00:01.000Z","latency_ms":1000}}""",
+        };
+        var path = Path.Combine(_dir, "results.jsonl");
+        await File.WriteAllLinesAsync(path, lines, Ct);
+
+        var files = await RunReport.WriteAsync(path, _dir, cancellationToken: Ct).WaitAsync(TimeSpan.FromSeconds(60), Ct);
+
+        Assert.Equal(2, files.Summary.Total);
+        Assert.True(File.Exists(files.HtmlPath));
+    }
 }
