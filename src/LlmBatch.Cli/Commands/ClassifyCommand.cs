@@ -74,9 +74,11 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
                 return Spectre.Console.ValidationResult.Error($"--method must be embedding or chat (was '{Method}').");
             }
 
-            return LabelRetries is < 0 or > 10
-                ? Spectre.Console.ValidationResult.Error("--label-retries must be between 0 and 10.")
-                : Spectre.Console.ValidationResult.Success();
+            var problems = new List<string>();
+            CheckItemFlags(problems);
+            CliValues.CheckRange(problems, "--label-retries", LabelRetries, 0, 10);
+            CliValues.CheckRange(problems, "--max-concurrency", MaxConcurrency, 1, 100_000);
+            return problems.Count == 0 ? Spectre.Console.ValidationResult.Success() : Spectre.Console.ValidationResult.Error(string.Join("; ", problems));
         }
     }
 

@@ -36,12 +36,10 @@ internal sealed class ReportCommand : AsyncCommand<ReportCommand.Settings>
                 return Spectre.Console.ValidationResult.Error("Name the output file to report on.");
             }
 
-            if (RequestsPerMinuteLimit is <= 0 || TokensPerMinuteLimit is <= 0)
-            {
-                return Spectre.Console.ValidationResult.Error("--rpm-limit and --tpm-limit must be positive.");
-            }
-
-            return Spectre.Console.ValidationResult.Success();
+            var problems = new List<string>();
+            Infrastructure.CliValues.CheckRange(problems, "--rpm-limit", RequestsPerMinuteLimit, 0, BatchOptions.MaxPerMinute, minExclusive: true);
+            Infrastructure.CliValues.CheckRange(problems, "--tpm-limit", TokensPerMinuteLimit, 0, BatchOptions.MaxPerMinute, minExclusive: true);
+            return problems.Count == 0 ? Spectre.Console.ValidationResult.Success() : Spectre.Console.ValidationResult.Error(string.Join("; ", problems));
         }
     }
 

@@ -135,7 +135,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             CliValues.CheckRange(problems, "--max-concurrency", MaxConcurrency, 1, 100_000);
             CliValues.CheckRange(problems, "--max-attempts", MaxAttempts, 1, 100);
             CliValues.CheckRange(problems, "--default-max-tokens", DefaultMaxTokens, 0, BatchOptions.MaxOutputTokensLimit);
-            CliValues.CheckRange(problems, "--max-tokens", MaxTokens, 1, BatchOptions.MaxOutputTokensLimit);
+            CheckItemFlags(problems);
             CliValues.CheckRange(problems, "--max-line-bytes", MaxLineBytes, BatchValidationOptions.MinMaxLineBytes, BatchValidationOptions.MaxMaxLineBytes);
             if (Progress is not null && !TryParseProgress(Progress, out _))
             {

@@ -37,6 +37,15 @@ internal sealed class ValidateCommand : AsyncCommand<ValidateCommand.Settings>
         [CommandOption("--no-tokens")]
         [Description("Skip counting prompt tokens (faster).")]
         public bool NoTokens { get; init; }
+
+        public override ValidationResult Validate()
+        {
+            var problems = new List<string>();
+            Infrastructure.CliValues.CheckRange(problems, "--max-errors", MaxErrors, 1, int.MaxValue);
+            Infrastructure.CliValues.CheckRange(problems, "--max-line-bytes", MaxLineBytes, BatchValidationOptions.MinMaxLineBytes, BatchValidationOptions.MaxMaxLineBytes);
+            Infrastructure.CliValues.CheckRange(problems, "--max-output-tokens", DefaultMaxOutputTokens, 0, BatchOptions.MaxOutputTokensLimit);
+            return problems.Count == 0 ? ValidationResult.Success() : ValidationResult.Error(string.Join("; ", problems));
+        }
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)

@@ -429,7 +429,7 @@ public static class BatchInputConverter
             SourceRow? row = null;
             try
             {
-                using var doc = JsonDocument.Parse(text);
+                using var doc = JsonDocument.Parse(text, JsonLimits.Document);
                 if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 {
                     state.Add(new BatchInputError(path, line, "", "the line is not a JSON object"));
@@ -451,7 +451,8 @@ public static class BatchInputConverter
                             goto next;
                         }
 
-                        body = p.Value.GetString();
+                        // Text cut in the middle of an emoji is sent with U+FFFD in place of the lone half.
+                        body = JsonText.GetLenient(p.Value);
                     }
                     else if (isId && idField is null)
                     {
@@ -460,7 +461,7 @@ public static class BatchInputConverter
                     }
                     else
                     {
-                        metadata.Add(new(p.Name, p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText()));
+                        metadata.Add(new(p.Name, p.Value.ValueKind == JsonValueKind.String ? JsonText.GetLenient(p.Value) : p.Value.GetRawText()));
                     }
                 }
 
@@ -480,6 +481,11 @@ public static class BatchInputConverter
             catch (JsonException ex)
             {
                 state.Add(new BatchInputError(path, line, "", $"invalid JSON: {ex.Message.Split(" Path:")[0]}"));
+            }
+            catch (InvalidOperationException)
+            {
+                // A key or an id (they become custom_ids and column names) with an escaped lone surrogate.
+                state.Add(new BatchInputError(path, line, "", "a key or the id holds an unpaired surrogate escape (such as \\ud83d); keys and ids must be valid Unicode"));
             }
 
         next:

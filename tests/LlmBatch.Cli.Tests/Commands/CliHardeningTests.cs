@@ -54,6 +54,44 @@ public sealed class CliHardeningTests : TempDirTest
         Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("validate {in} --max-errors 0", "--max-errors")]
+    [InlineData("validate {in} --max-line-bytes 3", "--max-line-bytes")]
+    [InlineData("validate {in} --max-output-tokens -1", "--max-output-tokens")]
+    [InlineData("classify {in} --labels a,b --max-concurrency 0", "--max-concurrency")]
+    [InlineData("classify {in} --labels a,b --max-tokens 0", "--max-tokens")]
+    [InlineData("report {in} --rpm-limit NaN", "--rpm-limit")]
+    [InlineData("report {in} --tpm-limit 1e300", "--tpm-limit")]
+    [InlineData("prepare {in} -m m --max-tokens 99999999", "--max-tokens")]
+    public async Task OtherCommands_FlagOutOfRange_UsageErrorNamingTheFlag(string commandLine, string flag)
+    {
+        var args = commandLine.Split(' ').Select(a => a == "{in}" ? Input() : a).ToArray();
+
+        var (code, _, stderr) = await CliProcess.RunAsync(args, Ct);
+
+        Assert.Equal(CliApp.ExitUsage, code);
+        Assert.Contains(flag, stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unexpected", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Prepare_LoneSurrogates_TextSentWithReplacementIdRejectedWithLine()
+    {
+        var items = Path.Combine(Dir, "items.jsonl");
+        await File.WriteAllTextAsync(items, """{"id":"a","text":"cut \ud83d here"}""" + "\n", Ct);
+        var bad = Path.Combine(Dir, "bad.jsonl");
+        await File.WriteAllTextAsync(bad, """{"id":"ok","text":"x"}""" + "\n" + """{"id":"b\ud83d","text":"x"}""" + "\n", Ct);
+
+        var good = await CliProcess.RunAsync(["prepare", items, "-m", "m", "-o", Path.Combine(Dir, "req.jsonl")], Ct);
+        var (code, _, stderr) = await CliProcess.RunAsync(["prepare", bad, "-m", "m", "-o", Path.Combine(Dir, "req2.jsonl")], Ct);
+
+        Assert.Equal(CliApp.ExitSuccess, good.ExitCode);
+        Assert.Contains("cut \ufffd here", await File.ReadAllTextAsync(Path.Combine(Dir, "req.jsonl"), Ct), StringComparison.Ordinal);
+        Assert.Equal(CliApp.ExitUsage, code);
+        Assert.Contains("bad.jsonl:2", stderr, StringComparison.Ordinal);
+        Assert.Contains("surrogate", stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Run_LongestAllowedDeadlineAndGrace_Accepted()
     {
