@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 
 namespace LlmBatch;
@@ -18,6 +19,12 @@ internal static class OutputLineParser
     {
         field = "";
         problem = "";
+        if (!System.Text.Unicode.Utf8.IsValid(line))
+        {
+            problem = "the line is not valid UTF-8";
+            return null;
+        }
+
         var reader = new Utf8JsonReader(line, ReaderOptions);
         string? id = null;
         string? customId = null;
@@ -180,7 +187,9 @@ internal static class OutputLineParser
 
     private static DateTimeOffset TimeOrDefault(ref Utf8JsonReader reader)
     {
-        if (reader.TokenType == JsonTokenType.String && reader.TryGetDateTimeOffset(out var t))
+        // A string the reader cannot even decode (a lone surrogate escape) is no time either.
+        if (reader.TokenType == JsonTokenType.String && JsonText.TryGetString(ref reader, out var text)
+            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var t))
         {
             return t;
         }

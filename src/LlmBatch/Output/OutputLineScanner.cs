@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace LlmBatch;
 
@@ -18,6 +19,14 @@ internal static class OutputLineScanner
     {
         idKey = 0;
         success = false;
+
+        // Output files are UTF-8 (the writer makes sure of it); a line that is not was damaged, and the parser that
+        // report and merge use would reject it: resume must not count it as done.
+        if (!Utf8.IsValid(line))
+        {
+            return false;
+        }
+
         var reader = new Utf8JsonReader(line, OutputLineParser.ReaderOptions);
         var haveId = false;
         var status = 0;
