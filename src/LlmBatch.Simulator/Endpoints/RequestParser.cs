@@ -42,6 +42,12 @@ internal static class RequestParser
         {
             return new RequestError(UnparsableBody, null, null);
         }
+        catch (InvalidOperationException)
+        {
+            // Valid JSON that is not valid text (an escaped lone surrogate, bytes that are not UTF-8 in a name or
+            // value read as a string): refused as OpenAI refuses it, not a 500.
+            return new RequestError(UnparsableBody, null, null);
+        }
     }
 
     private static RequestError? ParseCore(ReadOnlySpan<byte> body, ulong seed, ParsedRequest into)
