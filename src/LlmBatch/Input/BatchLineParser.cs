@@ -41,59 +41,93 @@ internal static class BatchLineParser
                 return null;
             }
 
+            // Keys seen at the top (bit flags for the four the line is made of, names for others): a repeat anywhere
+            // is refused, at the top here, inside values by the duplicate-key walk that replaces Skip.
+            var seen = 0;
+            List<string>? others = null;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (JsonText.Is(ref reader, "custom_id"u8))
+                var field = JsonText.Is(ref reader, "custom_id"u8) ? 1
+                    : JsonText.Is(ref reader, "method"u8) ? 2
+                    : JsonText.Is(ref reader, "url"u8) ? 4
+                    : JsonText.Is(ref reader, "body"u8) ? 8
+                    : 0;
+                string? otherName = null;
+                if (field != 0 && (seen & field) != 0)
                 {
-                    reader.Read();
-                    if (reader.TokenType != JsonTokenType.String)
+                    errors.Add(new BatchInputError(path, lineNumber, FieldName(field), DuplicateKey));
+                    return null;
+                }
+
+                if (field == 0)
+                {
+                    otherName = JsonText.TryGetString(ref reader, out var n) ? n : "\uffff" + Encoding.UTF8.GetString(reader.ValueSpan);
+                    if (others?.Contains(otherName) == true)
                     {
+                        errors.Add(new BatchInputError(path, lineNumber, otherName, DuplicateKey));
+                        return null;
+                    }
+
+                    (others ??= []).Add(otherName);
+                }
+
+                seen |= field;
+                reader.Read();
+                switch (field)
+                {
+                    case 1 when reader.TokenType != JsonTokenType.String:
                         errors.Add(new BatchInputError(path, lineNumber, "custom_id", $"must be a string (found {Describe(reader.TokenType)})"));
                         reader.Skip();
-                    }
-                    else if (JsonText.TryGetString(ref reader, out var id))
-                    {
-                        customId = id;
-                    }
-                    else
-                    {
-                        errors.Add(new BatchInputError(path, lineNumber, "custom_id", LoneSurrogate));
-                    }
-                }
-                else if (JsonText.Is(ref reader, "method"u8))
-                {
-                    reader.Read();
-                    method = reader.TokenType != JsonTokenType.String ? null
-                        : JsonText.Is(ref reader, "POST"u8) ? "POST"
-                        : JsonText.GetLenient(ref reader);
-                    if (method is null)
-                    {
-                        errors.Add(new BatchInputError(path, lineNumber, "method", $"must be the string \"POST\" (found {Describe(reader.TokenType)})"));
-                        reader.Skip();
-                    }
-                }
-                else if (JsonText.Is(ref reader, "url"u8))
-                {
-                    reader.Read();
-                    url = reader.TokenType == JsonTokenType.String ? KnownUrlOrString(ref reader) : null;
-                    if (url is null)
-                    {
-                        errors.Add(new BatchInputError(path, lineNumber, "url", $"must be a string (found {Describe(reader.TokenType)})"));
-                        reader.Skip();
-                    }
-                }
-                else if (JsonText.Is(ref reader, "body"u8))
-                {
-                    reader.Read();
-                    var start = (int)reader.TokenStartIndex;
-                    reader.Skip();
-                    var end = (int)reader.BytesConsumed;
-                    body = line[start..end];
-                }
-                else
-                {
-                    reader.Read();
-                    reader.Skip();
+                        break;
+                    case 1:
+                        if (JsonText.TryGetString(ref reader, out var id))
+                        {
+                            customId = id;
+                        }
+                        else
+                        {
+                            errors.Add(new BatchInputError(path, lineNumber, "custom_id", LoneSurrogate));
+                        }
+
+                        break;
+                    case 2:
+                        method = reader.TokenType != JsonTokenType.String ? null
+                            : JsonText.Is(ref reader, "POST"u8) ? "POST"
+                            : JsonText.GetLenient(ref reader);
+                        if (method is null)
+                        {
+                            errors.Add(new BatchInputError(path, lineNumber, "method", $"must be the string \"POST\" (found {Describe(reader.TokenType)})"));
+                            reader.Skip();
+                        }
+
+                        break;
+                    case 4:
+                        url = reader.TokenType == JsonTokenType.String ? KnownUrlOrString(ref reader) : null;
+                        if (url is null)
+                        {
+                            errors.Add(new BatchInputError(path, lineNumber, "url", $"must be a string (found {Describe(reader.TokenType)})"));
+                            reader.Skip();
+                        }
+
+                        break;
+                    case 8:
+                        var start = (int)reader.TokenStartIndex;
+                        if (JsonDuplicateKeys.TrySkip(ref reader, "body", out var repeatedInBody))
+                        {
+                            errors.Add(new BatchInputError(path, lineNumber, repeatedInBody, DuplicateKey));
+                            return null;
+                        }
+
+                        body = line[start..(int)reader.BytesConsumed];
+                        break;
+                    default:
+                        if (JsonDuplicateKeys.TrySkip(ref reader, otherName!, out var repeated))
+                        {
+                            errors.Add(new BatchInputError(path, lineNumber, repeated, DuplicateKey));
+                            return null;
+                        }
+
+                        break;
                 }
             }
 
@@ -101,11 +135,6 @@ internal static class BatchLineParser
             if (reader.Read())
             {
                 errors.Add(new BatchInputError(path, lineNumber, "", "unexpected content after the JSON object"));
-            }
-
-            if (JsonDuplicateKeys.TryFind(span, out var repeated))
-            {
-                errors.Add(new BatchInputError(path, lineNumber, repeated, DuplicateKey));
             }
 
             if (!body.IsEmpty)
@@ -339,6 +368,14 @@ internal static class BatchLineParser
             errors.Add(new BatchInputError(path, lineNumber, "body.model", "is missing"));
         }
     }
+
+    private static string FieldName(int field) => field switch
+    {
+        1 => "custom_id",
+        2 => "method",
+        4 => "url",
+        _ => "body",
+    };
 
     private static string? MaxTokensField(ref Utf8JsonReader reader) =>
         JsonText.Is(ref reader, "max_completion_tokens"u8) ? "max_completion_tokens"

@@ -158,7 +158,7 @@ internal sealed class OutputCheckpoint
     }
 
     /// <summary>True when <paramref name="customId"/> already has a final line and must not be sent again.</summary>
-    public bool IsDone(string customId) => IsDone(CustomIdHash.Key(customId));
+    public bool IsDone(string customId) => Done > 0 && IsDone(CustomIdHash.Key(customId));
 
     /// <summary>True when the custom_id with this <see cref="CustomIdHash.Key(string)"/> already has a final line.</summary>
     public bool IsDone(UInt128 customIdKey) => _succeeded.Contains(customIdKey) || _failed.Contains(customIdKey);
