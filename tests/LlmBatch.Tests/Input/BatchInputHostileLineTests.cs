@@ -163,4 +163,20 @@ public class BatchInputHostileLineTests
         Assert.Equal("body." + field, error.Field);
         Assert.Contains("10,000,000", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task RunAsync_LoneSurrogateInAMessageUnderATokenBudget_SentCountedAndWritten()
+    {
+        using var dir = new Output.TempDir();
+        var input = dir.File("in.jsonl");
+        await File.WriteAllTextAsync(input, TempFile.Chat("a", content: "Half an emoji: \\ud83d") + "\n", Ct);
+        var provider = new ScriptedHandler(ScriptedHandler.Status(200));
+        var engine = new BatchEngineBuilder(provider).WithOptions(new BatchOptions { TokensPerMinute = 1_000_000 }).Build();
+
+        var result = await BatchJob.RunAsync(engine, new BatchJobOptions { InputPath = input, OutputPath = dir.File("out.jsonl") }, Ct);
+
+        Assert.Equal(1, provider.Calls);
+        Assert.Equal(1, result.Summary.Succeeded);
+        Assert.Single(await File.ReadAllLinesAsync(dir.File("out.jsonl"), Ct));
+    }
 }
