@@ -11,6 +11,7 @@ namespace LlmBatch;
 internal static class NativeFiles
 {
     private const int AtFdCwd = -100;
+    private const uint StatxType = 0x1;
     private const uint StatxIno = 0x100;
     private const int FOfdSetlk = 37;
     private const short FWrlck = 1;
@@ -44,6 +45,37 @@ internal static class NativeFiles
         {
             // A libc without statx (glibc before 2.28): identity falls back to the canonical path.
             return false;
+        }
+    }
+
+    /// <summary>
+    /// False when <paramref name="path"/> names (through links) something that is not a regular file: a device such as
+    /// <c>/dev/full</c> or <c>/dev/stdout</c>, a pipe, a socket. True for a regular file, a missing one, and wherever the
+    /// type cannot be read (outside Linux).
+    /// </summary>
+    public static bool IsRegularOrMissing(string path)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return true;
+        }
+
+        try
+        {
+            Span<byte> buffer = stackalloc byte[256];
+            buffer.Clear();
+            if (Statx(AtFdCwd, path, 0, StatxType, ref MemoryMarshal.GetReference(buffer)) != 0)
+            {
+                return true;
+            }
+
+            // stx_mode at 28: S_IFMT 0170000, S_IFREG 0100000, S_IFDIR 0040000 (a directory fails where it is opened).
+            var type = MemoryMarshal.Read<ushort>(buffer[28..]) & 0xF000;
+            return type is 0x8000 or 0x4000;
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return true;
         }
     }
 

@@ -39,6 +39,12 @@ internal sealed class OutputFileLock : IDisposable
             Directory.CreateDirectory(directory);
         }
 
+        // A device or a pipe cannot be read back to resume (reading /dev/full never ends, /dev/stdout may block).
+        if (!NativeFiles.IsRegularOrMissing(full))
+        {
+            throw new IOException($"{outputPath} is not a regular file (a device, a pipe or a socket); the output must be a file that can be read back to resume.");
+        }
+
         // Never truncates: an existing output is what a rerun resumes from.
         var identity = new FileStream(full, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
         bool? locked;

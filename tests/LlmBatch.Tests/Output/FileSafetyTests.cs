@@ -178,4 +178,27 @@ public sealed class FileSafetyTests
         Assert.Equal("{}", await File.ReadAllTextAsync(target, Ct));
         Assert.Equal(["summary.json", "victim.txt"], Directory.GetFiles(dir.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
+
+    [Theory]
+    [InlineData("/dev/full")]
+    [InlineData("/dev/zero")]
+    [InlineData("link to /dev/null")]
+    public async Task RunAsync_OutputIsADevice_RefusedBeforeAnythingIsSent(string output)
+    {
+        using var dir = new TempDir();
+        var input = dir.File("in.jsonl");
+        await File.WriteAllTextAsync(input, TempFile.Chat("a") + "\n", Ct);
+        if (output.StartsWith("link", StringComparison.Ordinal))
+        {
+            output = File.CreateSymbolicLink(dir.File("out.jsonl"), "/dev/null").FullName;
+        }
+
+        var provider = new ScriptedHandler(ScriptedHandler.Status(200));
+        var engine = new BatchEngineBuilder(provider).Build();
+
+        var ex = await Assert.ThrowsAsync<IOException>(() => BatchJob.RunAsync(engine, new BatchJobOptions { InputPath = input, OutputPath = output }, Ct).WaitAsync(TimeSpan.FromSeconds(30), Ct));
+
+        Assert.Contains("not a regular file", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(0, provider.Calls);
+    }
 }
