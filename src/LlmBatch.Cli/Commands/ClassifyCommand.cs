@@ -199,7 +199,7 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
         }
         catch (IOException ex) when (started)
         {
-            throw new RunInterruptedException($"{ex.Message} Every result written before this is kept in {results}; fix the cause (free disk space?) and run the same command to resume.", ex);
+            throw new RunInterruptedException($"{ex.Message.TrimEnd('.')}. Every result written before this is kept in {results}; fix the cause (free disk space?) and run the same command to resume.", ex);
         }
     }
 

@@ -306,7 +306,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             catch (IOException ex) when (started)
             {
                 // Requests went out: exit 2 ("nothing was sent") would be false. What was written stays.
-                throw new RunInterruptedException($"{ex.Message} Every result written before this is kept in {settings.OutputPath}; fix the cause (free disk space?) and run the same command to resume.", ex);
+                throw new RunInterruptedException($"{ex.Message.TrimEnd('.')}. Every result written before this is kept in {settings.OutputPath}; fix the cause (free disk space?) and run the same command to resume.", ex);
             }
             finally
             {
@@ -358,7 +358,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             }
             catch (IOException ex)
             {
-                throw new RunInterruptedException($"merging the results failed: {ex.Message} The results are complete in {settings.OutputPath}; the same command merges them again without sending anything.", ex);
+                throw new RunInterruptedException($"merging the results failed: {ex.Message.TrimEnd('.')}. The results are complete in {settings.OutputPath}; the same command merges them again without sending anything.", ex);
             }
         }
 
