@@ -20,62 +20,55 @@ internal static class NativeFiles
     public static bool TryGetId(string path, out (ulong Device, ulong Inode) id)
     {
         id = default;
-        if (!OperatingSystem.IsLinux())
+        Span<byte> buffer = stackalloc byte[256];
+        if (!TryStatx(path, StatxIno, buffer))
         {
             return false;
         }
 
-        try
-        {
-            // struct statx is the same on every Linux architecture: stx_ino at 32, stx_dev_major/minor at 136/140.
-            Span<byte> buffer = stackalloc byte[256];
-            buffer.Clear();
-            if (Statx(AtFdCwd, path, 0, StatxIno, ref MemoryMarshal.GetReference(buffer)) != 0)
-            {
-                return false;
-            }
-
-            var inode = MemoryMarshal.Read<ulong>(buffer[32..]);
-            var major = MemoryMarshal.Read<uint>(buffer[136..]);
-            var minor = MemoryMarshal.Read<uint>(buffer[140..]);
-            id = (((ulong)major << 32) | minor, inode);
-            return true;
-        }
-        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
-        {
-            // A libc without statx (glibc before 2.28): identity falls back to the canonical path.
-            return false;
-        }
+        // struct statx is the same on every Linux architecture: stx_ino at 32, stx_dev_major/minor at 136/140.
+        var inode = MemoryMarshal.Read<ulong>(buffer[32..]);
+        var major = MemoryMarshal.Read<uint>(buffer[136..]);
+        var minor = MemoryMarshal.Read<uint>(buffer[140..]);
+        id = (((ulong)major << 32) | minor, inode);
+        return true;
     }
 
     /// <summary>
     /// False when <paramref name="path"/> names (through links) something that is not a regular file: a device such as
-    /// <c>/dev/full</c> or <c>/dev/stdout</c>, a pipe, a socket. True for a regular file, a missing one, and wherever the
-    /// type cannot be read (outside Linux).
+    /// <c>/dev/full</c> or <c>/dev/stdout</c>, a pipe, a socket. True for a regular file, a directory (which fails where
+    /// it is opened), a missing path, and wherever the type cannot be read (outside Linux).
     /// </summary>
     public static bool IsRegularOrMissing(string path)
     {
-        if (!OperatingSystem.IsLinux())
+        Span<byte> buffer = stackalloc byte[256];
+        if (!TryStatx(path, StatxType, buffer))
         {
             return true;
         }
 
+        // stx_mode at 28: S_IFMT 0170000, S_IFREG 0100000, S_IFDIR 0040000.
+        var type = MemoryMarshal.Read<ushort>(buffer[28..]) & 0xF000;
+        return type is 0x8000 or 0x4000;
+    }
+
+    // statx(2) following links into a 256-byte struct statx; false outside Linux, on error, or without the call
+    // (glibc before 2.28), where callers fall back.
+    private static bool TryStatx(string path, uint mask, Span<byte> buffer)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return false;
+        }
+
+        buffer.Clear();
         try
         {
-            Span<byte> buffer = stackalloc byte[256];
-            buffer.Clear();
-            if (Statx(AtFdCwd, path, 0, StatxType, ref MemoryMarshal.GetReference(buffer)) != 0)
-            {
-                return true;
-            }
-
-            // stx_mode at 28: S_IFMT 0170000, S_IFREG 0100000, S_IFDIR 0040000 (a directory fails where it is opened).
-            var type = MemoryMarshal.Read<ushort>(buffer[28..]) & 0xF000;
-            return type is 0x8000 or 0x4000;
+            return Statx(AtFdCwd, path, 0, mask, ref MemoryMarshal.GetReference(buffer)) == 0;
         }
         catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
         {
-            return true;
+            return false;
         }
     }
 
