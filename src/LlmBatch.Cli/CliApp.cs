@@ -15,7 +15,7 @@ internal static class CliApp
     /// <summary>Usage or input error: nothing was sent.</summary>
     public const int ExitUsage = 2;
 
-    /// <summary>Interrupted; the same command resumes.</summary>
+    /// <summary>Interrupted (a signal, or an error of the environment such as a full disk once work began); the same command resumes.</summary>
     public const int ExitInterrupted = 130;
 
     public static Task<int> RunAsync(string[] args)
@@ -24,6 +24,9 @@ internal static class CliApp
         app.Configure(config =>
         {
             config.SetApplicationName("llmbatch");
+
+            // Help and Spectre's own rendering colour their text: they go to the raw stdout, not the escaping one.
+            config.ConfigureConsole(Terminal.TerminalOutput.CreateOutConsole());
             config.UseStrictParsing();
             config.SetExceptionHandler((ex, _) => HandleException(ex, args));
             // Commands are registered here, one line each.
@@ -72,6 +75,9 @@ internal static class CliApp
             case BatchAuthenticationException or BatchEndpointUnreachableException or BatchApiException:
                 Error(ex.Message);
                 return ExitUsage;
+            case Infrastructure.RunInterruptedException interrupted:
+                Error(interrupted.Message);
+                return ExitInterrupted;
             case CommandAppException cli:
                 Error(cli.Message);
                 return ExitUsage;

@@ -474,17 +474,29 @@ internal sealed class HtmlReportWriter
         _ => ms.ToString("0.##", CultureInfo.InvariantCulture) + " ms",
     };
 
+    // Computed on doubles, not TimeSpan: a figure read from a file can be any size and must never throw here.
     internal static string Duration(double seconds)
     {
+        if (!double.IsFinite(seconds))
+        {
+            return "—";
+        }
+
         if (seconds < 60)
         {
             return seconds.ToString("0.##", CultureInfo.InvariantCulture) + " s";
         }
 
-        var t = TimeSpan.FromSeconds(Math.Round(seconds));
-        return t.TotalHours >= 1
-            ? string.Create(CultureInfo.InvariantCulture, $"{(int)t.TotalHours} h {t.Minutes:00} min")
-            : string.Create(CultureInfo.InvariantCulture, $"{t.Minutes} min {t.Seconds:00} s");
+        var (hours, minutes, rest) = Split(seconds);
+        return hours >= 1
+            ? string.Create(CultureInfo.InvariantCulture, $"{hours:0} h {minutes:00} min")
+            : string.Create(CultureInfo.InvariantCulture, $"{minutes} min {rest:00} s");
+    }
+
+    private static (double Hours, int Minutes, int Seconds) Split(double seconds)
+    {
+        var total = Math.Round(seconds);
+        return (Math.Floor(total / 3600), (int)(Math.Floor(total / 60) % 60), (int)(total % 60));
     }
 
     private static string Bytes(long bytes) => bytes switch
@@ -498,10 +510,10 @@ internal sealed class HtmlReportWriter
 
     private static string Clock(double seconds, double total)
     {
-        var t = TimeSpan.FromSeconds(Math.Round(seconds));
+        var (hours, minutes, rest) = Split(double.IsFinite(seconds) ? seconds : 0);
         return total >= 3600
-            ? string.Create(CultureInfo.InvariantCulture, $"{(int)t.TotalHours}:{t.Minutes:00}")
-            : string.Create(CultureInfo.InvariantCulture, $"{(int)t.TotalMinutes}:{t.Seconds:00}");
+            ? string.Create(CultureInfo.InvariantCulture, $"{hours:0}:{minutes:00}")
+            : string.Create(CultureInfo.InvariantCulture, $"{(hours * 60) + minutes:0}:{rest:00}");
     }
 
     private static string Esc(string text) => HtmlText.Escape(text);

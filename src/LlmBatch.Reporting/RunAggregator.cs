@@ -14,6 +14,12 @@ internal sealed class RunAggregator
     private const int InProgress = 0;
     private const int Waiting = 1;
 
+    // Times come from an output file, which anything may have written: one item is drawn over at most the longest
+    // an item can run (its deadline's bound), and the timeline shows at most the last MaxBuckets days, so a line
+    // dated year 1 to 9999 costs a bounded amount of work instead of a loop over every second in between.
+    private const long MaxItemSeconds = 7 * 86_400;
+    private const long MaxTimelineSeconds = MaxBuckets * 86_400L;
+
     private readonly RunReportOptions _options;
     private readonly PriceTable _prices;
     private readonly RunSummaryBuilder _summary = new();
@@ -70,8 +76,8 @@ internal sealed class RunAggregator
             return;
         }
 
-        var start = stats.StartedAt.ToUnixTimeMilliseconds() / 1000.0;
-        var finish = Math.Max(start, stats.FinishedAt.ToUnixTimeMilliseconds() / 1000.0);
+        var finish = stats.FinishedAt.ToUnixTimeMilliseconds() / 1000.0;
+        var start = Math.Clamp(stats.StartedAt.ToUnixTimeMilliseconds() / 1000.0, finish - MaxItemSeconds, finish);
         var startSecond = (long)Math.Floor(start);
         var finishSecond = (long)Math.Floor(finish);
         _minSecond = Math.Min(_minSecond, startSecond);
@@ -97,9 +103,19 @@ internal sealed class RunAggregator
         // A pack's attempts are on every member's line but were made once: only its first member places them.
         var statuses = stats.CountsAttempts ? stats.Statuses : [];
         var finalStart = Math.Clamp(finish - (stats.LatencyMs / 1000), start, finish);
+        // Spread only what a real run can produce (at most 100 attempts within the hour); anything else is counted
+        // where it began, in time proportional to the line, not to the window it claims.
+        var spread = statuses.Count <= 100 && finalStart - start <= 3600;
         for (var i = 0; i < statuses.Count - 1; i++)
         {
-            Spread(start, finalStart, statuses[i], retry: i > 0);
+            if (spread)
+            {
+                Spread(start, finalStart, statuses[i], retry: i > 0);
+            }
+            else
+            {
+                Count(At((long)Math.Floor(start)), statuses[i], retry: i > 0, 1);
+            }
         }
 
         if (statuses.Count > 0)
@@ -195,7 +211,19 @@ internal sealed class RunAggregator
             return buckets;
         }
 
-        var span = _maxSecond - _minSecond + 1;
+        // Deltas of spans that began before the window still count inside it.
+        var from = Math.Max(_minSecond, _maxSecond - MaxTimelineSeconds + 1);
+        Span<double> running = stackalloc double[2];
+        foreach (var (second, c) in _seconds)
+        {
+            if (second < from)
+            {
+                running[InProgress] += c.SpanDelta[InProgress];
+                running[Waiting] += c.SpanDelta[Waiting];
+            }
+        }
+
+        var span = _maxSecond - from + 1;
         var width = BucketWidths[^1];
         foreach (var candidate in BucketWidths)
         {
@@ -213,11 +241,10 @@ internal sealed class RunAggregator
             buckets.Add(new TimeBucket { StartSeconds = bucketStart, WidthSeconds = Math.Min(width, span - bucketStart) });
         }
 
-        Span<double> running = stackalloc double[2];
-        for (var second = _minSecond; second <= _maxSecond; second++)
+        for (var second = from; second <= _maxSecond; second++)
         {
             _seconds.TryGetValue(second, out var c);
-            var b = buckets[(int)((second - _minSecond) / width)];
+            var b = buckets[(int)((second - from) / width)];
             for (var kind = 0; kind < running.Length; kind++)
             {
                 running[kind] += c?.SpanDelta[kind] ?? 0;
@@ -253,7 +280,10 @@ internal sealed class RunAggregator
         var perBucket = new List<double>[count];
         foreach (var (second, ms) in _latencies)
         {
-            (perBucket[(int)((second - _minSecond) / width)] ??= []).Add(ms);
+            if (second >= from)
+            {
+                (perBucket[(int)((second - from) / width)] ??= []).Add(ms);
+            }
         }
 
         for (var i = 0; i < count; i++)

@@ -25,6 +25,7 @@ public static class RunReport
     /// <returns>The paths written and the summary.</returns>
     /// <exception cref="BatchInputException">A line of the file is not a valid output line.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="IOException">A report file would replace the output file itself (it is named <c>summary.json</c> or <c>report.html</c> in the report directory); nothing is written.</exception>
     public static Task<RunReportFiles> WriteAsync(
         string outputJsonlPath,
         string reportDirectory,
@@ -32,6 +33,12 @@ public static class RunReport
         CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(outputJsonlPath);
+        ArgumentException.ThrowIfNullOrEmpty(reportDirectory);
+        if (FindCollision(reportDirectory, [outputJsonlPath]) is { } collision)
+        {
+            throw new IOException(collision);
+        }
+
         return WriteAsync(
             BatchOutputFile.ReadAsync(outputJsonlPath, cancellationToken),
             reportDirectory,
@@ -70,19 +77,42 @@ public static class RunReport
         var summaryPath = Path.GetFullPath(Path.Combine(reportDirectory, SummaryFileName));
         var htmlPath = Path.GetFullPath(Path.Combine(reportDirectory, HtmlFileName));
 
-        // Written to a temporary name and moved, so a reader never sees half a file.
-        var summaryTemp = summaryPath + ".tmp";
-        var summaryStream = File.Create(summaryTemp);
-        await using (summaryStream.ConfigureAwait(false))
+        // Each through a temp file with a unique name, created exclusively and renamed over the target: a reader never
+        // sees half a file, and a file or link planted under a predictable name is never opened or followed.
+        await AtomicRewrite.CreateAsync(summaryPath, (stream, _) =>
         {
-            SummaryJsonWriter.Write(summaryStream, figures);
+            SummaryJsonWriter.Write(stream, figures);
+            return Task.CompletedTask;
+        }, cancellationToken).ConfigureAwait(false);
+        var html = new UTF8Encoding(false).GetBytes(HtmlReportWriter.Render(run, figures, options.Title ?? sourceName));
+        await AtomicRewrite.CreateAsync(htmlPath, async (stream, ct) => await stream.WriteAsync(html, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        return new RunReportFiles(summaryPath, htmlPath, run.Summary);
+    }
+
+    /// <summary>
+    /// Says why writing the report into <paramref name="reportDirectory"/> would replace one of <paramref name="keep"/>
+    /// (the results, the input: files named <c>summary.json</c> or <c>report.html</c> there, under any spelling), or
+    /// null when it would not. Callers check before a run, so that a report never costs the results.
+    /// </summary>
+    /// <param name="reportDirectory">Where the report would go.</param>
+    /// <param name="keep">Files the report must not replace.</param>
+    /// <returns>The reason, naming the file, or null.</returns>
+    public static string? FindCollision(string reportDirectory, IEnumerable<string> keep)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(reportDirectory);
+        ArgumentNullException.ThrowIfNull(keep);
+        foreach (var name in (ReadOnlySpan<string>)[SummaryFileName, HtmlFileName])
+        {
+            var target = Path.Combine(reportDirectory, name);
+            foreach (var file in keep)
+            {
+                if (!string.IsNullOrEmpty(file) && FileIdentity.SameFile(target, file))
+                {
+                    return $"the report's {name} would replace {file}";
+                }
+            }
         }
 
-        File.Move(summaryTemp, summaryPath, overwrite: true);
-        var html = HtmlReportWriter.Render(run, figures, options.Title ?? sourceName);
-        var htmlTemp = htmlPath + ".tmp";
-        await File.WriteAllTextAsync(htmlTemp, html, new UTF8Encoding(false), cancellationToken).ConfigureAwait(false);
-        File.Move(htmlTemp, htmlPath, overwrite: true);
-        return new RunReportFiles(summaryPath, htmlPath, run.Summary);
+        return null;
     }
 }

@@ -40,7 +40,7 @@ public sealed class SqliteResponseCache : IBatchResponseCache, IAsyncDisposable
     private readonly SqliteConnection _writer;
     private readonly Task _writing;
     private readonly Lock _presentLock = new();
-    private readonly UInt64Set _present = new();
+    private readonly CustomIdSet _present = new();
     private long _presentUpTo;
     private long _lastRefresh;
     private long _lastEvictionCheck;

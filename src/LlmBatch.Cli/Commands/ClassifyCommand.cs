@@ -78,9 +78,11 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
                 return Spectre.Console.ValidationResult.Error($"--method must be embedding or chat (was '{Method}').");
             }
 
-            return LabelRetries is < 0 or > 10
-                ? Spectre.Console.ValidationResult.Error("--label-retries must be between 0 and 10.")
-                : Spectre.Console.ValidationResult.Success();
+            var problems = new List<string>();
+            CheckItemFlags(problems);
+            CliValues.CheckRange(problems, "--label-retries", LabelRetries, 0, 10);
+            CliValues.CheckRange(problems, "--max-concurrency", MaxConcurrency, 1, 100_000);
+            return problems.Count == 0 ? Spectre.Console.ValidationResult.Success() : Spectre.Console.ValidationResult.Error(string.Join("; ", problems));
         }
     }
 
@@ -152,7 +154,7 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
         options.Validate();
         var engine = new BatchEngineBuilder(provider).WithOptions(options).Build();
         var resultsPaths = new List<string> { stem + ".results.jsonl" };
-        var job = await BatchJob.RunAsync(engine, new BatchJobOptions { InputPath = requestsPath, OutputPath = resultsPaths[0] }, ct).ConfigureAwait(false);
+        var job = await RunJobAsync(engine, requestsPath, resultsPaths[0], ct).ConfigureAwait(false);
         Console.Error.Write(SummaryPrinter.Format(job, resultsPaths[0]));
         if (JobOutcome.ExitCodeIfUnfinished(job) is { } unfinished)
         {
@@ -173,7 +175,7 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
 
             Console.Error.WriteLine($"llmbatch: {invalid} answer(s) named no label; asking again (round {round} of {settings.LabelRetries})");
             resultsPaths.Add($"{stem}.retry{round}.results.jsonl");
-            job = await BatchJob.RunAsync(engine, new BatchJobOptions { InputPath = retryRequests, OutputPath = resultsPaths[^1] }, ct).ConfigureAwait(false);
+            job = await RunJobAsync(engine, retryRequests, resultsPaths[^1], ct).ConfigureAwait(false);
             if (JobOutcome.ExitCodeIfUnfinished(job) is { } stoppedRetry)
             {
                 return stoppedRetry;
@@ -202,6 +204,20 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
         }
 
         return report.Failed > 0 ? CliApp.ExitItemsFailed : CliApp.ExitSuccess;
+    }
+
+    // Once requests are going out, a write failure (a full disk) is an interruption the same command resumes from.
+    private static async Task<BatchJobResult> RunJobAsync(IBatchEngine engine, string requests, string results, CancellationToken cancellationToken)
+    {
+        var started = false;
+        try
+        {
+            return await BatchJob.RunAsync(engine, new BatchJobOptions { InputPath = requests, OutputPath = results, Resumed = _ => started = true }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException ex) when (started)
+        {
+            throw new RunInterruptedException($"{ex.Message.TrimEnd('.')}. Every result written before this is kept in {results}; fix the cause (free disk space?) and run the same command to resume.", ex);
+        }
     }
 
     private static string ChatInstructions(IReadOnlyList<ClassificationLabel> labels)
@@ -334,7 +350,7 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
             return;
         }
 
-        await File.WriteAllBytesAsync(path, content, ct).ConfigureAwait(false);
+        await AtomicRewrite.CreateAsync(path, async (stream, token) => await stream.WriteAsync(content, token).ConfigureAwait(false), ct).ConfigureAwait(false);
     }
 
     private static async Task<int> WriteInvalidLabelRetriesAsync(string requestsPath, string resultsPath, string retryRequestsPath, IReadOnlyList<string> labels, CancellationToken ct)

@@ -54,6 +54,18 @@ internal abstract class InputSettings : CommandSettings
     [Description("Documents: tokens each chunk repeats from the end of the one before (default 0).")]
     public int? ChunkOverlap { get; init; }
 
+    /// <summary>Checks the item options' ranges, each problem naming its flag.</summary>
+    public override Spectre.Console.ValidationResult Validate()
+    {
+        var problems = new List<string>();
+        CheckItemFlags(problems);
+        return problems.Count == 0 ? Spectre.Console.ValidationResult.Success() : Spectre.Console.ValidationResult.Error(string.Join("; ", problems));
+    }
+
+    /// <summary>Adds a problem for each item option out of range; commands that validate more call it first.</summary>
+    internal void CheckItemFlags(List<string> problems) =>
+        Infrastructure.CliValues.CheckRange(problems, "--max-tokens", MaxTokens, 1, BatchOptions.MaxOutputTokensLimit);
+
     /// <summary>True when any option of this class was given: the input is then items to prepare, not request lines.</summary>
     internal virtual bool AnyGiven =>
         Format != BatchInputFormat.Auto || Column is not null || IdColumn is not null || Template is not null

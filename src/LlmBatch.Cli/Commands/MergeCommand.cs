@@ -81,6 +81,7 @@ internal sealed class MergeCommand : AsyncCommand<MergeCommand.Settings>
         }
 
         var prefix = settings.Output ?? DefaultPrefix(settings.Results);
+        CheckTargets(prefix, settings.Results, metadata);
         var options = new BatchMergeOptions
         {
             OutputPrefix = prefix,
@@ -92,6 +93,24 @@ internal sealed class MergeCommand : AsyncCommand<MergeCommand.Settings>
         };
         var report = await MergeAndPrintAsync(BatchOutputFile.ReadAsync(settings.Results, cancellationToken), options, settings.Parquet, Console.Out, cancellationToken).ConfigureAwait(false);
         return report.Failed > 0 ? CliApp.ExitItemsFailed : CliApp.ExitSuccess;
+    }
+
+    /// <summary>
+    /// Refuses a prefix under which a merged file would replace one of <paramref name="keep"/> (the results being
+    /// merged, the metadata), however the two are spelled: the merge would otherwise destroy what it reads.
+    /// </summary>
+    internal static void CheckTargets(string prefix, params string?[] keep)
+    {
+        foreach (var extension in (ReadOnlySpan<string>)[".merged.jsonl", ".merged.csv", ".npy", ".ids.txt", ".classes.csv", ".parquet"])
+        {
+            foreach (var file in keep)
+            {
+                if (file is not null && FileIdentity.SameFile(prefix + extension, file))
+                {
+                    throw new BatchOptionsException([$"merging would replace {file} with {prefix + extension}; choose another output prefix (-o)."]);
+                }
+            }
+        }
     }
 
     /// <summary>Where merged files go by default: the results path without its extension.</summary>

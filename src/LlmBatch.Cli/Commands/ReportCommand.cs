@@ -36,12 +36,10 @@ internal sealed class ReportCommand : AsyncCommand<ReportCommand.Settings>
                 return Spectre.Console.ValidationResult.Error("Name the output file to report on.");
             }
 
-            if (RequestsPerMinuteLimit is <= 0 || TokensPerMinuteLimit is <= 0)
-            {
-                return Spectre.Console.ValidationResult.Error("--rpm-limit and --tpm-limit must be positive.");
-            }
-
-            return Spectre.Console.ValidationResult.Success();
+            var problems = new List<string>();
+            Infrastructure.CliValues.CheckRange(problems, "--rpm-limit", RequestsPerMinuteLimit, 0, BatchOptions.MaxPerMinute, minExclusive: true);
+            Infrastructure.CliValues.CheckRange(problems, "--tpm-limit", TokensPerMinuteLimit, 0, BatchOptions.MaxPerMinute, minExclusive: true);
+            return problems.Count == 0 ? Spectre.Console.ValidationResult.Success() : Spectre.Console.ValidationResult.Error(string.Join("; ", problems));
         }
     }
 
@@ -69,6 +67,11 @@ internal sealed class ReportCommand : AsyncCommand<ReportCommand.Settings>
         }
 
         var directory = settings.OutDirectory ?? Path.GetDirectoryName(Path.GetFullPath(settings.Output))!;
+        if (RunReport.FindCollision(directory, [settings.Output]) is { } collision)
+        {
+            CliApp.Error($"{collision}; write the report elsewhere with --out DIR.");
+            return CliApp.ExitUsage;
+        }
 
         // A run over documents keeps its skipped files in the manifest beside the output.
         var manifest = Documents.DocumentManifest.PathFor(settings.Output);

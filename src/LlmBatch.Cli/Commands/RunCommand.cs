@@ -83,6 +83,10 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         [Description("Longest input line accepted, in bytes (default 8 MiB).")]
         public int? MaxLineBytes { get; init; }
 
+        [CommandOption("--max-response-bytes <SIZE>")]
+        [Description("Longest response body read, counted decompressed, e.g. 256MB (default 64MB; 1KB to 512MB). A success past it fails its item at once; an error page is cut.")]
+        public string? MaxResponseBytes { get; init; }
+
         [CommandOption("--progress <MODE>")]
         [Description("auto (default: rich in a terminal, plain lines otherwise), rich, plain or none.")]
         public string? Progress { get; init; }
@@ -194,31 +198,21 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         public override ValidationResult Validate()
         {
             var problems = new List<string>();
-            if (AttemptTimeout is not null && !CliValues.TryParseDuration(AttemptTimeout, out _))
-            {
-                problems.Add($"--attempt-timeout: '{AttemptTimeout}' is not a duration (e.g. 30s, 500ms, 2m)");
-            }
-
-            if (ItemDeadline is not null && !CliValues.TryParseDuration(ItemDeadline, out _))
-            {
-                problems.Add($"--item-deadline: '{ItemDeadline}' is not a duration (e.g. 10m)");
-            }
-
-            if (StallTimeout is not null && !CliValues.TryParseDuration(StallTimeout, out _))
-            {
-                problems.Add($"--stall-timeout: '{StallTimeout}' is not a duration (e.g. 15m)");
-            }
-
-            if (Grace is not null && !CliValues.TryParseDuration(Grace, out _))
-            {
-                problems.Add($"--grace: '{Grace}' is not a duration (e.g. 10s)");
-            }
-
-            if (MaxMemory is not null && !CliValues.TryParseSize(MaxMemory, out _))
-            {
-                problems.Add($"--max-memory: '{MaxMemory}' is not a size (e.g. 512MB, 2GB)");
-            }
-
+            CliValues.CheckDuration(problems, "--attempt-timeout", AttemptTimeout, allowZero: false, "30s, 500ms, 2m");
+            CliValues.CheckDuration(problems, "--item-deadline", ItemDeadline, allowZero: false, "10m");
+            CliValues.CheckDuration(problems, "--grace", Grace, allowZero: true, "10s");
+            CliValues.CheckSize(problems, "--max-memory", MaxMemory, 1024 * 1024, BatchOptions.MaxMemoryLimit, "512MB, 2GB");
+            CliValues.CheckSize(problems, "--max-response-bytes", MaxResponseBytes, HttpBatchHandler.MinMaxResponseBytes, HttpBatchHandler.MaxMaxResponseBytes, "256MB");
+            CliValues.CheckRange(problems, "--rpm", Rpm, 0, BatchOptions.MaxPerMinute, minExclusive: true);
+            CliValues.CheckRange(problems, "--tpm", Tpm, 0, BatchOptions.MaxPerMinute, minExclusive: true);
+            CliValues.CheckRange(problems, "--max-concurrency", MaxConcurrency, 1, 100_000);
+            CliValues.CheckRange(problems, "--max-attempts", MaxAttempts, 1, 100);
+            CliValues.CheckRange(problems, "--default-max-tokens", DefaultMaxTokens, 0, BatchOptions.MaxOutputTokensLimit);
+            CheckItemFlags(problems);
+            CliValues.CheckRange(problems, "--max-line-bytes", MaxLineBytes, BatchValidationOptions.MinMaxLineBytes, BatchValidationOptions.MaxMaxLineBytes);
+            CliValues.CheckDuration(problems, "--stall-timeout", StallTimeout, allowZero: false, "15m");
+            CliValues.CheckRange(problems, "--concurrency", Concurrency, 1, 100_000);
+            CliValues.CheckRange(problems, "--pack", Pack, 1, PackingOptions.ProviderMaxInputs);
             if (Progress is not null && !TryParseProgress(Progress, out _))
             {
                 problems.Add($"--progress: '{Progress}' must be auto, rich, plain or none");
@@ -226,13 +220,10 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 
             if (OtlpEndpoint is not null && !Uri.TryCreate(OtlpEndpoint, UriKind.Absolute, out _))
             {
-                problems.Add($"--otlp-endpoint: '{OtlpEndpoint}' is not a URL");
+                problems.Add($"--otlp-endpoint: '{UrlRedaction.Redact(OtlpEndpoint)}' is not a URL");
             }
 
-            if (PrometheusPort is { } port && port is < 1 or > 65535)
-            {
-                problems.Add($"--prometheus-port: {port} is not a port number");
-            }
+            CliValues.CheckRange(problems, "--prometheus-port", PrometheusPort, 1, 65535);
 
             if (MaxCost is { } cap && cap <= 0)
             {
@@ -296,7 +287,8 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 
             if (BaseUrl is not null && !(Uri.TryCreate(BaseUrl, UriKind.Absolute, out var u) && (u.Scheme == Uri.UriSchemeHttp || u.Scheme == Uri.UriSchemeHttps)))
             {
-                problems.Add($"--base-url: '{BaseUrl}' is not an http(s) URL");
+                // Quoted with its credentials taken out: a URL of another scheme can still carry user:password@.
+                problems.Add($"--base-url: '{UrlRedaction.Redact(BaseUrl)}' is not an http(s) URL");
             }
 
             return problems.Count == 0 ? ValidationResult.Success() : ValidationResult.Error(string.Join("; ", problems));
@@ -372,6 +364,9 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             return text is null || (Enum.TryParse(text, ignoreCase: true, out mode) && Enum.IsDefined(mode) && !char.IsAsciiDigit(text[0]));
         }
 
+        /// <summary>The <c>--max-response-bytes</c> cap, or null for the provider's default.</summary>
+        internal long? MaxResponseBytesValue => CliValues.TryParseSize(MaxResponseBytes, out var bytes) ? bytes : null;
+
         internal ProgressMode ProgressMode => Quiet ? ProgressMode.None : TryParseProgress(Progress, out var mode) ? mode : ProgressMode.Auto;
 
         internal static bool TryParseProgress(string? text, out ProgressMode mode)
@@ -422,6 +417,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
     {
         var options = settings.ToBatchOptions();
         options.Validate();
+        CheckReportTargets(settings);
 
         using var stop = new CancellationTokenSource();
         using var signals = StopSignals.Register(stop);
@@ -451,7 +447,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             }
         }
 
-        using var setup = ProviderSetup.Create(settings.BaseUrl, settings.ApiKeyEnv, check.ByEndpoint);
+        using var setup = ProviderSetup.Create(settings.BaseUrl, settings.ApiKeyEnv, check.ByEndpoint, settings.MaxResponseBytesValue);
         var provider = setup.Handler;
         if (!settings.Quiet)
         {
@@ -491,7 +487,12 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             phase.CheckedInput = phaseCheck;
             engine = builder.Build();
             var totals = new ProgressTotals { Items = phaseCheck.Requests };
-            phase.Resumed = done => totals.Resumed = done;
+            var started = false;
+            phase.Resumed = done =>
+            {
+                totals.Resumed = done;
+                started = true;
+            };
             var progress = ProgressDisplay.Start(engine.GetProgress, totals, settings.ProgressMode, null);
             await using (progress.ConfigureAwait(false))
             {
@@ -499,6 +500,11 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
                 try
                 {
                     return await BatchJob.RunAsync(engine, phase, ct).ConfigureAwait(false);
+                }
+                catch (IOException ex) when (started)
+                {
+                    // Requests went out: exit 2 ("nothing was sent") would be false. What was written stays.
+                    throw new RunInterruptedException($"{ex.Message.TrimEnd('.')}. Every result written before this is kept in {phase.OutputPath}; fix the cause (free disk space?) and run the same command to resume.", ex);
                 }
                 finally
                 {
@@ -533,13 +539,14 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             return unfinished;
         }
 
-        var mergeFailed = settings.Merge && settings.IsDocuments
-            ? await MergeCommand.MergeDocumentsAsync(settings.OutputPath, Documents.DocumentManifest.PathFor(settings.OutputPath), MergeCommand.DefaultPrefix(settings.OutputPath), settings.Parquet, documentVectors: false, settings.Quiet ? TextWriter.Null : Console.Out, CancellationToken.None).ConfigureAwait(false)
-            : await MergeAsync(settings, input).ConfigureAwait(false);
+        var mergeFailed = await MergeAsync(settings, input).ConfigureAwait(false);
         return result.FailedInOutput > 0 || mergeFailed > 0 ? CliApp.ExitItemsFailed : CliApp.ExitSuccess;
     }
 
-    /// <summary>Writes summary.json and report.html unless --no-report; <paramref name="live"/> adds what only the live run knew.</summary>
+    /// <summary>
+    /// Writes summary.json and report.html unless --no-report; <paramref name="live"/> adds what only the live run knew.
+    /// A report that cannot be written is said and left: the results are complete, and `llmbatch report` rebuilds it.
+    /// </summary>
     internal static async Task WriteReportAsync(Settings settings, RunSummary? live, PriceTable? prices, IReadOnlyList<KeyValuePair<string, string>>? skippedInputs = null)
     {
         if (settings.NoReport)
@@ -548,14 +555,21 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         }
 
         var directory = settings.ReportDir ?? Path.GetDirectoryName(Path.GetFullPath(settings.OutputPath))!;
-        var files = await RunReport.WriteAsync(settings.OutputPath, directory, new RunReportOptions { LiveSummary = live, Prices = prices, SkippedInputs = skippedInputs }, CancellationToken.None).ConfigureAwait(false);
-        if (!settings.Quiet)
+        try
         {
-            Console.Error.WriteLine($"llmbatch: report {files.HtmlPath}, figures {files.SummaryJsonPath}");
+            var files = await RunReport.WriteAsync(settings.OutputPath, directory, new RunReportOptions { LiveSummary = live, Prices = prices, SkippedInputs = skippedInputs }, CancellationToken.None).ConfigureAwait(false);
+            if (!settings.Quiet)
+            {
+                Console.Error.WriteLine($"llmbatch: report {files.HtmlPath}, figures {files.SummaryJsonPath}");
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            CliApp.Error($"the report could not be written ({ex.Message}); `llmbatch report {settings.OutputPath}` rebuilds it.");
         }
     }
 
-    /// <summary>With --merge, merges the finished output as `llmbatch merge` does; returns how many items failed.</summary>
+    /// <summary>With --merge, merges the finished output as `llmbatch merge` does (documents: one row per chunk); returns how many items failed.</summary>
     internal static async Task<long> MergeAsync(Settings settings, string input)
     {
         if (!settings.Merge)
@@ -563,21 +577,76 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             return 0;
         }
 
-        var metadata = BatchInputConverter.MetadataPathFor(input);
-        var mergeOptions = new BatchMergeOptions
+        try
         {
-            OutputPrefix = MergeCommand.DefaultPrefix(settings.OutputPath),
-            MetadataPath = File.Exists(metadata) ? metadata : null,
-        };
-        var merged = await MergeCommand.MergeAndPrintAsync(BatchOutputFile.ReadAsync(settings.OutputPath, CancellationToken.None), mergeOptions, settings.Parquet, settings.Quiet ? TextWriter.Null : Console.Out, CancellationToken.None).ConfigureAwait(false);
-        return merged.Failed;
+            if (settings.IsDocuments)
+            {
+                return await MergeCommand.MergeDocumentsAsync(settings.OutputPath, Documents.DocumentManifest.PathFor(settings.OutputPath), MergeCommand.DefaultPrefix(settings.OutputPath), settings.Parquet, documentVectors: false, settings.Quiet ? TextWriter.Null : Console.Out, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            var metadata = BatchInputConverter.MetadataPathFor(input);
+            var mergeOptions = new BatchMergeOptions
+            {
+                OutputPrefix = MergeCommand.DefaultPrefix(settings.OutputPath),
+                MetadataPath = File.Exists(metadata) ? metadata : null,
+            };
+            var merged = await MergeCommand.MergeAndPrintAsync(BatchOutputFile.ReadAsync(settings.OutputPath, CancellationToken.None), mergeOptions, settings.Parquet, settings.Quiet ? TextWriter.Null : Console.Out, CancellationToken.None).ConfigureAwait(false);
+            return merged.Failed;
+        }
+        catch (IOException ex)
+        {
+            throw new RunInterruptedException($"merging the results failed: {ex.Message.TrimEnd('.')}. The results are complete in {settings.OutputPath}; the same command merges them again without sending anything.", ex);
+        }
+    }
+
+    /// <summary>A price table that cannot be read is a usage error naming the flag, found before anything is sent.</summary>
+    internal static PriceTable LoadPrices(string path)
+    {
+        try
+        {
+            return PriceTable.Load(path);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            throw new BatchOptionsException([$"--prices: {ex.Message}"]);
+        }
+    }
+
+    /// <summary>
+    /// The report goes beside the output by default: one named summary.json or report.html there (the output, the
+    /// input or the prepared requests) would be replaced by it, after the run had paid for every result. Refused up front.
+    /// </summary>
+    private static void CheckReportTargets(Settings settings)
+    {
+        if (settings.Merge)
+        {
+            MergeCommand.CheckTargets(MergeCommand.DefaultPrefix(settings.OutputPath), settings.OutputPath, settings.Input);
+        }
+
+        if (settings.NoReport)
+        {
+            return;
+        }
+
+        var directory = settings.ReportDir ?? Path.GetDirectoryName(Path.GetFullPath(settings.OutputPath))!;
+        List<string> keep = [settings.OutputPath, settings.Input];
+        if (settings.NeedsPreparing)
+        {
+            keep.Add(settings.PreparedRequestsPath);
+            keep.Add(BatchInputConverter.MetadataPathFor(settings.PreparedRequestsPath));
+        }
+
+        if (RunReport.FindCollision(directory, keep) is { } collision)
+        {
+            throw new BatchOptionsException([$"{collision}; give --report-dir, --no-report or another --output."]);
+        }
     }
 
     /// <summary>Turns text, CSV or JSONL items into the request file run sends, with their other columns beside it.</summary>
     private static async Task<string> PrepareAsync(Settings settings, CancellationToken cancellationToken)
     {
         var requests = settings.PreparedRequestsPath;
-        if (string.Equals(Path.GetFullPath(requests), Path.GetFullPath(settings.Input), StringComparison.Ordinal))
+        if (FileIdentity.SameFile(requests, settings.Input))
         {
             throw new BatchOptionsException([$"The prepared requests would overwrite the input {settings.Input}: give another --output."]);
         }

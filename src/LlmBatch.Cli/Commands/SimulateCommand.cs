@@ -386,7 +386,8 @@ internal sealed class SimulateCommand : AsyncCommand<SimulateCommand.Settings>
 
     private static void PrintStats(SimulatorStats stats)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+        // Request paths come from clients: escaped for the terminal and for markup.
+        var console = Terminal.TerminalOutput.CreateOutConsole();
         var table = new Table().Title("Simulator served").AddColumn("Figure").AddColumn(new TableColumn("Value").RightAligned());
         table.AddRow("elapsed", stats.Elapsed.ToString(@"hh\:mm\:ss\.f", CultureInfo.InvariantCulture));
         table.AddRow("requests", N(stats.TotalRequests));
@@ -394,7 +395,7 @@ internal sealed class SimulateCommand : AsyncCommand<SimulateCommand.Settings>
         {
             foreach (var (status, count) in statuses)
             {
-                table.AddRow(Markup.Escape($"  {endpoint} {(status == 0 ? "dropped" : status.ToString(CultureInfo.InvariantCulture))}"), N(count));
+                table.AddRow(Terminal.TerminalOutput.Markup($"  {endpoint} {(status == 0 ? "dropped" : status.ToString(CultureInfo.InvariantCulture))}"), N(count));
             }
         }
 

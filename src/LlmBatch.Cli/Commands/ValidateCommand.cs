@@ -51,6 +51,15 @@ internal sealed class ValidateCommand : AsyncCommand<ValidateCommand.Settings>
         [CommandOption("--json")]
         [Description("Print the check and the estimate as one JSON object on stdout instead of the summary.")]
         public bool Json { get; init; }
+
+        public override ValidationResult Validate()
+        {
+            var problems = new List<string>();
+            Infrastructure.CliValues.CheckRange(problems, "--max-errors", MaxErrors, 1, int.MaxValue);
+            Infrastructure.CliValues.CheckRange(problems, "--max-line-bytes", MaxLineBytes, BatchValidationOptions.MinMaxLineBytes, BatchValidationOptions.MaxMaxLineBytes);
+            Infrastructure.CliValues.CheckRange(problems, "--max-output-tokens", DefaultMaxOutputTokens, 0, BatchOptions.MaxOutputTokensLimit);
+            return problems.Count == 0 ? ValidationResult.Success() : ValidationResult.Error(string.Join("; ", problems));
+        }
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -172,11 +181,12 @@ internal sealed class ValidateCommand : AsyncCommand<ValidateCommand.Settings>
 
     private static void WriteSummary(BatchValidationReport report, BatchEstimate? estimate)
     {
-        var console = AnsiConsole.Console;
+        // Coloured, so on the raw stdout; every text from the file is escaped for the terminal and for markup.
+        var console = Terminal.TerminalOutput.CreateOutConsole();
         var verdict = report.IsValid
             ? "[green]valid[/]"
             : $"[red]invalid[/] ({Plural(report.TotalErrors, "problem")})";
-        console.MarkupLine($"{Markup.Escape(report.Path)}: {verdict}");
+        console.MarkupLine($"{Terminal.TerminalOutput.Markup(report.Path)}: {verdict}");
 
         var table = new Table().NoBorder().HideHeaders().AddColumn("").AddColumn("");
         table.AddRow("lines", $"{report.Lines:N0} ({report.BlankLines:N0} blank)");
@@ -203,7 +213,7 @@ internal sealed class ValidateCommand : AsyncCommand<ValidateCommand.Settings>
         foreach (var (key, value) in ordered)
         {
             // Table cells given as strings are parsed as markup; models come from the file, so escape them.
-            table.AddRow(first ? label : "", $"{Markup.Escape(key)}: {value:N0}");
+            table.AddRow(first ? label : "", $"{Terminal.TerminalOutput.Markup(key)}: {value:N0}");
             first = false;
         }
     }

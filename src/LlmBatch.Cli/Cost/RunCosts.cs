@@ -31,7 +31,7 @@ internal sealed class RunCosts : IAsyncDisposable
     /// <summary>Reads the flags, opens the cache, and (for deduplication) counts the input's repeats in one pass.</summary>
     public static async Task<RunCosts> CreateAsync(RunCommand.Settings settings, string input, BatchValidationReport check, CancellationToken cancellationToken)
     {
-        var prices = settings.Prices is null ? PriceTable.BuiltIn : PriceTable.Load(settings.Prices);
+        var prices = settings.Prices is null ? PriceTable.BuiltIn : RunCommand.LoadPrices(settings.Prices);
         if (settings.MaxCost is not null)
         {
             // A cap cannot hold over a model whose cost it cannot count: refuse before anything is sent.

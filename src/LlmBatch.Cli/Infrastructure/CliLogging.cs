@@ -16,8 +16,14 @@ internal static class CliLogging
             builder.AddZLoggerConsole(options =>
             {
                 options.LogToStandardErrorThreshold = LogLevel.Trace;
-                options.UsePlainTextFormatter(formatter =>
-                    formatter.SetPrefixFormatter($"llmbatch: {0:HH:mm:ss} {1}: ", (in MessageTemplate template, in LogInfo info) => template.Format(info.Timestamp, info.LogLevel)));
+                options.UseFormatter(() =>
+                {
+                    var plain = new ZLogger.Formatters.PlainTextZLoggerFormatter();
+                    plain.SetPrefixFormatter($"llmbatch: {0:HH:mm:ss} {1}: ", (in MessageTemplate template, in LogInfo info) => template.Format(info.Timestamp, info.LogLevel));
+
+                    // Messages can quote custom_ids and server text: their control characters are escaped.
+                    return new Terminal.EscapingLogFormatter(plain);
+                });
             });
         });
 }

@@ -22,8 +22,12 @@ internal sealed class ProviderSetup : IDisposable
 
     public string Description { get; }
 
-    /// <summary>Builds the provider; <paramref name="endpoints"/> are the input's urls (from validation), to refuse early what cannot run.</summary>
-    public static ProviderSetup Create(string? baseUrl, string? apiKeyEnv, IReadOnlyDictionary<string, long> endpoints)
+    /// <summary>
+    /// Builds the provider; <paramref name="endpoints"/> are the input's urls (from validation), to refuse early what
+    /// cannot run; <paramref name="maxResponseBytes"/> caps each response body (null for the default).
+    /// </summary>
+    /// <exception cref="BatchOptionsException">No endpoint for requests that need one, or a key HTTP cannot carry.</exception>
+    public static ProviderSetup Create(string? baseUrl, string? apiKeyEnv, IReadOnlyDictionary<string, long> endpoints, long? maxResponseBytes = null)
     {
         var endpoint = ProviderEnvironment.Resolve(baseUrl, apiKeyEnv);
         if (!endpoint.IsResolved)
@@ -43,7 +47,19 @@ internal sealed class ProviderSetup : IDisposable
             return offline;
         }
 
-        var http = BatchProviders.Http(endpoint.BaseUrl!, endpoint.ApiKey);
+        IBatchHandler http;
+        try
+        {
+            http = BatchProviders.Http(endpoint.BaseUrl!, endpoint.ApiKey, maxResponseBytes: maxResponseBytes);
+        }
+        catch (ArgumentException ex) when (ex.ParamName == "apiKey")
+        {
+            // The library's message gives the position of the bad character, never the key itself.
+            var reason = ex.Message;
+            var cut = reason.IndexOf(" (Parameter", StringComparison.Ordinal);
+            throw new BatchOptionsException([$"The key in {endpoint.KeySource} cannot be used: {(cut > 0 ? reason[..cut] : reason)} Check the variable for a stray quote, space or line break; nothing was sent."]);
+        }
+
         var setup = new ProviderSetup(http, endpoint.ToString());
         if (http is IDisposable disposable)
         {

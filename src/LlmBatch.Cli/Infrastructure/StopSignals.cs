@@ -5,18 +5,36 @@ namespace LlmBatch.Cli.Infrastructure;
 
 /// <summary>
 /// Ctrl+C and SIGTERM request a graceful stop (no new dispatch, in-flight requests get a grace period, the output is
-/// flushed); a second Ctrl+C exits at once with 130. What was written stays, and the same command resumes.
+/// flushed); a second one at least <see cref="QuitInterval"/> later exits at once with 130. Signals closer together
+/// are one request: coreutils <c>timeout</c>, for one, sends SIGTERM to the process and to its group, which delivers
+/// two at once. What was written stays, and the same command resumes.
 /// </summary>
 internal sealed class StopSignals : IDisposable
 {
+    /// <summary>A signal this soon after the first is the same request, not "quit now" (a person pressing again takes longer).</summary>
+    public static readonly TimeSpan QuitInterval = TimeSpan.FromMilliseconds(500);
+
     private readonly CancellationTokenSource _stop;
+    private readonly TimeProvider _time;
+    private readonly Action<int> _exit;
+    private readonly bool _registered;
     private readonly PosixSignalRegistration? _sigterm;
-    private int _count;
+    private readonly Lock _gate = new();
+    private long? _firstAt;
+    private bool _quitting;
     private volatile IProgressView? _view;
 
-    private StopSignals(CancellationTokenSource stop)
+    internal StopSignals(CancellationTokenSource stop, TimeProvider time, Action<int> exit, bool register)
     {
         _stop = stop;
+        _time = time;
+        _exit = exit;
+        _registered = register;
+        if (!register)
+        {
+            return;
+        }
+
         Console.CancelKeyPress += OnCancelKeyPress;
         if (!OperatingSystem.IsWindows())
         {
@@ -24,7 +42,7 @@ internal sealed class StopSignals : IDisposable
         }
     }
 
-    public static StopSignals Register(CancellationTokenSource stop) => new(stop);
+    public static StopSignals Register(CancellationTokenSource stop) => new(stop, TimeProvider.System, Environment.Exit, register: true);
 
     /// <summary>
     /// The progress display that shows the stop messages while it is live (a raw write to the terminal would tear
@@ -42,7 +60,11 @@ internal sealed class StopSignals : IDisposable
 
     public void Dispose()
     {
-        Console.CancelKeyPress -= OnCancelKeyPress;
+        if (_registered)
+        {
+            Console.CancelKeyPress -= OnCancelKeyPress;
+        }
+
         _sigterm?.Dispose();
     }
 
@@ -58,9 +80,35 @@ internal sealed class StopSignals : IDisposable
         Request();
     }
 
-    private void Request()
+    /// <summary>Handles one stop signal: the first stops gracefully, one at least <see cref="QuitInterval"/> later quits now.</summary>
+    internal void Request()
     {
-        if (Interlocked.Increment(ref _count) == 1)
+        var now = _time.GetTimestamp();
+        bool first;
+        lock (_gate)
+        {
+            if (_quitting)
+            {
+                return;
+            }
+
+            first = _firstAt is null;
+            if (first)
+            {
+                _firstAt = now;
+            }
+            else if (_time.GetElapsedTime(_firstAt!.Value, now) < QuitInterval)
+            {
+                // The same request delivered twice (a signal to the process and one to its group): not "quit now".
+                return;
+            }
+            else
+            {
+                _quitting = true;
+            }
+        }
+
+        if (first)
         {
             Tell(StoppingMessage, immediately: false);
             try
@@ -75,7 +123,7 @@ internal sealed class StopSignals : IDisposable
         else
         {
             Tell("llmbatch: quitting now; the rerun resumes.", immediately: true);
-            Environment.Exit(130);
+            _exit(130);
         }
     }
 

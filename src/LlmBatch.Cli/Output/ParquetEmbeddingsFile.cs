@@ -46,9 +46,14 @@ internal static class ParquetEmbeddingsFile
         }
 
         var options = new ParquetOptions { RowGroupSize = RowGroupSize };
-        var tmp = path + ".tmp";
-        await ParquetSerializer.SerializeAsync(Rows(ids, data, columns), tmp, options, cancellationToken: cancellationToken).ConfigureAwait(false);
-        File.Move(tmp, path, overwrite: true);
+
+        // A unique temp file created exclusively, then renamed: a fixed name such as PREFIX.parquet.tmp could be a planted link.
+        var file = AtomicFile.Begin(path, throughLink: false);
+        await using (file.ConfigureAwait(false))
+        {
+            await ParquetSerializer.SerializeAsync(Rows(ids, data, columns), file.Stream, options, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await file.CommitAsync().ConfigureAwait(false);
+        }
     }
 
     private static IEnumerable<ParquetEmbeddingRow> Rows(IReadOnlyList<string> ids, float[] data, int columns)

@@ -30,7 +30,8 @@ internal static class ProgressDisplay
         switch (Resolve(mode, plainOut is not null))
         {
             case ProgressMode.Rich:
-                var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+                // The live panel draws with ANSI sequences: raw stderr, its few texts are figures, not outside text.
+                var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Terminal.TerminalOutput.RawError) });
                 return new RichProgress(source, totals, console);
             case ProgressMode.Plain:
                 return new PlainProgress(source, totals, plainOut ?? Console.Error, timeProvider ?? TimeProvider.System, plainInterval ?? PlainInterval);

@@ -48,8 +48,9 @@ internal sealed class RichProgress : IProgressView
         // redraw the panel after it) and give the terminal its cursor back.
         lock (_render)
         {
-            Console.Error.Write("\n" + message + "\n\u001b[?25h");
-            Console.Error.Flush();
+            var raw = Terminal.TerminalOutput.RawError;
+            raw.Write("\n" + Terminal.TerminalText.Escape(message) + "\n\u001b[?25h");
+            raw.Flush();
         }
     }
 

@@ -20,6 +20,7 @@ internal static class TelemetrySetup
     /// <param name="otlpEndpoint">An explicit endpoint (<c>--otlp URL</c>), or null for the environment's or OTLP's default.</param>
     /// <param name="prometheusPort">The scrape port, or null for none.</param>
     /// <returns>A handle that flushes and stops the exporters, or null when none was asked for.</returns>
+    /// <exception cref="BatchOptionsException">The Prometheus port cannot be listened on (in use, or not allowed).</exception>
     public static IDisposable? Start(bool otlp, Uri? otlpEndpoint, int? prometheusPort)
     {
         var useOtlp = otlp || otlpEndpoint is not null || !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(OtlpEndpointVariable));
@@ -50,7 +51,16 @@ internal static class TelemetrySetup
             });
         }
 
-        return new Exporters(meters.Build(), tracer);
+        try
+        {
+            return new Exporters(meters.Build(), tracer);
+        }
+        catch (InvalidOperationException ex) when (prometheusPort is { } busy && ex.InnerException is System.Net.HttpListenerException listener)
+        {
+            // Found before anything is sent: a usage error naming the flag, not an unexpected failure.
+            tracer?.Dispose();
+            throw new BatchOptionsException([$"--prometheus-port {busy}: cannot listen on 127.0.0.1:{busy} ({listener.Message}); choose another port; nothing was sent."]);
+        }
     }
 
     private static void Configure(OtlpExporterOptions options, Uri? endpoint)

@@ -32,7 +32,7 @@ internal sealed class OutputIndex : IDisposable
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
         await using (stream.ConfigureAwait(false))
         {
-            using var reader = new JsonlLineReader(stream);
+            using var reader = new JsonlLineReader(stream, path);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 if (OutputLineScanner.TryScan(reader.Line.Span, out var hash, out _))
@@ -61,7 +61,7 @@ internal sealed class OutputIndex : IDisposable
         return i < 0 ? null : ReadBytes(_entries[i]);
     }
 
-    private int IndexOf(string customId) => Array.BinarySearch(_entries, new Entry(CustomIdHash.Compute(customId), 0, 0), EntryComparer.Instance);
+    private int IndexOf(string customId) => Array.BinarySearch(_entries, new Entry(CustomIdHash.Key(customId), 0, 0), EntryComparer.Instance);
 
     public void Dispose() => _file?.Dispose();
 
@@ -90,7 +90,7 @@ internal sealed class OutputIndex : IDisposable
         return bytes;
     }
 
-    private readonly record struct Entry(ulong Hash, long Offset, int Length);
+    private readonly record struct Entry(UInt128 Hash, long Offset, int Length);
 
     private sealed class EntryComparer : IComparer<Entry>
     {

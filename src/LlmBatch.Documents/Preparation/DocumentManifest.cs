@@ -34,7 +34,7 @@ public static class DocumentManifest
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
         await using (stream.ConfigureAwait(false))
         {
-            using var reader = new JsonlLineReader(stream);
+            using var reader = new JsonlLineReader(stream, path);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 if (BatchOutputFile.IsBlank(reader.Line.Span))

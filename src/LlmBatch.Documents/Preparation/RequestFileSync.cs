@@ -22,7 +22,7 @@ internal static class RequestFileSync
         if (outputPath is not null && File.Exists(outputPath) && File.Exists(requestsPath))
         {
             var old = await HashLinesAsync(requestsPath, cancellationToken).ConfigureAwait(false);
-            var stale = new HashSet<ulong>();
+            var stale = new HashSet<UInt128>();
             var current = await HashLinesAsync(newPath, cancellationToken).ConfigureAwait(false);
             foreach (var (id, hash) in old)
             {
@@ -42,9 +42,9 @@ internal static class RequestFileSync
         return removed;
     }
 
-    /// <summary>Rewrites the results without the lines whose custom_id hash is in <paramref name="ids"/>.</summary>
+    /// <summary>Rewrites the results without the lines whose custom_id key is in <paramref name="ids"/>.</summary>
     /// <returns>Lines removed.</returns>
-    internal static async Task<long> RemoveAsync(string outputPath, HashSet<ulong> ids, CancellationToken cancellationToken)
+    internal static async Task<long> RemoveAsync(string outputPath, HashSet<UInt128> ids, CancellationToken cancellationToken)
     {
         using var fileLock = OutputFileLock.Acquire(outputPath);
         long removed = 0;
@@ -53,7 +53,7 @@ internal static class RequestFileSync
             var input = new FileStream(outputPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
             await using (input.ConfigureAwait(false))
             {
-                using var reader = new JsonlLineReader(input);
+                using var reader = new JsonlLineReader(input, outputPath);
                 while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
                     if (BatchOutputFile.IsBlank(reader.Line.Span))
@@ -81,13 +81,13 @@ internal static class RequestFileSync
         return removed;
     }
 
-    private static async Task<Dictionary<ulong, ulong>> HashLinesAsync(string path, CancellationToken cancellationToken)
+    private static async Task<Dictionary<UInt128, ulong>> HashLinesAsync(string path, CancellationToken cancellationToken)
     {
-        var hashes = new Dictionary<ulong, ulong>();
+        var hashes = new Dictionary<UInt128, ulong>();
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
         await using (stream.ConfigureAwait(false))
         {
-            using var reader = new JsonlLineReader(stream);
+            using var reader = new JsonlLineReader(stream, path);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 if (OutputLineScanner.TryScan(reader.Line.Span, out var id, out _))

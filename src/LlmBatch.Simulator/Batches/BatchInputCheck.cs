@@ -196,7 +196,7 @@ internal static class BatchInputCheck
         reader.Read();
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var isModel = reader.ValueTextEquals("model"u8);
+            var isModel = JsonText.Is(ref reader, "model"u8);
             reader.Read();
             if (isModel && reader.TokenType == JsonTokenType.String)
             {

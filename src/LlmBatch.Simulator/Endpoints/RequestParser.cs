@@ -42,6 +42,12 @@ internal static class RequestParser
         {
             return new RequestError(UnparsableBody, null, null);
         }
+        catch (InvalidOperationException)
+        {
+            // Valid JSON that is not valid text (an escaped lone surrogate, bytes that are not UTF-8 in a name or
+            // value read as a string): refused as OpenAI refuses it, not a 500.
+            return new RequestError(UnparsableBody, null, null);
+        }
     }
 
     private static RequestError? ParseCore(ReadOnlySpan<byte> body, ulong seed, ParsedRequest into)
@@ -142,9 +148,9 @@ internal static class RequestParser
                     error = Number(ref reader, name, 0, 1);
                     break;
                 case "encoding_format":
-                    if (reader.TokenType == JsonTokenType.String && (reader.ValueTextEquals("float"u8) || reader.ValueTextEquals("base64"u8)))
+                    if (reader.TokenType == JsonTokenType.String && (JsonText.Is(ref reader, "float"u8) || JsonText.Is(ref reader, "base64"u8)))
                     {
-                        into.Base64 = reader.ValueTextEquals("base64"u8);
+                        into.Base64 = JsonText.Is(ref reader, "base64"u8);
                     }
                     else if (reader.TokenType != JsonTokenType.Null)
                     {
@@ -223,8 +229,8 @@ internal static class RequestParser
             var contentKind = JsonTokenType.None;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var isRole = reader.ValueTextEquals("role"u8);
-                var isContent = reader.ValueTextEquals("content"u8);
+                var isRole = JsonText.Is(ref reader, "role"u8);
+                var isContent = JsonText.Is(ref reader, "content"u8);
                 reader.Read();
                 if (isRole && reader.TokenType == JsonTokenType.String)
                 {
@@ -390,7 +396,7 @@ internal static class RequestParser
 
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var isUsage = reader.ValueTextEquals("include_usage"u8);
+            var isUsage = JsonText.Is(ref reader, "include_usage"u8);
             reader.Read();
             if (isUsage && reader.TokenType is JsonTokenType.True or JsonTokenType.False)
             {

@@ -20,7 +20,7 @@ internal sealed class BatchApiRun : IDisposable
     private readonly string _statePath;
     private readonly string _workDirectory;
     private readonly long _started;
-    private readonly UInt64Set _written = new();
+    private readonly CustomIdSet _written = new();
     private readonly HashSet<int> _mayExist = [];
     private readonly Dictionary<int, int> _createRefusals = [];
     private readonly Dictionary<int, DateTimeOffset> _notBefore = [];
@@ -89,7 +89,7 @@ internal sealed class BatchApiRun : IDisposable
             return await RunOnlyOnlineAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        using var stateLock = OutputFileLock.Acquire(_statePath);
+        using var stateLock = OutputFileLock.Acquire(_statePath, createMissing: false);
         await OpenAsync(create: true, cancellationToken).ConfigureAwait(false);
         TidyWorkDirectory();
         BatchJobResult? online = null;
@@ -139,7 +139,7 @@ internal sealed class BatchApiRun : IDisposable
             if (_options.Fallback == BatchFallback.Online && !cancellationToken.IsCancellationRequested && ActiveChunks().Count == 0)
             {
                 await CloseWriterAsync().ConfigureAwait(false);
-                var fallback = await RunOnlineAsync(new UInt64Set(), cancellationToken).ConfigureAwait(false);
+                var fallback = await RunOnlineAsync(new CustomIdSet(), cancellationToken).ConfigureAwait(false);
                 online = online is null || fallback.Summary.Total > 0 ? fallback : online;
             }
         }
@@ -179,9 +179,9 @@ internal sealed class BatchApiRun : IDisposable
     private async Task<BatchApiJobResult> RunOnlyOnlineAsync(CancellationToken cancellationToken)
     {
         await OpenAsync(create: false, cancellationToken).ConfigureAwait(false);
-        var plan = Plan(await CensusAsync(new UInt64Set(), cancellationToken).ConfigureAwait(false));
+        var plan = Plan(await CensusAsync(new CustomIdSet(), cancellationToken).ConfigureAwait(false));
         _plan = plan;
-        var online = await RunOnlineAsync(new UInt64Set(), cancellationToken).ConfigureAwait(false);
+        var online = await RunOnlineAsync(new CustomIdSet(), cancellationToken).ConfigureAwait(false);
         SetPhase(online.Interrupted ? "stopped" : "finished");
         return new BatchApiJobResult
         {
@@ -198,7 +198,7 @@ internal sealed class BatchApiRun : IDisposable
     /// <summary>The job's batches as the provider sees them now, without changing anything.</summary>
     public async Task<IReadOnlyList<BatchApiChunkProgress>> ListAsync(bool cancel, CancellationToken cancellationToken)
     {
-        using var stateLock = cancel ? OutputFileLock.Acquire(_statePath) : null;
+        using var stateLock = cancel ? OutputFileLock.Acquire(_statePath, createMissing: false) : null;
         _state = await BatchStateFile.LoadAsync(_statePath, cancellationToken).ConfigureAwait(false) ?? new BatchJobState();
         foreach (var chunk in _state.Chunks)
         {
@@ -288,7 +288,7 @@ internal sealed class BatchApiRun : IDisposable
     }
 
     // Requests not yet answered and not in a running chunk, per model, with their tokens.
-    private async Task<List<BatchModelLoad>> CensusAsync(UInt64Set exclude, CancellationToken cancellationToken)
+    private async Task<List<BatchModelLoad>> CensusAsync(CustomIdSet exclude, CancellationToken cancellationToken)
     {
         var byModel = new Dictionary<string, (long Requests, long Prompt, long Completion)>(StringComparer.Ordinal);
         await foreach (var request in PendingAsync(exclude, 0, cancellationToken).ConfigureAwait(false))
@@ -307,11 +307,11 @@ internal sealed class BatchApiRun : IDisposable
         .ToList();
 
     // The input's requests with no final line, not in a running chunk, after skipping the first `skip` of them.
-    private async IAsyncEnumerable<BatchRequest> PendingAsync(UInt64Set exclude, long skip, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<BatchRequest> PendingAsync(CustomIdSet exclude, long skip, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await foreach (var request in BatchInputFile.ReadValidatedAsync(_options.InputPath, _options.Validation.MaxLineBytes, cancellationToken).ConfigureAwait(false))
         {
-            var hash = CustomIdHash.Compute(request.CustomId);
+            var hash = CustomIdHash.Key(request.CustomId);
             if (_checkpoint.IsDone(hash) || _written.Contains(hash) || exclude.Contains(hash))
             {
                 continue;
@@ -327,7 +327,7 @@ internal sealed class BatchApiRun : IDisposable
         }
     }
 
-    private async Task SplitPendingAsync(UInt64Set exclude, long skip, int submissions, CancellationToken cancellationToken)
+    private async Task SplitPendingAsync(CustomIdSet exclude, long skip, int submissions, CancellationToken cancellationToken)
     {
         SetPhase("splitting the input into batch files");
         var chunks = await Splitter().SplitAsync(PendingAsync(exclude, skip, cancellationToken), NextIndex(), submissions, cancellationToken).ConfigureAwait(false);
@@ -355,9 +355,9 @@ internal sealed class BatchApiRun : IDisposable
 
     private List<BatchChunkState> ActiveChunks() => _state.Chunks.Where(c => c.Phase != ChunkPhase.Done).ToList();
 
-    private async Task<UInt64Set> ActiveMembersAsync(CancellationToken cancellationToken)
+    private async Task<CustomIdSet> ActiveMembersAsync(CancellationToken cancellationToken)
     {
-        var members = new UInt64Set();
+        var members = new CustomIdSet();
         foreach (var chunk in ActiveChunks())
         {
             await ChunkMembers.ReadAsync(ChunkMembers.PathFor(ChunkPath(chunk)), (hash, _) => members.Add(hash), cancellationToken).ConfigureAwait(false);
@@ -368,7 +368,7 @@ internal sealed class BatchApiRun : IDisposable
 
     private string ChunkPath(BatchChunkState chunk) => Path.Combine(_workDirectory, chunk.File);
 
-    private async Task<BatchJobResult> RunOnlineAsync(UInt64Set exclude, CancellationToken cancellationToken)
+    private async Task<BatchJobResult> RunOnlineAsync(CustomIdSet exclude, CancellationToken cancellationToken)
     {
         SetPhase("sending online");
         var engine = _options.OnlineEngine!;
@@ -383,7 +383,7 @@ internal sealed class BatchApiRun : IDisposable
                 Validation = _options.Validation,
                 ShutdownGracePeriod = _options.ShutdownGracePeriod,
                 TimeProvider = _time,
-                Include = r => !exclude.Contains(CustomIdHash.Compute(r.CustomId)),
+                Include = r => !exclude.Contains(CustomIdHash.Key(r.CustomId)),
             }, cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -407,7 +407,7 @@ internal sealed class BatchApiRun : IDisposable
 
                 // The round has ended: what is still without a line goes into a new one.
                 var before = _state.Chunks.Count;
-                await SplitPendingAsync(new UInt64Set(), 0, NextSubmissions(), cancellationToken).ConfigureAwait(false);
+                await SplitPendingAsync(new CustomIdSet(), 0, NextSubmissions(), cancellationToken).ConfigureAwait(false);
                 if (_state.Chunks.Count == before)
                 {
                     return;
@@ -654,7 +654,7 @@ internal sealed class BatchApiRun : IDisposable
     // Splits a chunk in two new ones (its upload is given up) when it cannot fit the enqueued-token limit alone.
     private async Task HalveAsync(BatchChunkState chunk, string why, CancellationToken cancellationToken)
     {
-        var lines = new Dictionary<ulong, long>(chunk.Requests);
+        var lines = new Dictionary<UInt128, long>(chunk.Requests);
         await ChunkMembers.ReadAsync(ChunkMembers.PathFor(ChunkPath(chunk)), (hash, line) => lines[hash] = line, cancellationToken).ConfigureAwait(false);
         var halves = await Splitter((chunk.Requests + 1) / 2).SplitAsync(Members(chunk, lines, cancellationToken), NextIndex(), chunk.Submissions, cancellationToken).ConfigureAwait(false);
         chunk.Phase = ChunkPhase.Done;
@@ -670,12 +670,12 @@ internal sealed class BatchApiRun : IDisposable
         Event(string.Create(CultureInfo.InvariantCulture, $"batch file {chunk.Index} split into {string.Join(" and ", halves.Select(h => h.Index))}: {why}"));
     }
 
-    private async IAsyncEnumerable<BatchRequest> Members(BatchChunkState chunk, Dictionary<ulong, long> lines, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<BatchRequest> Members(BatchChunkState chunk, Dictionary<UInt128, long> lines, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await foreach (var request in BatchInputFile.ReadValidatedAsync(ChunkPath(chunk), cancellationToken: cancellationToken).ConfigureAwait(false))
         {
             // Lines of a chunk file carry the chunk's own line numbers; members keep their input line.
-            var line = lines.GetValueOrDefault(CustomIdHash.Compute(request.CustomId));
+            var line = lines.GetValueOrDefault(CustomIdHash.Key(request.CustomId));
             yield return new BatchRequest(request.CustomId, request.Endpoint, request.Url, request.Body, request.Model, request.MaxOutputTokens, line);
         }
     }

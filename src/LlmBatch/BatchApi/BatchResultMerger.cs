@@ -7,14 +7,14 @@ namespace LlmBatch;
 /// that is not the chunk's is skipped. A retryable outcome (5xx, 408, 409, 429, or an item that never ran because the
 /// batch expired, was cancelled or failed) is left for another submission unless this was the item's last.
 /// </summary>
-internal sealed class BatchResultMerger(BatchApiClient client, Func<BatchResult, CancellationToken, ValueTask> write, OutputCheckpoint checkpoint, UInt64Set written, TimeProvider time)
+internal sealed class BatchResultMerger(BatchApiClient client, Func<BatchResult, CancellationToken, ValueTask> write, OutputCheckpoint checkpoint, CustomIdSet written, TimeProvider time)
 {
     /// <summary>The code of the line written for a member the provider's files left out, on its last submission.</summary>
     public const string MissingResult = "batch_missing_result";
 
     public async Task<MergeOutcome> MergeAsync(BatchChunkState chunk, BatchApiBatch batch, string chunkPath, bool lastSubmission, CancellationToken cancellationToken)
     {
-        var lines = new Dictionary<ulong, long>(chunk.Requests);
+        var lines = new Dictionary<UInt128, long>(chunk.Requests);
 
         // Without its sidecar (removed by hand) a chunk's members are unknown: take every line of its own batch.
         var known = await ChunkMembers.ReadAsync(ChunkMembers.PathFor(chunkPath), (hash, line) => lines[hash] = line, cancellationToken).ConfigureAwait(false);
@@ -29,7 +29,7 @@ internal sealed class BatchResultMerger(BatchApiClient client, Func<BatchResult,
             var stream = await client.OpenContentAsync(fileId, cancellationToken).ConfigureAwait(false);
             await using (stream.ConfigureAwait(false))
             {
-                using var reader = new JsonlLineReader(stream);
+                using var reader = new JsonlLineReader(stream, $"the Batch API file {fileId}");
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
                     if (BatchOutputFile.IsBlank(reader.Line.Span) || OutputLineParser.Parse(reader.Line.Span, out _, out _) is not { } result)
@@ -37,7 +37,7 @@ internal sealed class BatchResultMerger(BatchApiClient client, Func<BatchResult,
                         continue;
                     }
 
-                    var hash = CustomIdHash.Compute(result.CustomId);
+                    var hash = CustomIdHash.Key(result.CustomId);
                     var member = lines.TryGetValue(hash, out var line) || !known;
                     if (!member || IsDone(hash) || (IsRetryable(result) && !lastSubmission))
                     {
@@ -57,7 +57,7 @@ internal sealed class BatchResultMerger(BatchApiClient client, Func<BatchResult,
             }
         }
 
-        var missing = new UInt64Set();
+        var missing = new CustomIdSet();
         foreach (var hash in lines.Keys)
         {
             if (!IsDone(hash))
@@ -78,7 +78,7 @@ internal sealed class BatchResultMerger(BatchApiClient client, Func<BatchResult,
             : (MissingResult, $"The batch {batch.Id} ended ({BatchStatusMap.Wire(batch.Status)}) without a line for this request in its output or error file.");
         await foreach (var request in BatchInputFile.ReadValidatedAsync(chunkPath, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
-            var hash = CustomIdHash.Compute(request.CustomId);
+            var hash = CustomIdHash.Key(request.CustomId);
             if (missing.Contains(hash) && !IsDone(hash))
             {
                 var unanswered = new BatchResult { CustomId = request.CustomId, Id = CustomIdHash.ToResultId(request.CustomId), Error = new BatchError(code, message), Stats = new BatchItemStats() };
@@ -97,9 +97,9 @@ internal sealed class BatchResultMerger(BatchApiClient client, Func<BatchResult,
     public static bool IsRetryable(BatchResult result) =>
         !result.IsSuccess && (result.StatusCode is 0 or 408 or 409 or 429 or >= 500);
 
-    private bool IsDone(ulong hash) => checkpoint.IsDone(hash) || written.Contains(hash);
+    private bool IsDone(UInt128 hash) => checkpoint.IsDone(hash) || written.Contains(hash);
 
-    private async Task WriteAsync(BatchResult result, ulong hash, CancellationToken cancellationToken)
+    private async Task WriteAsync(BatchResult result, UInt128 hash, CancellationToken cancellationToken)
     {
         written.Add(hash);
         await write(result, cancellationToken).ConfigureAwait(false);

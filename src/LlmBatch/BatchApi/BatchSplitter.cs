@@ -114,7 +114,7 @@ internal sealed class BatchSplitter(string workDirectory, BatchApiUrls urls, Bat
         public void Add(ReadOnlySpan<byte> line, BatchRequest request, int inputs, int defaultMaxOutputTokens)
         {
             _lines.Write(line);
-            ChunkMembers.Write(_members, CustomIdHash.Compute(request.CustomId), request.LineNumber);
+            ChunkMembers.Write(_members, CustomIdHash.Key(request.CustomId), request.LineNumber);
             _chunk.Requests++;
             _chunk.Bytes += line.Length;
             _chunk.PromptTokens += TokenCounter.Shared.CountPromptTokens(request);

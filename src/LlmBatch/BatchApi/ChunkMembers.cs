@@ -3,27 +3,27 @@ using System.Buffers.Binary;
 namespace LlmBatch;
 
 /// <summary>
-/// The custom_ids of a chunk, beside its file as <c>chunk-NNNN.ids</c>: one (custom_id hash, input line) pair of
-/// 16 bytes per request. Tells which items a running batch holds (they are not sent again) and gives each merged
+/// The custom_ids of a chunk, beside its file as <c>chunk-NNNN.ids</c>: one (custom_id key, input line) pair of
+/// 24 bytes per request (the 128-bit key of <see cref="CustomIdHash.Key(string)"/>, the line as 64 bits). Tells which items a running batch holds (they are not sent again) and gives each merged
 /// line its input line number.
 /// </summary>
 internal static class ChunkMembers
 {
-    private const int EntrySize = 16;
+    private const int EntrySize = 24;
 
     public static string PathFor(string chunkFile) => Path.ChangeExtension(chunkFile, ".ids");
 
     /// <summary>Appends one member to an open sidecar.</summary>
-    public static void Write(Stream sidecar, ulong customIdHash, long line)
+    public static void Write(Stream sidecar, UInt128 customIdKey, long line)
     {
         Span<byte> entry = stackalloc byte[EntrySize];
-        BinaryPrimitives.WriteUInt64LittleEndian(entry, customIdHash);
-        BinaryPrimitives.WriteInt64LittleEndian(entry[8..], line);
+        BinaryPrimitives.WriteUInt128LittleEndian(entry, customIdKey);
+        BinaryPrimitives.WriteInt64LittleEndian(entry[16..], line);
         sidecar.Write(entry);
     }
 
     /// <summary>Reads every member; false when the sidecar is missing.</summary>
-    public static async Task<bool> ReadAsync(string sidecarPath, Action<ulong, long> member, CancellationToken cancellationToken)
+    public static async Task<bool> ReadAsync(string sidecarPath, Action<UInt128, long> member, CancellationToken cancellationToken)
     {
         if (!File.Exists(sidecarPath))
         {
@@ -42,7 +42,7 @@ internal static class ChunkMembers
                 var whole = filled / EntrySize * EntrySize;
                 for (var i = 0; i < whole; i += EntrySize)
                 {
-                    member(BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(i)), BinaryPrimitives.ReadInt64LittleEndian(buffer.AsSpan(i + 8)));
+                    member(BinaryPrimitives.ReadUInt128LittleEndian(buffer.AsSpan(i)), BinaryPrimitives.ReadInt64LittleEndian(buffer.AsSpan(i + 16)));
                 }
 
                 buffer.AsSpan(whole, filled - whole).CopyTo(buffer);

@@ -20,7 +20,7 @@ internal static class EmbeddingInputs
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var isInput = reader.ValueTextEquals("input"u8);
+                var isInput = JsonText.Is(ref reader, "input"u8);
                 reader.Read();
                 if (isInput)
                 {

@@ -53,8 +53,8 @@ internal static class CanonicalJson
             var deterministic = false;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var isTemperature = reader.ValueTextEquals("temperature"u8);
-                var isSeed = !isTemperature && reader.ValueTextEquals("seed"u8);
+                var isTemperature = JsonText.Is(ref reader, "temperature"u8);
+                var isSeed = !isTemperature && JsonText.Is(ref reader, "seed"u8);
                 reader.Read();
                 if (isTemperature)
                 {

@@ -42,7 +42,7 @@ public sealed class RepeatIndex
         ArgumentNullException.ThrowIfNull(requests);
         ArgumentNullException.ThrowIfNull(provider);
         var providerHash = RequestKey.ProviderHash(provider);
-        var seen = new UInt64Set();
+        var seen = new CustomIdSet();
         var counts = new Dictionary<ulong, int>();
         long total = 0, reusable = 0, repeats = 0;
         await foreach (var request in requests.WithCancellation(cancellationToken).ConfigureAwait(false))

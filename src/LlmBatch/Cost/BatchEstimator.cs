@@ -37,7 +37,7 @@ public static class BatchEstimator
         var previous = await Previous.ReadAsync(options, cancellationToken).ConfigureAwait(false);
         var reuse = options.Reuse;
         var provider = RequestKey.ProviderHash(reuse?.Provider ?? "");
-        var seen = reuse?.Deduplicate == true ? new UInt64Set() : null;
+        var seen = reuse?.Deduplicate == true ? new CustomIdSet() : null;
         var models = new Dictionary<string, Tally>(StringComparer.Ordinal);
         long total = 0, done = 0, repeats = 0, hits = 0, toSend = 0;
         var observed = new Tally();
@@ -51,7 +51,7 @@ public static class BatchEstimator
                 models.Add(request.Model, tally);
             }
 
-            var id = CustomIdHash.Compute(request.CustomId);
+            var id = CustomIdHash.Key(request.CustomId);
             if (previous.Completion.TryGetValue(id, out var completion) && budget > 0)
             {
                 tally.ObservedBudget += budget;
@@ -136,20 +136,20 @@ public static class BatchEstimator
     }
 
     /// <summary>What an earlier output says: the completion tokens of its answers, and which items it holds.</summary>
-    private sealed record Previous(Dictionary<ulong, int> Completion, UInt64Set? Done)
+    private sealed record Previous(Dictionary<UInt128, int> Completion, CustomIdSet? Done)
     {
         public static async Task<Previous> ReadAsync(BatchEstimateOptions options, CancellationToken cancellationToken)
         {
-            var completion = new Dictionary<ulong, int>();
+            var completion = new Dictionary<UInt128, int>();
             if (options.PreviousOutputPath is not { } path || !File.Exists(path))
             {
                 return new Previous(completion, null);
             }
 
-            var done = options.SkipDone ? new UInt64Set() : null;
+            var done = options.SkipDone ? new CustomIdSet() : null;
             await foreach (var result in BatchOutputFile.ReadAsync(path, cancellationToken).ConfigureAwait(false))
             {
-                var id = CustomIdHash.Compute(result.CustomId);
+                var id = CustomIdHash.Key(result.CustomId);
                 if (result.IsSuccess && result.Stats.UsageReported && completion.Count < MaxObservations)
                 {
                     completion[id] = result.Stats.CompletionTokens;

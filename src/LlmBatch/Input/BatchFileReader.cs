@@ -163,7 +163,7 @@ internal sealed class BatchFileReader : IAsyncDisposable
         await using (reader.ConfigureAwait(false))
         {
             var errors = new List<BatchInputError>(4);
-            var ids = checkDuplicates ? new UInt64Set() : null;
+            var ids = checkDuplicates ? new CustomIdSet() : null;
             var firstContentLine = true;
             long requests = 0;
             while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false))
@@ -180,7 +180,7 @@ internal sealed class BatchFileReader : IAsyncDisposable
                     throw new BatchInputException(errors.ToArray());
                 }
 
-                if (ids is not null && !ids.Add(CustomIdHash.Compute(request.CustomId)))
+                if (ids is not null && !ids.Add(CustomIdHash.Key(request.CustomId)))
                 {
                     throw new BatchInputException(new BatchInputError(reader.Path, reader.LineNumber, "custom_id", $"\"{request.CustomId}\" is already used on an earlier line; every custom_id must be unique"));
                 }
@@ -472,7 +472,7 @@ internal sealed class BatchFileReader : IAsyncDisposable
     /// <summary>The running totals of one validation.</summary>
     private sealed class ValidationState(BatchValidationOptions options)
     {
-        private readonly UInt64Set _ids = new();
+        private readonly CustomIdSet _ids = new();
         private readonly List<BatchInputError> _lineErrors = new(4);
         private readonly Dictionary<string, long> _byEndpoint = new(StringComparer.Ordinal);
         private readonly Dictionary<string, long> _byModel = new(StringComparer.Ordinal);
@@ -571,7 +571,7 @@ internal sealed class BatchFileReader : IAsyncDisposable
                         continue;
                     }
 
-                    var hash = CustomIdHash.Compute(request.CustomId);
+                    var hash = CustomIdHash.Key(request.CustomId);
                     if (!_ids.Add(hash))
                     {
                         if (Errors.Count < options.MaxErrors)
@@ -606,8 +606,9 @@ internal sealed class BatchFileReader : IAsyncDisposable
         }
 
         /// <summary>
-        /// Only hashes are kept per line, so the first line of each duplicated id is found with a second pass that
-        /// stops at the last duplicate; it also tells a true duplicate from a (vanishingly rare) hash collision.
+        /// Only keys are kept per line, so the first line of each duplicated id is found with a second pass that
+        /// stops at the last duplicate; it also tells a true duplicate from a (vanishingly rare) collision of keys,
+        /// which is an error too, since resume knows items by their key alone.
         /// </summary>
         public async Task ResolveDuplicatesAsync(Func<BatchFileReader>? reopen, CancellationToken cancellationToken)
         {
@@ -617,14 +618,14 @@ internal sealed class BatchFileReader : IAsyncDisposable
                 return;
             }
 
-            var firstLines = new Dictionary<ulong, (long Line, string Id)>();
+            var firstLines = new Dictionary<UInt128, (long Line, string Id)>();
             foreach (var d in duplicates)
             {
                 firstLines[d.Hash] = (0, "");
             }
 
             var lastLine = duplicates[^1].Line;
-            var seen = new UInt64Set();
+            var seen = new CustomIdSet();
             var reader = reopen();
             await using (reader.ConfigureAwait(false))
             {
@@ -638,7 +639,7 @@ internal sealed class BatchFileReader : IAsyncDisposable
                         continue;
                     }
 
-                    var hash = CustomIdHash.Compute(request.CustomId);
+                    var hash = CustomIdHash.Key(request.CustomId);
                     if (seen.Add(hash) && firstLines.ContainsKey(hash))
                     {
                         firstLines[hash] = (reader.LineNumber, request.CustomId);
@@ -657,9 +658,8 @@ internal sealed class BatchFileReader : IAsyncDisposable
                 }
                 else if (line > 0 && id != d.CustomId)
                 {
-                    Errors.RemoveAt(d.ErrorIndex);
-                    TotalErrors--;
-                    Requests++;
+                    // Two different ids with one key (chance 2^-128 a pair): resume could not tell them apart.
+                    Errors[d.ErrorIndex] = new BatchInputError(Errors[d.ErrorIndex].Path, d.Line, "custom_id", $"\"{d.CustomId}\" has the same 128-bit identity as \"{id}\" on line {line}, so a resumed run could not tell them apart; rename one");
                 }
             }
         }
@@ -671,5 +671,5 @@ internal sealed class BatchFileReader : IAsyncDisposable
     }
 
     /// <summary>A line whose custom_id was seen before, and where its error sits in the list.</summary>
-    private readonly record struct Duplicate(ulong Hash, string CustomId, long Line, int ErrorIndex);
+    private readonly record struct Duplicate(UInt128 Hash, string CustomId, long Line, int ErrorIndex);
 }

@@ -81,9 +81,9 @@ public sealed class BatchInputConversionOptions
             problems.Add("Model must be set (for example gpt-4o-mini, or local/all-MiniLM-L6-v2 for offline embeddings).");
         }
 
-        if (MaxTokens is < 1)
+        if (MaxTokens is < 1 or > BatchOptions.MaxOutputTokensLimit)
         {
-            problems.Add($"MaxTokens must be positive (was {MaxTokens}).");
+            problems.Add($"MaxTokens must be between 1 and {BatchOptions.MaxOutputTokensLimit} (was {MaxTokens}).");
         }
 
         if (ExtraBody is not null)

@@ -54,7 +54,7 @@ public static class BatchInputConverter
     /// <param name="options">How to convert it.</param>
     /// <param name="cancellationToken">Stops the conversion.</param>
     /// <returns>What was written.</returns>
-    /// <exception cref="BatchOptionsException">The options are invalid.</exception>
+    /// <exception cref="BatchOptionsException">The options are invalid, or the output (or its metadata file) is the input under some name.</exception>
     /// <exception cref="BatchInputException">The input has problems.</exception>
     public static async Task<BatchConversionReport> ConvertFileAsync(
         string inputPath,
@@ -66,6 +66,15 @@ public static class BatchInputConverter
         ArgumentNullException.ThrowIfNull(outputPath);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        foreach (var written in (ReadOnlySpan<string>)[outputPath, MetadataPathFor(outputPath)])
+        {
+            if (FileIdentity.SameFile(written, inputPath))
+            {
+                // Under any name (a link, another case): the input would be replaced by what is made from it.
+                throw new BatchOptionsException([$"{written} is the input file {inputPath}; write the requests elsewhere."]);
+            }
+        }
+
         var check = new ParseState();
         await foreach (var _ in ParseAsync(inputPath, options, check, cancellationToken).ConfigureAwait(false))
         {
@@ -74,17 +83,19 @@ public static class BatchInputConverter
         check.ThrowIfErrors();
 
         var metadataPath = MetadataPathFor(outputPath);
-        var tmpOut = outputPath + ".tmp";
-        var tmpMeta = metadataPath + ".tmp";
         long items = 0;
         var anyMetadata = false;
         var state = new ParseState();
         var buffer = new ArrayBufferWriter<byte>(4096);
-        var output = new FileStream(tmpOut, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
-        await using (output.ConfigureAwait(false))
+
+        // Unique temp files, created exclusively: a fixed name such as requests.jsonl.tmp could be a planted link.
+        var outputFile = AtomicFile.Begin(outputPath, throughLink: false);
+        await using (outputFile.ConfigureAwait(false))
         {
-            var meta = new FileStream(tmpMeta, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
-            await using var metaScope = meta.ConfigureAwait(false);
+            var output = outputFile.Stream;
+            var metaFile = AtomicFile.Begin(metadataPath, throughLink: false);
+            await using var metaScope = metaFile.ConfigureAwait(false);
+            var meta = metaFile.Stream;
             await foreach (var item in ParseAsync(inputPath, options, state, cancellationToken).ConfigureAwait(false))
             {
                 buffer.ResetWrittenCount();
@@ -100,16 +111,12 @@ public static class BatchInputConverter
                 await meta.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
                 items++;
             }
-        }
 
-        File.Move(tmpOut, outputPath, overwrite: true);
-        if (anyMetadata)
-        {
-            File.Move(tmpMeta, metadataPath, overwrite: true);
-        }
-        else
-        {
-            File.Delete(tmpMeta);
+            await outputFile.CommitAsync().ConfigureAwait(false);
+            if (anyMetadata)
+            {
+                await metaFile.CommitAsync().ConfigureAwait(false);
+            }
         }
 
         return new BatchConversionReport(items, check.BlankLines, outputPath, anyMetadata ? metadataPath : null);
@@ -422,7 +429,7 @@ public static class BatchInputConverter
             SourceRow? row = null;
             try
             {
-                using var doc = JsonDocument.Parse(text);
+                using var doc = JsonDocument.Parse(text, JsonLimits.Document);
                 if (doc.RootElement.ValueKind != JsonValueKind.Object)
                 {
                     state.Add(new BatchInputError(path, line, "", "the line is not a JSON object"));
@@ -444,7 +451,8 @@ public static class BatchInputConverter
                             goto next;
                         }
 
-                        body = p.Value.GetString();
+                        // Text cut in the middle of an emoji is sent with U+FFFD in place of the lone half.
+                        body = JsonText.GetLenient(p.Value);
                     }
                     else if (isId && idField is null)
                     {
@@ -453,7 +461,7 @@ public static class BatchInputConverter
                     }
                     else
                     {
-                        metadata.Add(new(p.Name, p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText()));
+                        metadata.Add(new(p.Name, p.Value.ValueKind == JsonValueKind.String ? JsonText.GetLenient(p.Value) : p.Value.GetRawText()));
                     }
                 }
 
@@ -473,6 +481,11 @@ public static class BatchInputConverter
             catch (JsonException ex)
             {
                 state.Add(new BatchInputError(path, line, "", $"invalid JSON: {ex.Message.Split(" Path:")[0]}"));
+            }
+            catch (InvalidOperationException)
+            {
+                // A key or an id (they become custom_ids and column names) with an escaped lone surrogate.
+                state.Add(new BatchInputError(path, line, "", "a key or the id holds an unpaired surrogate escape (such as \\ud83d); keys and ids must be valid Unicode"));
             }
 
         next:

@@ -10,6 +10,9 @@ namespace LlmBatch;
 /// </summary>
 internal static class BatchLineParser
 {
+    private const string LoneSurrogate = "holds an unpaired surrogate escape (such as \\ud83d, often left by cutting text in the middle of an emoji); it must be valid Unicode";
+
+    private const string DuplicateKey = "appears twice in the same object; give each key once (JSON readers disagree on which one counts, so the provider could read another request than the one checked here)";
 
     /// <summary>Parses a line. Returns null and adds to <paramref name="errors"/> when the line is invalid.</summary>
     public static BatchRequest? ParseLine(ReadOnlyMemory<byte> line, string path, long lineNumber, List<BatchInputError> errors)
@@ -22,11 +25,13 @@ internal static class BatchLineParser
     public static BatchRequest? ParseLine(ReadOnlyMemory<byte> line, string path, long lineNumber, List<BatchInputError> errors, bool copyBody)
     {
         var span = line.Span;
-        var reader = new Utf8JsonReader(span, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 256 });
+        var reader = new Utf8JsonReader(span, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = JsonLimits.MaxDepth });
         string? customId = null;
         string? method = null;
         string? url = null;
         ReadOnlyMemory<byte> body = default;
+        string? model = null;
+        int? maxTokens = null;
         var before = errors.Count;
         try
         {
@@ -36,55 +41,93 @@ internal static class BatchLineParser
                 return null;
             }
 
+            // Keys seen at the top (bit flags for the four the line is made of, names for others): a repeat anywhere
+            // is refused, at the top here, inside values by the duplicate-key walk that replaces Skip.
+            var seen = 0;
+            List<string>? others = null;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (reader.ValueTextEquals("custom_id"u8))
+                var field = JsonText.Is(ref reader, "custom_id"u8) ? 1
+                    : JsonText.Is(ref reader, "method"u8) ? 2
+                    : JsonText.Is(ref reader, "url"u8) ? 4
+                    : JsonText.Is(ref reader, "body"u8) ? 8
+                    : 0;
+                string? otherName = null;
+                if (field != 0 && (seen & field) != 0)
                 {
-                    reader.Read();
-                    if (reader.TokenType == JsonTokenType.String)
+                    errors.Add(new BatchInputError(path, lineNumber, FieldName(field), DuplicateKey));
+                    return null;
+                }
+
+                if (field == 0)
+                {
+                    otherName = JsonText.TryGetString(ref reader, out var n) ? n : "\uffff" + Encoding.UTF8.GetString(reader.ValueSpan);
+                    if (others?.Contains(otherName) == true)
                     {
-                        customId = reader.GetString();
+                        errors.Add(new BatchInputError(path, lineNumber, otherName, DuplicateKey));
+                        return null;
                     }
-                    else
-                    {
+
+                    (others ??= []).Add(otherName);
+                }
+
+                seen |= field;
+                reader.Read();
+                switch (field)
+                {
+                    case 1 when reader.TokenType != JsonTokenType.String:
                         errors.Add(new BatchInputError(path, lineNumber, "custom_id", $"must be a string (found {Describe(reader.TokenType)})"));
                         reader.Skip();
-                    }
-                }
-                else if (reader.ValueTextEquals("method"u8))
-                {
-                    reader.Read();
-                    method = reader.TokenType != JsonTokenType.String ? null
-                        : reader.ValueTextEquals("POST"u8) ? "POST"
-                        : reader.GetString();
-                    if (method is null)
-                    {
-                        errors.Add(new BatchInputError(path, lineNumber, "method", $"must be the string \"POST\" (found {Describe(reader.TokenType)})"));
-                        reader.Skip();
-                    }
-                }
-                else if (reader.ValueTextEquals("url"u8))
-                {
-                    reader.Read();
-                    url = reader.TokenType == JsonTokenType.String ? KnownUrlOrString(ref reader) : null;
-                    if (url is null)
-                    {
-                        errors.Add(new BatchInputError(path, lineNumber, "url", $"must be a string (found {Describe(reader.TokenType)})"));
-                        reader.Skip();
-                    }
-                }
-                else if (reader.ValueTextEquals("body"u8))
-                {
-                    reader.Read();
-                    var start = (int)reader.TokenStartIndex;
-                    reader.Skip();
-                    var end = (int)reader.BytesConsumed;
-                    body = line[start..end];
-                }
-                else
-                {
-                    reader.Read();
-                    reader.Skip();
+                        break;
+                    case 1:
+                        if (JsonText.TryGetString(ref reader, out var id))
+                        {
+                            customId = id;
+                        }
+                        else
+                        {
+                            errors.Add(new BatchInputError(path, lineNumber, "custom_id", LoneSurrogate));
+                        }
+
+                        break;
+                    case 2:
+                        method = reader.TokenType != JsonTokenType.String ? null
+                            : JsonText.Is(ref reader, "POST"u8) ? "POST"
+                            : JsonText.GetLenient(ref reader);
+                        if (method is null)
+                        {
+                            errors.Add(new BatchInputError(path, lineNumber, "method", $"must be the string \"POST\" (found {Describe(reader.TokenType)})"));
+                            reader.Skip();
+                        }
+
+                        break;
+                    case 4:
+                        url = reader.TokenType == JsonTokenType.String ? KnownUrlOrString(ref reader) : null;
+                        if (url is null)
+                        {
+                            errors.Add(new BatchInputError(path, lineNumber, "url", $"must be a string (found {Describe(reader.TokenType)})"));
+                            reader.Skip();
+                        }
+
+                        break;
+                    case 8:
+                        var start = (int)reader.TokenStartIndex;
+                        if (JsonDuplicateKeys.TrySkip(ref reader, "body", out var repeatedInBody))
+                        {
+                            errors.Add(new BatchInputError(path, lineNumber, repeatedInBody, DuplicateKey));
+                            return null;
+                        }
+
+                        body = line[start..(int)reader.BytesConsumed];
+                        break;
+                    default:
+                        if (JsonDuplicateKeys.TrySkip(ref reader, otherName!, out var repeated))
+                        {
+                            errors.Add(new BatchInputError(path, lineNumber, repeated, DuplicateKey));
+                            return null;
+                        }
+
+                        break;
                 }
             }
 
@@ -92,6 +135,11 @@ internal static class BatchLineParser
             if (reader.Read())
             {
                 errors.Add(new BatchInputError(path, lineNumber, "", "unexpected content after the JSON object"));
+            }
+
+            if (!body.IsEmpty)
+            {
+                InspectBody(body.Span, path, lineNumber, errors, out model, out maxTokens);
             }
         }
         catch (JsonException ex)
@@ -134,15 +182,9 @@ internal static class BatchLineParser
             errors.Add(new BatchInputError(path, lineNumber, "url", $"\"{url}\" is not supported; use /v1/chat/completions, /v1/completions, /v1/embeddings or /v1/responses"));
         }
 
-        string? model = null;
-        int? maxTokens = null;
         if (body.IsEmpty)
         {
             errors.Add(new BatchInputError(path, lineNumber, "body", "is missing"));
-        }
-        else
-        {
-            InspectBody(body.Span, path, lineNumber, errors, out model, out maxTokens);
         }
 
         if (errors.Count != before)
@@ -197,10 +239,20 @@ internal static class BatchLineParser
             errors.Add(new BatchInputError("(code)", 0, "url", $"\"{url}\" is not supported; use /v1/chat/completions, /v1/completions, /v1/embeddings or /v1/responses"));
         }
 
+        if (HasLoneSurrogate(customId))
+        {
+            errors.Add(new BatchInputError("(code)", 0, "custom_id", LoneSurrogate));
+        }
+
         string? model = null;
         int? maxTokens = null;
         try
         {
+            if (JsonDuplicateKeys.TryFind(body.Span, out var repeated))
+            {
+                errors.Add(new BatchInputError("(code)", 0, "body." + repeated, DuplicateKey));
+            }
+
             InspectBody(body.Span, "(code)", 0, errors, out model, out maxTokens);
         }
         catch (JsonException ex)
@@ -244,7 +296,7 @@ internal static class BatchLineParser
     {
         model = null;
         maxTokens = null;
-        var reader = new Utf8JsonReader(body);
+        var reader = new Utf8JsonReader(body, JsonLimits.Reader);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             errors.Add(new BatchInputError(path, lineNumber, "body", $"must be a JSON object (found {Describe(reader.TokenType)})"));
@@ -254,13 +306,20 @@ internal static class BatchLineParser
         var modelSeen = false;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("model"u8))
+            if (JsonText.Is(ref reader, "model"u8))
             {
                 modelSeen = true;
                 reader.Read();
                 if (reader.TokenType == JsonTokenType.String && reader.ValueSpan.Length > 0)
                 {
-                    model = reader.GetString();
+                    if (JsonText.TryGetString(ref reader, out var name))
+                    {
+                        model = name;
+                    }
+                    else
+                    {
+                        errors.Add(new BatchInputError(path, lineNumber, "body.model", LoneSurrogate));
+                    }
                 }
                 else
                 {
@@ -268,13 +327,10 @@ internal static class BatchLineParser
                     reader.Skip();
                 }
             }
-            else if (reader.ValueTextEquals("max_completion_tokens"u8) || reader.ValueTextEquals("max_tokens"u8) || reader.ValueTextEquals("max_output_tokens"u8))
+            else if (MaxTokensField(ref reader) is { } field)
             {
-                var field = reader.ValueTextEquals("max_completion_tokens"u8) ? "max_completion_tokens"
-                    : reader.ValueTextEquals("max_tokens"u8) ? "max_tokens"
-                    : "max_output_tokens";
                 reader.Read();
-                if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var n) && n >= 0)
+                if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var n) && n is >= 0 and <= BatchOptions.MaxOutputTokensLimit)
                 {
                     // max_completion_tokens supersedes max_tokens when both are present.
                     if (maxTokens is null || field == "max_completion_tokens")
@@ -284,11 +340,11 @@ internal static class BatchLineParser
                 }
                 else if (reader.TokenType != JsonTokenType.Null)
                 {
-                    errors.Add(new BatchInputError(path, lineNumber, "body." + field, "must be a non-negative integer"));
+                    errors.Add(new BatchInputError(path, lineNumber, "body." + field, $"must be an integer between 0 and {BatchOptions.MaxOutputTokensLimit:N0}"));
                     reader.Skip();
                 }
             }
-            else if (reader.ValueTextEquals("stream"u8))
+            else if (JsonText.Is(ref reader, "stream"u8))
             {
                 reader.Read();
                 if (reader.TokenType == JsonTokenType.True)
@@ -313,13 +369,45 @@ internal static class BatchLineParser
         }
     }
 
+    private static string FieldName(int field) => field switch
+    {
+        1 => "custom_id",
+        2 => "method",
+        4 => "url",
+        _ => "body",
+    };
+
+    private static string? MaxTokensField(ref Utf8JsonReader reader) =>
+        JsonText.Is(ref reader, "max_completion_tokens"u8) ? "max_completion_tokens"
+        : JsonText.Is(ref reader, "max_tokens"u8) ? "max_tokens"
+        : JsonText.Is(ref reader, "max_output_tokens"u8) ? "max_output_tokens"
+        : null;
+
     // Every line names its method and url: the usual values are shared strings, not a fresh copy per line.
-    private static string? KnownUrlOrString(ref Utf8JsonReader reader) =>
-        reader.ValueTextEquals("/v1/chat/completions"u8) ? "/v1/chat/completions"
-        : reader.ValueTextEquals("/v1/embeddings"u8) ? "/v1/embeddings"
-        : reader.ValueTextEquals("/v1/responses"u8) ? "/v1/responses"
-        : reader.ValueTextEquals("/v1/completions"u8) ? "/v1/completions"
-        : reader.GetString();
+    private static string KnownUrlOrString(ref Utf8JsonReader reader) =>
+        JsonText.Is(ref reader, "/v1/chat/completions"u8) ? "/v1/chat/completions"
+        : JsonText.Is(ref reader, "/v1/embeddings"u8) ? "/v1/embeddings"
+        : JsonText.Is(ref reader, "/v1/responses"u8) ? "/v1/responses"
+        : JsonText.Is(ref reader, "/v1/completions"u8) ? "/v1/completions"
+        : JsonText.GetLenient(ref reader);
+
+    /// <summary>True when a string holds a surrogate without its partner: it has no UTF-8 form, so it cannot be an id.</summary>
+    internal static bool HasLoneSurrogate(string value)
+    {
+        for (var i = 0; i < value.Length; i++)
+        {
+            if (char.IsHighSurrogate(value[i]) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(value[i]))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private static bool HasField(List<BatchInputError> errors, int from, string field)
     {

@@ -45,7 +45,7 @@ internal static class BatchMetadataFile
 
             try
             {
-                using var doc = JsonDocument.Parse(text);
+                using var doc = JsonDocument.Parse(text, JsonLimits.Document);
                 if (!doc.RootElement.TryGetProperty("custom_id", out var id) || id.ValueKind != JsonValueKind.String)
                 {
                     errors.Add(new BatchInputError(path, line, "custom_id", "is missing or not a string"));
@@ -57,7 +57,7 @@ internal static class BatchMetadataFile
                 {
                     foreach (var p in meta.EnumerateObject())
                     {
-                        fields.Add(new(p.Name, p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText()));
+                        fields.Add(new(p.Name, p.Value.ValueKind == JsonValueKind.String ? JsonText.GetLenient(p.Value) : p.Value.GetRawText()));
                     }
                 }
 
@@ -66,6 +66,10 @@ internal static class BatchMetadataFile
             catch (JsonException ex)
             {
                 errors.Add(new BatchInputError(path, line, "", $"invalid JSON: {ex.Message.Split(" Path:")[0]}"));
+            }
+            catch (InvalidOperationException)
+            {
+                errors.Add(new BatchInputError(path, line, "", "a key or the custom_id holds an unpaired surrogate escape (such as \\ud83d)"));
             }
         }
 

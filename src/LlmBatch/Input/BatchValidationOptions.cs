@@ -6,6 +6,12 @@ public sealed class BatchValidationOptions
     /// <summary>The largest line accepted, in bytes (default 8 MiB). The size of the largest line decides the memory a reader needs.</summary>
     public const int DefaultMaxLineBytes = 8 * 1024 * 1024;
 
+    /// <summary>The smallest line cap accepted.</summary>
+    internal const int MinMaxLineBytes = 16;
+
+    /// <summary>The largest line cap accepted (1 GiB).</summary>
+    internal const int MaxMaxLineBytes = 1 << 30;
+
     /// <summary>Problems listed at most (default 100); every problem is still counted in <see cref="BatchValidationReport.TotalErrors"/>.</summary>
     public int MaxErrors { get; set; } = 100;
 
@@ -31,14 +37,14 @@ public sealed class BatchValidationOptions
             problems.Add($"MaxErrors must be at least 1 (was {MaxErrors}).");
         }
 
-        if (MaxLineBytes is < 16 or > (1 << 30))
+        if (MaxLineBytes is < MinMaxLineBytes or > MaxMaxLineBytes)
         {
-            problems.Add($"MaxLineBytes must be between 16 and 1073741824 (was {MaxLineBytes}).");
+            problems.Add($"MaxLineBytes must be between {MinMaxLineBytes} and {MaxMaxLineBytes} (was {MaxLineBytes}).");
         }
 
-        if (DefaultMaxOutputTokens < 0)
+        if (DefaultMaxOutputTokens is < 0 or > BatchOptions.MaxOutputTokensLimit)
         {
-            problems.Add($"DefaultMaxOutputTokens must not be negative (was {DefaultMaxOutputTokens}).");
+            problems.Add($"DefaultMaxOutputTokens must be between 0 and {BatchOptions.MaxOutputTokensLimit} (was {DefaultMaxOutputTokens}).");
         }
 
         if (problems.Count > 0)

@@ -1,32 +1,29 @@
 namespace LlmBatch;
 
-/// <summary>
-/// Replaces a file with new content without a moment where it is half written: the content goes to a temp file
-/// in the same directory (same filesystem, so the rename is atomic), is forced to disk, then renamed over it.
-/// </summary>
+/// <summary>Replaces a whole file in one step, through an <see cref="AtomicFile"/>.</summary>
 internal static class AtomicRewrite
 {
-    public static async Task RunAsync(string path, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
-    {
-        var full = Path.GetFullPath(path);
-        var temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 20);
-            await using (output.ConfigureAwait(false))
-            {
-                await write(output, cancellationToken).ConfigureAwait(false);
-                output.Flush(flushToDisk: true);
-            }
+    /// <summary>
+    /// Rewrites an existing data file (an output being repaired or reordered). A path that is a link rewrites the file
+    /// it points to, so the user's link stays a link.
+    /// </summary>
+    public static Task RunAsync(string path, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken) =>
+        ReplaceAsync(path, throughLink: true, write, cancellationToken);
 
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
+    /// <summary>
+    /// Writes a file LlmBatch produces (a report, a merged table). Whatever is at the path is replaced, a link included:
+    /// the content never goes through a link someone else may have put there.
+    /// </summary>
+    public static Task CreateAsync(string path, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken) =>
+        ReplaceAsync(path, throughLink: false, write, cancellationToken);
+
+    private static async Task ReplaceAsync(string path, bool throughLink, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
+    {
+        var file = AtomicFile.Begin(path, throughLink);
+        await using (file.ConfigureAwait(false))
         {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
+            await write(file.Stream, cancellationToken).ConfigureAwait(false);
+            await file.CommitAsync().ConfigureAwait(false);
         }
     }
 }

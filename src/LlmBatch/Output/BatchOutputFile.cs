@@ -15,9 +15,9 @@ public static class BatchOutputFile
     /// </summary>
     /// <param name="path">The output file (JSON Lines).</param>
     /// <param name="cancellationToken">Stops the enumeration.</param>
-    /// <returns>The results, one per non-blank line. An unfinished last line (left by a crash or a run still
-    /// writing) is skipped, not reported.</returns>
-    /// <exception cref="BatchInputException">A line before the last is not a valid output line; the error names the file and line.</exception>
+    /// <returns>The results, one per non-blank line. An unfinished last line (no line end: left by a crash or a run
+    /// still writing) is skipped, not reported.</returns>
+    /// <exception cref="BatchInputException">A complete line is not a valid output line; the error names the file and line.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     public static async IAsyncEnumerable<BatchResult> ReadAsync(string path, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -25,8 +25,7 @@ public static class BatchOutputFile
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
         await using (stream.ConfigureAwait(false))
         {
-            using var reader = new JsonlLineReader(stream);
-            BatchInputError? pending = null;
+            using var reader = new JsonlLineReader(stream, path);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 if (IsBlank(reader.Line.Span))
@@ -34,23 +33,26 @@ public static class BatchOutputFile
                     continue;
                 }
 
-                // A bad line is only an error when more lines follow it; as the last line it is a torn write.
-                if (pending is not null)
-                {
-                    throw new BatchInputException(pending);
-                }
-
                 var result = OutputLineParser.Parse(reader.Line.Span, out var field, out var problem);
                 if (result is null)
                 {
-                    pending = new BatchInputError(path, reader.LineNumber, field, problem);
-                    continue;
+                    // Only a last line without its line end is a torn write (or one still being written).
+                    if (!reader.Terminated)
+                    {
+                        yield break;
+                    }
+
+                    throw new BatchInputException(new BatchInputError(path, reader.LineNumber, field, problem));
                 }
 
                 yield return result;
             }
         }
     }
+
+    /// <summary>The error for a complete line that is not a valid output line.</summary>
+    internal static BatchInputError InvalidLine(string path, long line) =>
+        new(path, line, "", "not a valid output line; fix or remove it, then run again");
 
     internal static bool IsBlank(ReadOnlySpan<byte> line) => line.IndexOfAnyExcept((byte)' ', (byte)'\t', (byte)'\r') < 0;
 }

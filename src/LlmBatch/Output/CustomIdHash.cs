@@ -1,12 +1,18 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.IO.Hashing;
+using System.Security.Cryptography;
 using System.Text;
 
 namespace LlmBatch;
 
 /// <summary>
-/// The 64-bit XxHash3 of a custom_id's UTF-8 bytes: the compact key of the checkpoint's done-set and the
-/// source of the stable <c>batch_req_…</c> line id. Strings are never kept per item, so memory stays flat.
+/// What a custom_id is known by without keeping its string, so memory stays flat however many items a file holds.
+/// <see cref="Key(string)"/>, the identity of the done-set and of the uniqueness check, is the first 128 bits of the
+/// SHA-256 of the id's UTF-8 bytes: two different ids share it with a chance of 2^-128 per pair (nothing at all for any
+/// real file), and, the hash being cryptographic, no one can make two ids share it on purpose. A 64-bit hash was not
+/// enough: a pair of colliding ids can be searched out in an hour, and one of them was then taken for done and never
+/// sent. <see cref="Compute(string)"/>, a 64-bit XxHash3, only names output lines (<c>batch_req_…</c>).
 /// </summary>
 internal static class CustomIdHash
 {
@@ -16,7 +22,37 @@ internal static class CustomIdHash
     /// <summary>Length in bytes of an id: the prefix and 16 hex digits.</summary>
     public const int IdLength = 26;
 
-    /// <summary>Hashes UTF-8 bytes of a custom_id.</summary>
+    /// <summary>The identity of a custom_id given as UTF-8 bytes.</summary>
+    public static UInt128 Key(ReadOnlySpan<byte> utf8)
+    {
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(utf8, digest);
+        return BinaryPrimitives.ReadUInt128LittleEndian(digest);
+    }
+
+    /// <summary>The identity of a custom_id; the same value as for its UTF-8 encoding.</summary>
+    public static UInt128 Key(string customId)
+    {
+        ArgumentNullException.ThrowIfNull(customId);
+        var max = Encoding.UTF8.GetMaxByteCount(customId.Length);
+        if (max <= 512)
+        {
+            Span<byte> stack = stackalloc byte[512];
+            return Key(stack[..Encoding.UTF8.GetBytes(customId, stack)]);
+        }
+
+        var rented = ArrayPool<byte>.Shared.Rent(max);
+        try
+        {
+            return Key(rented.AsSpan(0, Encoding.UTF8.GetBytes(customId, rented)));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>Hashes UTF-8 bytes of a custom_id to 64 bits: the output line's name, not its identity.</summary>
     public static ulong Compute(ReadOnlySpan<byte> utf8) => XxHash3.HashToUInt64(utf8);
 
     /// <summary>Hashes a custom_id; the same value as hashing its UTF-8 encoding.</summary>

@@ -10,26 +10,26 @@ internal static class ErrorMessageReader
     {
         try
         {
-            var reader = new Utf8JsonReader(body);
+            var reader = new Utf8JsonReader(body, JsonLimits.Reader);
             if (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
             {
                 while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                 {
-                    if (reader.ValueTextEquals("error"u8))
+                    if (JsonText.Is(ref reader, "error"u8))
                     {
                         reader.Read();
                         if (reader.TokenType == JsonTokenType.String)
                         {
-                            return reader.GetString() ?? "";
+                            return JsonText.GetLenient(ref reader);
                         }
 
                         if (reader.TokenType == JsonTokenType.StartObject)
                         {
                             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                             {
-                                if (reader.ValueTextEquals("message"u8) && reader.Read() && reader.TokenType == JsonTokenType.String)
+                                if (JsonText.Is(ref reader, "message"u8) && reader.Read() && reader.TokenType == JsonTokenType.String)
                                 {
-                                    return reader.GetString() ?? "";
+                                    return JsonText.GetLenient(ref reader);
                                 }
 
                                 reader.Read();

@@ -9,7 +9,14 @@ namespace LlmBatch;
 /// </summary>
 internal sealed class JsonlLineReader : IDisposable
 {
+    /// <summary>
+    /// The longest line read (1 GiB): past it the buffer could not double again. Output lines stay far below it, since
+    /// a response body is capped at half of it (<see cref="HttpBatchHandler.MaxMaxResponseBytes"/>).
+    /// </summary>
+    public const int MaxLineBytes = 1 << 30;
+
     private readonly Stream _stream;
+    private readonly string _path;
     private byte[] _buffer;
     private int _start;
     private int _end;
@@ -18,10 +25,12 @@ internal sealed class JsonlLineReader : IDisposable
     private bool _eof;
     private bool _first = true;
 
-    public JsonlLineReader(Stream stream, int bufferSize = 1 << 18)
+    public JsonlLineReader(Stream stream, string path, int bufferSize = 1 << 18)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(path);
         _stream = stream;
+        _path = path;
         _buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
     }
 
@@ -47,6 +56,7 @@ internal sealed class JsonlLineReader : IDisposable
     public long EndOffset => LineOffset + RawLength;
 
     /// <summary>Moves to the next line; false at the end of the stream.</summary>
+    /// <exception cref="BatchInputException">A line is longer than <see cref="MaxLineBytes"/>.</exception>
     public async ValueTask<bool> ReadAsync(CancellationToken cancellationToken)
     {
         while (true)
@@ -132,6 +142,11 @@ internal sealed class JsonlLineReader : IDisposable
 
         if (_end == _buffer.Length)
         {
+            if (_buffer.Length >= MaxLineBytes)
+            {
+                throw new BatchInputException(new BatchInputError(_path, LineNumber + 1, "", $"the line is longer than {MaxLineBytes:N0} bytes, more than any output line holds"));
+            }
+
             // One line is longer than the buffer: grow rather than fail, lines carry whole responses.
             var bigger = ArrayPool<byte>.Shared.Rent(_buffer.Length * 2);
             Buffer.BlockCopy(_buffer, 0, bigger, 0, _end);

@@ -2,18 +2,19 @@ namespace LlmBatch;
 
 /// <summary>
 /// What an existing output file says is already done, so a rerun of the same command continues where the last
-/// one stopped. Opening repairs the file first: a torn last line (a crash mid-write) is cut away, duplicate
+/// one stopped. Opening repairs the file first: a torn last line (a crash mid-write: no line end, not a valid
+/// line) is cut away, while any complete line that is not valid is reported, never cut; duplicate
 /// lines for one custom_id (from an older tool) are reduced to one, keeping a success, and with
 /// <c>retryFailed</c> the failure lines are removed so those items are sent again. Rewrites go through a temp
 /// file in the same directory and an atomic rename, so a crash during repair leaves either file, never half.
-/// Only 64-bit hashes of custom_ids are kept, not strings.
+/// Only 128-bit keys of custom_ids are kept, not strings (see <see cref="CustomIdHash.Key(string)"/>).
 /// </summary>
 internal sealed class OutputCheckpoint
 {
-    private readonly UInt64Set _succeeded;
-    private readonly UInt64Set _failed;
+    private readonly CustomIdSet _succeeded;
+    private readonly CustomIdSet _failed;
 
-    private OutputCheckpoint(UInt64Set succeeded, UInt64Set failed)
+    private OutputCheckpoint(CustomIdSet succeeded, CustomIdSet failed)
     {
         _succeeded = succeeded;
         _failed = failed;
@@ -46,19 +47,19 @@ internal sealed class OutputCheckpoint
     /// <param name="outputPath">The output file of the run.</param>
     /// <param name="retryFailed">Remove failure lines so that those items count as not done.</param>
     /// <param name="cancellationToken">Stops the scan; a rewrite already begun still completes or leaves the old file.</param>
-    /// <exception cref="BatchInputException">A line before the last is not a valid output line (names file and line).</exception>
+    /// <exception cref="BatchInputException">A complete line is not a valid output line (names file and line).</exception>
     /// <exception cref="IOException">Another run is writing the file, or it cannot be read or repaired.</exception>
     public static async Task<OutputCheckpoint> OpenAsync(string outputPath, bool retryFailed, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(outputPath);
         if (!File.Exists(outputPath))
         {
-            return new OutputCheckpoint(new UInt64Set(), new UInt64Set());
+            return new OutputCheckpoint(new CustomIdSet(), new CustomIdSet());
         }
 
         using var fileLock = OutputFileLock.Acquire(outputPath);
-        var succeeded = new UInt64Set();
-        var failed = new UInt64Set();
+        var succeeded = new CustomIdSet();
+        var failed = new CustomIdSet();
         long lines = 0;
         long failureLines = 0;
         long cutAt = -1;
@@ -68,8 +69,7 @@ internal sealed class OutputCheckpoint
         await using (stream.ConfigureAwait(false))
         {
             fileLength = stream.Length;
-            using var reader = new JsonlLineReader(stream);
-            (long Line, long Offset)? bad = null;
+            using var reader = new JsonlLineReader(stream, outputPath);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 if (BatchOutputFile.IsBlank(reader.Line.Span))
@@ -77,15 +77,17 @@ internal sealed class OutputCheckpoint
                     continue;
                 }
 
-                if (bad is { } b)
-                {
-                    throw new BatchInputException(new BatchInputError(outputPath, b.Line, "", "not a valid output line; fix or remove it, then run again"));
-                }
-
                 if (!OutputLineScanner.TryScan(reader.Line.Span, out var hash, out var success))
                 {
-                    bad = (reader.LineNumber, reader.LineOffset);
-                    continue;
+                    // Only a last line without its line end is what a crash mid-write leaves; a complete line that is
+                    // wrong was written that way (or edited), and cutting it would lose a result.
+                    if (reader.Terminated)
+                    {
+                        throw new BatchInputException(BatchOutputFile.InvalidLine(outputPath, reader.LineNumber));
+                    }
+
+                    cutAt = reader.LineOffset;
+                    break;
                 }
 
                 missingNewline = !reader.Terminated;
@@ -99,11 +101,6 @@ internal sealed class OutputCheckpoint
                     failureLines++;
                     failed.Add(hash);
                 }
-            }
-
-            if (bad is { } torn)
-            {
-                cutAt = torn.Offset;
             }
         }
 
@@ -129,7 +126,7 @@ internal sealed class OutputCheckpoint
         }
 
         // An id with a success line counts as succeeded however many failure lines it also has.
-        var onlyFailed = new UInt64Set();
+        var onlyFailed = new CustomIdSet();
         foreach (var hash in failed)
         {
             if (!succeeded.Contains(hash))
@@ -148,7 +145,7 @@ internal sealed class OutputCheckpoint
 
         if (retryFailed)
         {
-            onlyFailed = new UInt64Set();
+            onlyFailed = new CustomIdSet();
         }
 
         return new OutputCheckpoint(succeeded, onlyFailed)
@@ -161,20 +158,20 @@ internal sealed class OutputCheckpoint
     }
 
     /// <summary>True when <paramref name="customId"/> already has a final line and must not be sent again.</summary>
-    public bool IsDone(string customId) => IsDone(CustomIdHash.Compute(customId));
+    public bool IsDone(string customId) => Done > 0 && IsDone(CustomIdHash.Key(customId));
 
-    /// <summary>True when the custom_id with this <see cref="CustomIdHash"/> already has a final line.</summary>
-    public bool IsDone(ulong customIdHash) => _succeeded.Contains(customIdHash) || _failed.Contains(customIdHash);
+    /// <summary>True when the custom_id with this <see cref="CustomIdHash.Key(string)"/> already has a final line.</summary>
+    public bool IsDone(UInt128 customIdKey) => _succeeded.Contains(customIdKey) || _failed.Contains(customIdKey);
 
-    private static async Task RewriteAsync(string path, UInt64Set succeeded, bool dropFailures, CancellationToken cancellationToken)
+    private static async Task RewriteAsync(string path, CustomIdSet succeeded, bool dropFailures, CancellationToken cancellationToken)
     {
-        var written = new UInt64Set(checked((int)Math.Min(int.MaxValue / 2, succeeded.Count)));
+        var written = new CustomIdSet(checked((int)Math.Min(int.MaxValue / 2, succeeded.Count)));
         await AtomicRewrite.RunAsync(path, async (output, ct) =>
         {
             var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
             await using (stream.ConfigureAwait(false))
             {
-                using var reader = new JsonlLineReader(stream);
+                using var reader = new JsonlLineReader(stream, path);
                 while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
                     if (!OutputLineScanner.TryScan(reader.Line.Span, out var hash, out var success))

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 
 namespace LlmBatch;
@@ -9,7 +10,7 @@ namespace LlmBatch;
 internal static class OutputLineParser
 {
     /// <summary>Nesting allowed in a line: response bodies (tool schemas, nested content) can be deep.</summary>
-    public const int MaxDepth = 512;
+    public const int MaxDepth = JsonLimits.MaxOutputLineDepth;
 
     internal static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = MaxDepth };
 
@@ -18,6 +19,12 @@ internal static class OutputLineParser
     {
         field = "";
         problem = "";
+        if (!System.Text.Unicode.Utf8.IsValid(line))
+        {
+            problem = "the line is not valid UTF-8";
+            return null;
+        }
+
         var reader = new Utf8JsonReader(line, ReaderOptions);
         string? id = null;
         string? customId = null;
@@ -37,12 +44,12 @@ internal static class OutputLineParser
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (reader.ValueTextEquals("id"u8))
+                if (JsonText.Is(ref reader, "id"u8))
                 {
                     reader.Read();
-                    id = reader.TokenType == JsonTokenType.String ? reader.GetString() : SkipValue(ref reader);
+                    id = reader.TokenType == JsonTokenType.String ? JsonText.GetLenient(ref reader) : SkipValue(ref reader);
                 }
-                else if (reader.ValueTextEquals("custom_id"u8))
+                else if (JsonText.Is(ref reader, "custom_id"u8))
                 {
                     reader.Read();
                     if (reader.TokenType != JsonTokenType.String)
@@ -54,7 +61,7 @@ internal static class OutputLineParser
 
                     customId = reader.GetString();
                 }
-                else if (reader.ValueTextEquals("response"u8))
+                else if (JsonText.Is(ref reader, "response"u8))
                 {
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.StartObject)
@@ -66,7 +73,7 @@ internal static class OutputLineParser
                         reader.Skip();
                     }
                 }
-                else if (reader.ValueTextEquals("error"u8))
+                else if (JsonText.Is(ref reader, "error"u8))
                 {
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.StartObject)
@@ -76,12 +83,12 @@ internal static class OutputLineParser
                     else if (reader.TokenType != JsonTokenType.Null)
                     {
                         // A bare string or number as error still marks a failure.
-                        var text = reader.TokenType == JsonTokenType.String ? reader.GetString() ?? "" : "";
+                        var text = reader.TokenType == JsonTokenType.String ? JsonText.GetLenient(ref reader) : "";
                         reader.Skip();
                         error = new BatchError("error", text);
                     }
                 }
-                else if (reader.ValueTextEquals("llmbatch"u8))
+                else if (JsonText.Is(ref reader, "llmbatch"u8))
                 {
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.StartObject)
@@ -148,6 +155,49 @@ internal static class OutputLineParser
         return i > 0 ? message[..i] : message;
     }
 
+    // The llmbatch facts are for reports: a value of the wrong kind (from another tool, or edited) is left at its
+    // default instead of making the result itself unreadable. Objects and arrays are skipped whole.
+    private static int Int32Or(ref Utf8JsonReader reader, int fallback)
+    {
+        var n = Int64Or(ref reader, fallback);
+        return n is >= int.MinValue and <= int.MaxValue ? (int)n : fallback;
+    }
+
+    private static long Int64Or(ref Utf8JsonReader reader, long fallback)
+    {
+        if (JsonText.TryGetInteger(ref reader, out var n))
+        {
+            return n;
+        }
+
+        reader.Skip();
+        return fallback;
+    }
+
+    private static double DoubleOr(ref Utf8JsonReader reader, double fallback)
+    {
+        if (reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out var d) && double.IsFinite(d))
+        {
+            return d;
+        }
+
+        reader.Skip();
+        return fallback;
+    }
+
+    private static DateTimeOffset TimeOrDefault(ref Utf8JsonReader reader)
+    {
+        // A string the reader cannot even decode (a lone surrogate escape) is no time either.
+        if (reader.TokenType == JsonTokenType.String && JsonText.TryGetString(ref reader, out var text)
+            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var t))
+        {
+            return t;
+        }
+
+        reader.Skip();
+        return default;
+    }
+
     private static string? SkipValue(ref Utf8JsonReader reader)
     {
         reader.Skip();
@@ -161,23 +211,23 @@ internal static class OutputLineParser
         body = default;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("status_code"u8))
+            if (JsonText.Is(ref reader, "status_code"u8))
             {
                 reader.Read();
-                statusCode = reader.GetInt32();
+                statusCode = OutputLineScanner.ReadStatusCode(ref reader);
             }
-            else if (reader.ValueTextEquals("request_id"u8))
+            else if (JsonText.Is(ref reader, "request_id"u8))
             {
                 reader.Read();
-                requestId = reader.TokenType == JsonTokenType.String ? reader.GetString() : SkipValue(ref reader);
+                requestId = reader.TokenType == JsonTokenType.String ? JsonText.GetLenient(ref reader) : SkipValue(ref reader);
             }
-            else if (reader.ValueTextEquals("body"u8))
+            else if (JsonText.Is(ref reader, "body"u8))
             {
                 reader.Read();
                 if (reader.TokenType == JsonTokenType.String)
                 {
                     // Non-JSON bodies (an HTML error page) were stored as a string: give back the original text.
-                    body = System.Text.Encoding.UTF8.GetBytes(reader.GetString() ?? "");
+                    body = System.Text.Encoding.UTF8.GetBytes(JsonText.GetLenient(ref reader));
                 }
                 else if (reader.TokenType != JsonTokenType.Null)
                 {
@@ -200,15 +250,15 @@ internal static class OutputLineParser
         var message = "";
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("code"u8))
+            if (JsonText.Is(ref reader, "code"u8))
             {
                 reader.Read();
-                code = reader.TokenType == JsonTokenType.String ? reader.GetString() ?? "" : SkipValue(ref reader) ?? "";
+                code = reader.TokenType == JsonTokenType.String ? JsonText.GetLenient(ref reader) : SkipValue(ref reader) ?? "";
             }
-            else if (reader.ValueTextEquals("message"u8))
+            else if (JsonText.Is(ref reader, "message"u8))
             {
                 reader.Read();
-                message = reader.TokenType == JsonTokenType.String ? reader.GetString() ?? "" : SkipValue(ref reader) ?? "";
+                message = reader.TokenType == JsonTokenType.String ? JsonText.GetLenient(ref reader) : SkipValue(ref reader) ?? "";
             }
             else
             {
@@ -241,12 +291,12 @@ internal static class OutputLineParser
         string? batchId = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("attempts"u8))
+            if (JsonText.Is(ref reader, "attempts"u8))
             {
                 reader.Read();
-                attempts = reader.GetInt32();
+                attempts = Int32Or(ref reader, 0);
             }
-            else if (reader.ValueTextEquals("statuses"u8))
+            else if (JsonText.Is(ref reader, "statuses"u8))
             {
                 reader.Read();
                 if (reader.TokenType == JsonTokenType.StartArray)
@@ -254,7 +304,7 @@ internal static class OutputLineParser
                     statuses = [];
                     while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                     {
-                        statuses.Add(reader.GetInt32());
+                        statuses.Add(Int32Or(ref reader, 0));
                     }
                 }
                 else
@@ -262,72 +312,73 @@ internal static class OutputLineParser
                     reader.Skip();
                 }
             }
-            else if (reader.ValueTextEquals("started_at"u8))
+            else if (JsonText.Is(ref reader, "started_at"u8))
             {
                 reader.Read();
-                started = reader.TokenType == JsonTokenType.Null ? default : reader.GetDateTimeOffset();
+                started = TimeOrDefault(ref reader);
             }
-            else if (reader.ValueTextEquals("finished_at"u8))
+            else if (JsonText.Is(ref reader, "finished_at"u8))
             {
                 reader.Read();
-                finished = reader.TokenType == JsonTokenType.Null ? default : reader.GetDateTimeOffset();
+                finished = TimeOrDefault(ref reader);
             }
-            else if (reader.ValueTextEquals("latency_ms"u8))
+            else if (JsonText.Is(ref reader, "latency_ms"u8))
             {
                 reader.Read();
-                latency = reader.GetDouble();
+                latency = DoubleOr(ref reader, 0);
             }
-            else if (reader.ValueTextEquals("limiter_wait_ms"u8))
+            else if (JsonText.Is(ref reader, "limiter_wait_ms"u8))
             {
                 reader.Read();
-                limiterWait = reader.GetDouble();
+                limiterWait = DoubleOr(ref reader, 0);
             }
-            else if (reader.ValueTextEquals("prompt_tokens"u8))
+            else if (JsonText.Is(ref reader, "prompt_tokens"u8))
             {
                 reader.Read();
-                promptTokens = reader.GetInt32();
+                promptTokens = Int32Or(ref reader, 0);
             }
-            else if (reader.ValueTextEquals("completion_tokens"u8))
+            else if (JsonText.Is(ref reader, "completion_tokens"u8))
             {
                 reader.Read();
-                completionTokens = reader.GetInt32();
+                completionTokens = Int32Or(ref reader, 0);
             }
-            else if (reader.ValueTextEquals("usage_reported"u8))
+            else if (JsonText.Is(ref reader, "usage_reported"u8))
             {
                 reader.Read();
-                usageReported = reader.GetBoolean();
+                usageReported = reader.TokenType == JsonTokenType.True;
+                reader.Skip();
             }
-            else if (reader.ValueTextEquals("model"u8))
+            else if (JsonText.Is(ref reader, "model"u8))
             {
                 reader.Read();
-                model = reader.TokenType == JsonTokenType.String ? reader.GetString() ?? "" : SkipValue(ref reader) ?? "";
+                model = reader.TokenType == JsonTokenType.String ? JsonText.GetLenient(ref reader) : SkipValue(ref reader) ?? "";
             }
-            else if (reader.ValueTextEquals("line"u8))
+            else if (JsonText.Is(ref reader, "line"u8))
             {
                 reader.Read();
-                lineNumber = reader.GetInt64();
+                lineNumber = Math.Max(0, Int64Or(ref reader, 0));
             }
-            else if (reader.ValueTextEquals("cached_prompt_tokens"u8))
+            else if (JsonText.Is(ref reader, "cached_prompt_tokens"u8))
             {
                 reader.Read();
                 cachedPrompt = reader.GetInt32();
             }
-            else if (reader.ValueTextEquals("cached"u8))
+            else if (JsonText.Is(ref reader, "cached"u8))
             {
                 reader.Read();
                 cached = reader.TokenType == JsonTokenType.True;
             }
-            else if (reader.ValueTextEquals("shared_with"u8))
+            else if (JsonText.Is(ref reader, "shared_with"u8))
             {
                 reader.Read();
                 sharedWith = reader.TokenType == JsonTokenType.String ? reader.GetString() : SkipValue(ref reader);
             }
-            else if (reader.ValueTextEquals("packed"u8))
+            else if (JsonText.Is(ref reader, "packed"u8))
             {
                 reader.Read();
                 ReadPack(ref reader, out packSize, out packIndex);
             }
-            else if (reader.ValueTextEquals("batch_id"u8))
+            else if (JsonText.Is(ref reader, "batch_id"u8))
             {
                 reader.Read();
                 batchId = reader.TokenType == JsonTokenType.String ? reader.GetString() : SkipValue(ref reader);
@@ -373,8 +424,8 @@ internal static class OutputLineParser
 
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var isSize = reader.ValueTextEquals("size"u8);
-            var isIndex = reader.ValueTextEquals("index"u8);
+            var isSize = JsonText.Is(ref reader, "size"u8);
+            var isIndex = JsonText.Is(ref reader, "index"u8);
             reader.Read();
             if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var n) && n >= 0)
             {

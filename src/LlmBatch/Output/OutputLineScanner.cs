@@ -1,11 +1,13 @@
 using System.Buffers;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace LlmBatch;
 
 /// <summary>
-/// The checkpoint's fast path over an output line: validates the whole line but extracts only the hash of
-/// its custom_id and whether it is a success, skipping bodies without materialising them.
+/// The checkpoint's fast path over an output line: validates the whole line but extracts only the key of
+/// its custom_id (<see cref="CustomIdHash.Key(string)"/>) and whether it is a success, skipping bodies without
+/// materialising them.
 /// </summary>
 internal static class OutputLineScanner
 {
@@ -13,10 +15,18 @@ internal static class OutputLineScanner
     /// Scans a line. Returns false when it is not one complete JSON object with a string custom_id
     /// (a torn or corrupt line). A success is <c>error</c> null (or absent) and a 2xx <c>response.status_code</c>.
     /// </summary>
-    public static bool TryScan(ReadOnlySpan<byte> line, out ulong idHash, out bool success)
+    public static bool TryScan(ReadOnlySpan<byte> line, out UInt128 idKey, out bool success)
     {
-        idHash = 0;
+        idKey = 0;
         success = false;
+
+        // Output files are UTF-8 (the writer makes sure of it); a line that is not was damaged, and the parser that
+        // report and merge use would reject it: resume must not count it as done.
+        if (!Utf8.IsValid(line))
+        {
+            return false;
+        }
+
         var reader = new Utf8JsonReader(line, OutputLineParser.ReaderOptions);
         var haveId = false;
         var status = 0;
@@ -30,7 +40,7 @@ internal static class OutputLineScanner
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (reader.ValueTextEquals("custom_id"u8))
+                if (JsonText.Is(ref reader, "custom_id"u8))
                 {
                     reader.Read();
                     if (reader.TokenType != JsonTokenType.String)
@@ -38,10 +48,10 @@ internal static class OutputLineScanner
                         return false;
                     }
 
-                    idHash = HashString(ref reader);
+                    idKey = KeyOfString(ref reader);
                     haveId = true;
                 }
-                else if (reader.ValueTextEquals("response"u8))
+                else if (JsonText.Is(ref reader, "response"u8))
                 {
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.StartObject)
@@ -53,7 +63,7 @@ internal static class OutputLineScanner
                         reader.Skip();
                     }
                 }
-                else if (reader.ValueTextEquals("error"u8))
+                else if (JsonText.Is(ref reader, "error"u8))
                 {
                     reader.Read();
                     hasError = reader.TokenType != JsonTokenType.Null;
@@ -79,17 +89,21 @@ internal static class OutputLineScanner
         {
             return false;
         }
+        catch (FormatException)
+        {
+            return false;
+        }
 
         success = !hasError && status is >= 200 and < 300;
         return haveId;
     }
 
-    /// <summary>Hashes the string the reader is on, unescaping it first when the file escaped it.</summary>
-    internal static ulong HashString(ref Utf8JsonReader reader)
+    /// <summary>The key of the string the reader is on, unescaping it first when the file escaped it.</summary>
+    internal static UInt128 KeyOfString(ref Utf8JsonReader reader)
     {
         if (!reader.ValueIsEscaped && !reader.HasValueSequence)
         {
-            return CustomIdHash.Compute(reader.ValueSpan);
+            return CustomIdHash.Key(reader.ValueSpan);
         }
 
         var max = reader.HasValueSequence ? checked((int)reader.ValueSequence.Length) : reader.ValueSpan.Length;
@@ -97,7 +111,7 @@ internal static class OutputLineScanner
         try
         {
             var n = reader.CopyString(rented);
-            return CustomIdHash.Compute(rented.AsSpan(0, n));
+            return CustomIdHash.Key(rented.AsSpan(0, n));
         }
         finally
         {
@@ -105,15 +119,24 @@ internal static class OutputLineScanner
         }
     }
 
+    /// <summary>
+    /// An HTTP status as other tools may write it (<c>200</c>, <c>200.0</c>); anything that is not a three-digit
+    /// whole number makes the line invalid.
+    /// </summary>
+    internal static int ReadStatusCode(ref Utf8JsonReader reader) =>
+        reader.TokenType == JsonTokenType.Null ? 0
+        : JsonText.TryGetInteger(ref reader, out var n) && n is >= 100 and <= 999 ? (int)n
+        : throw new FormatException("status_code must be a whole number between 100 and 999");
+
     private static int ReadStatus(ref Utf8JsonReader reader)
     {
         var status = 0;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("status_code"u8))
+            if (JsonText.Is(ref reader, "status_code"u8))
             {
                 reader.Read();
-                status = reader.GetInt32();
+                status = ReadStatusCode(ref reader);
             }
             else
             {

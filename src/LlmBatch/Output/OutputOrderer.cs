@@ -7,11 +7,12 @@ namespace LlmBatch;
 /// Rewrites an output file in input order (<c>--preserve-order</c>), after the run, so that the run itself can
 /// append in completion order. Output lines are indexed as (hash, offset, length), 24 bytes each, and copied by
 /// offset while the input is streamed; lines whose custom_id is not in the input go at the end in file order.
+/// Lines are indexed by the 128-bit key of their custom_id, 32 bytes each with offset and length.
 /// </summary>
 internal static class OutputOrderer
 {
     /// <summary>Rewrites <paramref name="outputPath"/> in the order of the custom_ids of <paramref name="inputPath"/>.</summary>
-    /// <exception cref="BatchInputException">A line before the last of the output is not a valid output line.</exception>
+    /// <exception cref="BatchInputException">A complete line of the output is not a valid output line.</exception>
     /// <exception cref="IOException">Another run is writing the output, or a file cannot be read or written.</exception>
     public static async Task SortByInputAsync(string outputPath, string inputPath, CancellationToken cancellationToken)
     {
@@ -37,7 +38,7 @@ internal static class OutputOrderer
                 var input = new FileStream(inputPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
                 await using (input.ConfigureAwait(false))
                 {
-                    using var reader = new JsonlLineReader(input);
+                    using var reader = new JsonlLineReader(input, inputPath);
                     while (await reader.ReadAsync(ct).ConfigureAwait(false))
                     {
                         if (!OutputLineScanner.TryScan(reader.Line.Span, out var hash, out _))
@@ -85,8 +86,7 @@ internal static class OutputOrderer
         var stream = new FileStream(outputPath, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
         await using (stream.ConfigureAwait(false))
         {
-            using var reader = new JsonlLineReader(stream);
-            long badLine = 0;
+            using var reader = new JsonlLineReader(stream, outputPath);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 if (BatchOutputFile.IsBlank(reader.Line.Span))
@@ -94,16 +94,15 @@ internal static class OutputOrderer
                     continue;
                 }
 
-                if (badLine > 0)
-                {
-                    throw new BatchInputException(new BatchInputError(outputPath, badLine, "", "not a valid output line; fix or remove it, then run again"));
-                }
-
                 if (!OutputLineScanner.TryScan(reader.Line.Span, out var hash, out _))
                 {
-                    // A torn last line is dropped; anywhere else it is an error (checked when the next line comes).
-                    badLine = reader.LineNumber;
-                    continue;
+                    // A torn last line (no line end) is dropped; a complete line that is wrong is an error.
+                    if (reader.Terminated)
+                    {
+                        throw new BatchInputException(BatchOutputFile.InvalidLine(outputPath, reader.LineNumber));
+                    }
+
+                    break;
                 }
 
                 // The content without BOM or line end; the copy adds a single \n.
@@ -114,7 +113,7 @@ internal static class OutputOrderer
         return entries;
     }
 
-    private static int FirstIndex(LineEntry[] sorted, ulong hash)
+    private static int FirstIndex(LineEntry[] sorted, UInt128 hash)
     {
         int lo = 0, hi = sorted.Length - 1, found = -1;
         while (lo <= hi)
@@ -165,5 +164,5 @@ internal static class OutputOrderer
         return buffer;
     }
 
-    private readonly record struct LineEntry(ulong Hash, long Offset, int Length);
+    private readonly record struct LineEntry(UInt128 Hash, long Offset, int Length);
 }

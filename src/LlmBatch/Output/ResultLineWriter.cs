@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace LlmBatch;
 
@@ -20,6 +21,9 @@ internal static class ResultLineWriter
         Indented = false,
         SkipValidation = false,
     };
+
+    /// <summary>The most bytes of a body that is not JSON kept in a line, as text (1 MiB).</summary>
+    internal const int MaxTextBody = 1024 * 1024;
 
     [ThreadStatic]
     private static Utf8JsonWriter? t_writer;
@@ -192,7 +196,18 @@ internal static class ResultLineWriter
         if (!IsSingleJsonValue(body))
         {
             // A gateway may answer HTML or plain text (a 502 page); keep it, as a string, so the line stays JSON.
-            w.WriteStringValue(Encoding.UTF8.GetString(body));
+            // Its beginning says what happened; a huge one is cut, since escaping could make it too long for a line.
+            w.WriteStringValue(body.Length <= MaxTextBody
+                ? Encoding.UTF8.GetString(body)
+                : Encoding.UTF8.GetString(body[..MaxTextBody]) + $" [... {body.Length - MaxTextBody:N0} more bytes not kept]");
+            return;
+        }
+
+        if (!Utf8.IsValid(body))
+        {
+            // JSON whose strings hold bytes that are not UTF-8 (a Latin-1 server): such bytes can only sit inside
+            // strings, so replacing each bad sequence with U+FFFD keeps the value intact and the output file UTF-8.
+            WriteBody(w, Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(body)));
             return;
         }
 
@@ -219,10 +234,13 @@ internal static class ResultLineWriter
         }
     }
 
-    /// <summary>True when <paramref name="utf8"/> holds exactly one JSON value (whitespace around it allowed).</summary>
+    /// <summary>
+    /// True when <paramref name="utf8"/> holds exactly one JSON value (whitespace around it allowed) no deeper than
+    /// <see cref="JsonLimits.MaxDepth"/>, so that the line holding it reads back.
+    /// </summary>
     internal static bool IsSingleJsonValue(ReadOnlySpan<byte> utf8)
     {
-        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = OutputLineParser.MaxDepth });
+        var reader = new Utf8JsonReader(utf8, JsonLimits.Reader);
         try
         {
             if (!reader.Read())

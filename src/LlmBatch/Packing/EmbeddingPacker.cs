@@ -80,7 +80,7 @@ internal sealed class EmbeddingPacker(PackingOptions options, TokenCounter token
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 var nameStart = (int)reader.TokenStartIndex;
-                var isInput = reader.ValueTextEquals("input"u8);
+                var isInput = JsonText.Is(ref reader, "input"u8);
                 reader.Read();
                 var valueStart = (int)reader.TokenStartIndex;
                 if (isInput)

@@ -27,7 +27,7 @@ internal static class PackedResponseSplitter
         {
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (reader.ValueTextEquals("data"u8))
+                if (JsonText.Is(ref reader, "data"u8))
                 {
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.StartArray)
@@ -36,7 +36,7 @@ internal static class PackedResponseSplitter
                         continue;
                     }
                 }
-                else if (reader.ValueTextEquals("model"u8))
+                else if (JsonText.Is(ref reader, "model"u8))
                 {
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.String)
@@ -144,7 +144,7 @@ internal static class PackedResponseSplitter
             var length = 0;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (reader.ValueTextEquals("index"u8))
+                if (JsonText.Is(ref reader, "index"u8))
                 {
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var i))
@@ -155,7 +155,7 @@ internal static class PackedResponseSplitter
                     continue;
                 }
 
-                if (reader.ValueTextEquals("embedding"u8))
+                if (JsonText.Is(ref reader, "embedding"u8))
                 {
                     reader.Read();
                     start = (int)reader.TokenStartIndex;

@@ -27,10 +27,21 @@ public static class BatchProviders
     /// responses and has no overall timeout, because the pipeline's attempt timeout owns time). It is not disposed.
     /// Its <see cref="HttpClient.Timeout"/> should be <see cref="Timeout.InfiniteTimeSpan"/> or longer than any attempt.
     /// </param>
+    /// <param name="maxResponseBytes">
+    /// The most bytes of one response body read, counted after decompression (default 64 MiB, allowed 1 KiB to 512 MiB).
+    /// A successful answer past it fails its item at once (it would be as large, and paid again, on a retry); an error
+    /// body past it is cut. A server can therefore never make the process hold more than this per request in flight.
+    /// </param>
     /// <returns>The provider. It implements <see cref="IDisposable"/>, which releases the built-in client's connections.</returns>
     /// <exception cref="ArgumentException">The base URL is not an absolute http(s) URL, or the key holds a character HTTP headers cannot carry.</exception>
-    public static IBatchHandler Http(Uri baseUrl, string? apiKey, HttpClient? httpClient = null) =>
-        new HttpBatchHandler(baseUrl, apiKey, httpClient);
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxResponseBytes"/> is out of range.</exception>
+    /// <remarks>
+    /// The built-in client follows at most five redirects itself and sends the key only to the origin (scheme, host and
+    /// port) of the URL it was meant for; a client you pass follows its own rules, so turn its automatic redirects off
+    /// (<see cref="SocketsHttpHandler.AllowAutoRedirect"/>) unless every host it may be sent to is trusted with the key.
+    /// </remarks>
+    public static IBatchHandler Http(Uri baseUrl, string? apiKey, HttpClient? httpClient = null, long? maxResponseBytes = null) =>
+        new HttpBatchHandler(baseUrl, apiKey, httpClient, maxResponseBytes: maxResponseBytes);
 
     /// <summary>
     /// A provider that answers <c>/v1/chat/completions</c> requests through an <see cref="IChatClient"/>, so a program

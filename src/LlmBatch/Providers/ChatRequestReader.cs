@@ -104,7 +104,7 @@ internal static class ChatRequestReader
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(body);
+            document = JsonDocument.Parse(body, JsonLimits.Document);
         }
         catch (JsonException ex)
         {
@@ -146,7 +146,7 @@ internal static class ChatRequestReader
         }
 
         var roleName = item.TryGetProperty("role", out var roleValue) && roleValue.ValueKind == JsonValueKind.String
-            ? roleValue.GetString()
+            ? JsonText.GetLenient(roleValue)
             : throw Invalid("must be a string", path + ".role");
         var role = roleName switch
         {
@@ -161,7 +161,7 @@ internal static class ChatRequestReader
         if (role == ChatRole.Tool)
         {
             var callId = item.TryGetProperty("tool_call_id", out var id) && id.ValueKind == JsonValueKind.String
-                ? id.GetString()!
+                ? JsonText.GetLenient(id)
                 : throw Invalid("a tool message needs a string tool_call_id", path + ".tool_call_id");
             contents.Add(new FunctionResultContent(callId, ReadToolResult(item, path)));
         }
@@ -181,7 +181,7 @@ internal static class ChatRequestReader
         var message = new ChatMessage(role, contents);
         if (item.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String)
         {
-            message.AuthorName = name.GetString();
+            message.AuthorName = JsonText.GetLenient(name);
         }
 
         return message;
@@ -196,7 +196,7 @@ internal static class ChatRequestReader
 
         if (content.ValueKind == JsonValueKind.String)
         {
-            return content.GetString()!;
+            return JsonText.GetLenient(content);
         }
 
         var parts = new List<AIContent>();
@@ -211,7 +211,7 @@ internal static class ChatRequestReader
             case JsonValueKind.Null:
                 return;
             case JsonValueKind.String:
-                contents.Add(new TextContent(content.GetString()));
+                contents.Add(new TextContent(JsonText.GetLenient(content)));
                 return;
             case JsonValueKind.Array:
                 break;
@@ -224,7 +224,7 @@ internal static class ChatRequestReader
         {
             var partPath = $"{path}[{j}]";
             var type = part.ValueKind == JsonValueKind.Object && part.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String
-                ? t.GetString()
+                ? JsonText.GetLenient(t)
                 : throw Invalid("must be an object with a string type", partPath);
             switch (type)
             {
@@ -232,13 +232,13 @@ internal static class ChatRequestReader
                 case "refusal":
                     var key = type == "text" ? "text" : "refusal";
                     contents.Add(new TextContent(part.TryGetProperty(key, out var text) && text.ValueKind == JsonValueKind.String
-                        ? text.GetString()
+                        ? JsonText.GetLenient(text)
                         : throw Invalid($"a {type} part needs a string {key}", $"{partPath}.{key}")));
                     break;
                 case "image_url":
                     var url = part.TryGetProperty("image_url", out var image) && image.ValueKind == JsonValueKind.Object
                         && image.TryGetProperty("url", out var u) && u.ValueKind == JsonValueKind.String
-                        ? u.GetString()!
+                        ? JsonText.GetLenient(u)
                         : throw Invalid("an image_url part needs image_url.url", partPath + ".image_url.url");
                     contents.Add(ImageContent(url, partPath));
                     break;
@@ -276,7 +276,7 @@ internal static class ChatRequestReader
             throw Invalid("an input_audio part needs base64 input_audio.data", path + ".input_audio.data");
         }
 
-        var format = audio.TryGetProperty("format", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : "wav";
+        var format = audio.TryGetProperty("format", out var f) && f.ValueKind == JsonValueKind.String ? JsonText.GetLenient(f) : "wav";
         return new DataContent(bytes, "audio/" + format);
     }
 
@@ -302,10 +302,10 @@ internal static class ChatRequestReader
             IDictionary<string, object?>? arguments = null;
             if (function.TryGetProperty("arguments", out var args) && args.ValueKind == JsonValueKind.String)
             {
-                arguments = ParseArguments(args.GetString()!, callPath + ".function.arguments");
+                arguments = ParseArguments(JsonText.GetLenient(args), callPath + ".function.arguments");
             }
 
-            contents.Add(new FunctionCallContent(id.GetString()!, name.GetString()!, arguments));
+            contents.Add(new FunctionCallContent(JsonText.GetLenient(id), JsonText.GetLenient(name), arguments));
             k++;
         }
     }
@@ -319,7 +319,7 @@ internal static class ChatRequestReader
 
         try
         {
-            using var document = JsonDocument.Parse(json);
+            using var document = JsonDocument.Parse(json, JsonLimits.Document);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
                 throw Invalid("must be a JSON object in a string", path);
@@ -359,11 +359,11 @@ internal static class ChatRequestReader
                 throw Invalid("only function tools with a function.name are supported", path);
             }
 
-            var description = function.TryGetProperty("description", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
+            var description = function.TryGetProperty("description", out var d) && d.ValueKind == JsonValueKind.String ? JsonText.GetLenient(d) : null;
             var schema = function.TryGetProperty("parameters", out var p) && p.ValueKind == JsonValueKind.Object
                 ? p.Clone()
                 : EmptyObjectSchema();
-            tools.Add(AIFunctionFactory.CreateDeclaration(name.GetString()!, description, schema));
+            tools.Add(AIFunctionFactory.CreateDeclaration(JsonText.GetLenient(name), description, schema));
             i++;
         }
 
@@ -379,7 +379,7 @@ internal static class ChatRequestReader
 
         if (value.ValueKind == JsonValueKind.String)
         {
-            return value.GetString() switch
+            return JsonText.GetLenient(value) switch
             {
                 "auto" => ChatToolMode.Auto,
                 "none" => ChatToolMode.None,
@@ -392,7 +392,7 @@ internal static class ChatRequestReader
             && value.TryGetProperty("function", out var function) && function.ValueKind == JsonValueKind.Object
             && function.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String)
         {
-            return ChatToolMode.RequireSpecific(name.GetString()!);
+            return ChatToolMode.RequireSpecific(JsonText.GetLenient(name));
         }
 
         throw Invalid("must be auto, none, required or {\"type\":\"function\",\"function\":{\"name\":...}}", "tool_choice");
@@ -405,12 +405,12 @@ internal static class ChatRequestReader
             case JsonValueKind.Null:
                 return null;
             case JsonValueKind.String:
-                return [value.GetString()!];
+                return [JsonText.GetLenient(value)];
             case JsonValueKind.Array:
                 var stops = new List<string>(value.GetArrayLength());
                 foreach (var s in value.EnumerateArray())
                 {
-                    stops.Add(s.ValueKind == JsonValueKind.String ? s.GetString()! : throw Invalid("must be a string or an array of strings", "stop"));
+                    stops.Add(s.ValueKind == JsonValueKind.String ? JsonText.GetLenient(s) : throw Invalid("must be a string or an array of strings", "stop"));
                 }
 
                 return stops;
@@ -427,7 +427,7 @@ internal static class ChatRequestReader
         }
 
         var type = value.ValueKind == JsonValueKind.Object && value.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String
-            ? t.GetString()
+            ? JsonText.GetLenient(t)
             : throw Invalid("must be an object with a string type", "response_format");
         switch (type)
         {
@@ -442,8 +442,8 @@ internal static class ChatRequestReader
                     throw Invalid("a json_schema response format needs json_schema.schema", "response_format.json_schema.schema");
                 }
 
-                var name = spec.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
-                var description = spec.TryGetProperty("description", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
+                var name = spec.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? JsonText.GetLenient(n) : null;
+                var description = spec.TryGetProperty("description", out var d) && d.ValueKind == JsonValueKind.String ? JsonText.GetLenient(d) : null;
                 return ChatResponseFormat.ForJsonSchema(schema.Clone(), name, description);
             default:
                 throw Invalid($"\"{type}\" is not a response format; use text, json_object or json_schema", "response_format.type");
@@ -458,7 +458,7 @@ internal static class ChatRequestReader
 
     private static string? GetString(JsonElement value, string name) => value.ValueKind switch
     {
-        JsonValueKind.String => value.GetString(),
+        JsonValueKind.String => JsonText.GetLenient(value),
         JsonValueKind.Null => null,
         _ => throw Invalid("must be a string", name),
     };

@@ -145,7 +145,7 @@ internal sealed class EmbeddingGeneratorBatchHandler : IBatchHandler
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(body);
+            document = JsonDocument.Parse(body, JsonLimits.Document);
         }
         catch (JsonException ex)
         {
@@ -173,7 +173,7 @@ internal sealed class EmbeddingGeneratorBatchHandler : IBatchHandler
                         inputs = ReadInput(value);
                         break;
                     case "model":
-                        model = value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+                        model = value.ValueKind == JsonValueKind.String ? JsonText.GetLenient(value) : null;
                         break;
                     case "dimensions":
                         dimensions = value.ValueKind switch
@@ -209,7 +209,7 @@ internal sealed class EmbeddingGeneratorBatchHandler : IBatchHandler
         switch (value.ValueKind)
         {
             case JsonValueKind.String:
-                return [value.GetString()!];
+                return [JsonText.GetLenient(value)];
             case JsonValueKind.Array:
                 if (value.GetArrayLength() == 0)
                 {
@@ -221,7 +221,7 @@ internal sealed class EmbeddingGeneratorBatchHandler : IBatchHandler
                 {
                     inputs.Add(element.ValueKind switch
                     {
-                        JsonValueKind.String => element.GetString()!,
+                        JsonValueKind.String => JsonText.GetLenient(element),
                         JsonValueKind.Number or JsonValueKind.Array => throw new ProviderRequestException(TokenIds, "input"),
                         _ => throw new ProviderRequestException("input: must be a string or an array of strings", "input"),
                     });

@@ -7,11 +7,28 @@ namespace LlmBatch;
 /// <summary>
 /// Sends requests to an OpenAI-compatible server (OpenAI, Azure OpenAI, vLLM, Ollama, LM Studio, llama.cpp) over HTTP.
 /// The body goes out byte for byte; the whole response body is read into an owned array before returning, so a body
-/// cut short surfaces here as an exception rather than as a truncated result further up.
+/// cut short surfaces here as an exception rather than as a truncated result further up. A server cannot make it hold
+/// more than <see cref="MaxResponseBytes"/> of one body, counted after decompression: a success past it is a
+/// <see cref="ResponseTooLargeException"/>, an error body past it is cut (only its message is needed).
 /// </summary>
 internal sealed class HttpBatchHandler : IBatchHandler, IDisposable
 {
+    /// <summary>The default cap on one response body, decompressed: 64 MiB, about a hundred times a long chat answer.</summary>
+    public const long DefaultMaxResponseBytes = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// The highest cap allowed (512 MiB): an output line holds the body plus a few hundred bytes, and must stay within
+    /// what the output readers accept (<see cref="JsonlLineReader.MaxLineBytes"/>).
+    /// </summary>
+    public const long MaxMaxResponseBytes = 512L * 1024 * 1024;
+
+    /// <summary>The smallest cap allowed (1 KiB): below it not even an error message fits.</summary>
+    public const long MinMaxResponseBytes = 1024;
+
+    // Error bodies are read for their message and kept in the error line: a megabyte is more than any provider sends.
+    private const long MaxErrorBody = 1024 * 1024;
     private const long MaxPreallocatedBody = 16 * 1024 * 1024;
+    private const int MaxRequestIdLength = 256;
 
     private readonly HttpClient _client;
     private readonly bool _ownsClient;
@@ -25,9 +42,17 @@ internal sealed class HttpBatchHandler : IBatchHandler, IDisposable
     /// <param name="apiKey">The key, or null for servers that need none.</param>
     /// <param name="httpClient">A client to use instead of one built here; it is not disposed by the handler.</param>
     /// <param name="timeProvider">The clock for rate-limit headers that carry dates.</param>
-    public HttpBatchHandler(Uri baseUrl, string? apiKey, HttpClient? httpClient = null, TimeProvider? timeProvider = null)
+    /// <param name="maxResponseBytes">The cap on one response body, decompressed (default <see cref="DefaultMaxResponseBytes"/>).</param>
+    public HttpBatchHandler(Uri baseUrl, string? apiKey, HttpClient? httpClient = null, TimeProvider? timeProvider = null, long? maxResponseBytes = null)
     {
         ArgumentNullException.ThrowIfNull(baseUrl);
+        var cap = maxResponseBytes ?? DefaultMaxResponseBytes;
+        if (cap is < MinMaxResponseBytes or > MaxMaxResponseBytes)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxResponseBytes), cap, $"The cap on response bodies must be between {MinMaxResponseBytes} and {MaxMaxResponseBytes} bytes.");
+        }
+
+        MaxResponseBytes = cap;
         if (!baseUrl.IsAbsoluteUri || (baseUrl.Scheme != Uri.UriSchemeHttp && baseUrl.Scheme != Uri.UriSchemeHttps))
         {
             // The URL itself is not quoted: it may carry credentials in its user-info part.
@@ -53,6 +78,9 @@ internal sealed class HttpBatchHandler : IBatchHandler, IDisposable
     /// <summary>The base URL requests are sent under.</summary>
     public Uri BaseUrl { get; }
 
+    /// <summary>The cap on one response body, in bytes, counted after decompression.</summary>
+    public long MaxResponseBytes { get; }
+
     /// <summary>The name of the header that carries the key, or null when no key was given.</summary>
     internal string? AuthHeaderName => _authHeaderName;
 
@@ -75,10 +103,16 @@ internal sealed class HttpBatchHandler : IBatchHandler, IDisposable
 
         // Headers first, then the body under the same token: a server that stalls mid-body is cancelled, not waited on.
         using var response = await _client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-        var body = await ReadBodyAsync(response.Content, cancellationToken).ConfigureAwait(false);
+        var status = (int)response.StatusCode;
+        var success = status is >= 200 and < 300;
+        var limit = success ? MaxResponseBytes : Math.Min(MaxResponseBytes, MaxErrorBody);
+        // An error page past its cap is cut: its beginning holds the message, the rest is not worth reading.
+        var body = await ReadBodyAsync(response.Content, limit, cut: !success, cancellationToken).ConfigureAwait(false)
+            ?? throw new ResponseTooLargeException(status, MaxResponseBytes, response.Content.Headers.ContentLength);
+
         return new BatchResponse
         {
-            StatusCode = (int)response.StatusCode,
+            StatusCode = status,
             Body = body,
             Headers = RateLimitHeaderParser.Parse(response.Headers, _timeProvider.GetUtcNow()),
             RequestId = FirstHeader(response.Headers, "x-request-id") ?? FirstHeader(response.Headers, "apim-request-id"),
@@ -164,11 +198,17 @@ internal sealed class HttpBatchHandler : IBatchHandler, IDisposable
         }
     }
 
-    /// <summary>The client used when none is given: unbounded pool, recycled connections, no overall timeout.</summary>
-    internal static HttpClient CreateDefaultClient()
+    /// <summary>
+    /// The built-in client: pooled connections without a per-server cap, decompression, no overall timeout, and
+    /// redirects followed by <see cref="CredentialSafeRedirectHandler"/>. <paramref name="connect"/> replaces how
+    /// connections are opened (tests route every host name to loopback with it).
+    /// </summary>
+    internal static HttpClient CreateDefaultClient(Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? connect = null)
     {
         var handler = new SocketsHttpHandler
         {
+            // Followed above, where credentials can be kept from crossing to another origin.
+            AllowAutoRedirect = false,
             // The scheduler above decides how many requests are in flight; the pool must never be the bottleneck.
             MaxConnectionsPerServer = int.MaxValue,
             // Recycle connections so DNS changes and load-balancer rotations are picked up during long runs.
@@ -178,22 +218,37 @@ internal sealed class HttpBatchHandler : IBatchHandler, IDisposable
             ConnectTimeout = TimeSpan.FromSeconds(10),
             EnableMultipleHttp2Connections = true,
         };
+        if (connect is not null)
+        {
+            handler.ConnectCallback = connect;
+        }
 
         // The attempt-timeout layer owns time; a client-wide timeout would fire in the middle of a long generation.
-        var client = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        var client = new HttpClient(new CredentialSafeRedirectHandler(handler), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
         client.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("llmbatch", typeof(HttpBatchHandler).Assembly.GetName().Version?.ToString(3) ?? "0"));
         client.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         return client;
     }
 
-    private static async ValueTask<byte[]> ReadBodyAsync(HttpContent content, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the whole body; one that proves longer than <paramref name="limit"/> gives null, or with
+    /// <paramref name="cut"/> its first <paramref name="limit"/> bytes. Nothing past the limit is read.
+    /// </summary>
+    private static async ValueTask<byte[]?> ReadBodyAsync(HttpContent content, long limit, bool cut, CancellationToken cancellationToken)
     {
+        // Checked before reading: a bogus huge length must neither allocate nor be read. For a compressed body the
+        // length is of the compressed bytes; the decompressed ones are counted as they are read.
+        var length = content.Headers.ContentLength;
+        if (length > limit && !cut)
+        {
+            return null;
+        }
+
         var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
         {
-            var length = content.Headers.ContentLength;
-            // Trust Content-Length for an exact allocation only up to a sane size; a bogus huge value must not allocate it up front.
-            if (length is { } n && n <= MaxPreallocatedBody)
+            // Trust Content-Length for an exact allocation only up to a sane size, and only for plain bodies.
+            if (length is { } n && n <= Math.Min(limit, MaxPreallocatedBody) && content.Headers.ContentEncoding.Count == 0)
             {
                 var exact = new byte[n];
 
@@ -202,31 +257,10 @@ internal sealed class HttpBatchHandler : IBatchHandler, IDisposable
                 return exact;
             }
 
-            // Chunked or decompressed: the length is unknown, so grow a pooled buffer and copy out once at the end.
-            var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
-            var used = 0;
+            var (buffer, used) = await ReadUpToAsync(stream, cut ? limit : limit + 1, cancellationToken).ConfigureAwait(false);
             try
             {
-                while (true)
-                {
-                    if (used == buffer.Length)
-                    {
-                        var bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                        buffer.AsSpan(0, used).CopyTo(bigger);
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        buffer = bigger;
-                    }
-
-                    var read = await stream.ReadAsync(buffer.AsMemory(used), cancellationToken).ConfigureAwait(false);
-                    if (read == 0)
-                    {
-                        break;
-                    }
-
-                    used += read;
-                }
-
-                return buffer.AsSpan(0, used).ToArray();
+                return used > limit ? null : buffer.AsSpan(0, used).ToArray();
             }
             finally
             {
@@ -235,13 +269,50 @@ internal sealed class HttpBatchHandler : IBatchHandler, IDisposable
         }
     }
 
+    // Chunked or decompressed: the length is unknown, so grow a pooled buffer, never past `most` bytes.
+    private static async ValueTask<(byte[] Buffer, int Used)> ReadUpToAsync(Stream stream, long most, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(16 * 1024, most));
+        var used = 0;
+        try
+        {
+            while (used < most)
+            {
+                if (used == buffer.Length)
+                {
+                    var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min(most, (long)buffer.Length * 2));
+                    buffer.AsSpan(0, used).CopyTo(bigger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = bigger;
+                }
+
+                var room = (int)Math.Min(buffer.Length - used, most - used);
+                var read = await stream.ReadAsync(buffer.AsMemory(used, room), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                used += read;
+            }
+
+            return (buffer, used);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
+
+    // A request id is for looking an answer up with the provider: an absurdly long one is cut, not stored whole.
     private static string? FirstHeader(HttpResponseHeaders headers, string name)
     {
         if (headers.NonValidated.TryGetValues(name, out var values))
         {
             foreach (var value in values)
             {
-                return value;
+                return value.Length <= MaxRequestIdLength ? value : value[..MaxRequestIdLength];
             }
         }
 

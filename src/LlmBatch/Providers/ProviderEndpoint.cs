@@ -2,7 +2,7 @@ namespace LlmBatch;
 
 /// <summary>
 /// Where requests go and with which key, as resolved by <see cref="ProviderEnvironment.Resolve(string?, string?)"/>.
-/// <see cref="ToString"/> never shows the key.
+/// <see cref="ToString"/> never shows the key, nor credentials in the URL's query.
 /// </summary>
 public sealed record ProviderEndpoint
 {
@@ -34,6 +34,7 @@ public sealed record ProviderEndpoint
         }
 
         var key = KeySource is null ? "no key" : "key from " + KeySource;
-        return $"{BaseUrl} (from {BaseUrlSource}), {key}";
+        // The URL may carry a secret of its own (?api-key=…): printed without it.
+        return $"{UrlRedaction.Redact(BaseUrl!)} (from {BaseUrlSource}), {key}";
     }
 }

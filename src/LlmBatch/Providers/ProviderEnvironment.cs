@@ -56,7 +56,7 @@ public static class ProviderEnvironment
         {
             if (!Uri.TryCreate(urlText, UriKind.Absolute, out url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
             {
-                return new ProviderEndpoint { Problem = $"{urlSource} \"{urlText}\" is not an absolute http or https URL (for example http://localhost:11434/v1)." };
+                return new ProviderEndpoint { Problem = $"{urlSource} \"{UrlRedaction.Redact(urlText)}\" is not an absolute http or https URL (for example http://localhost:11434/v1)." };
             }
 
             if (url.UserInfo.Length > 0)

@@ -4,11 +4,21 @@ using System.Net.Http.Headers;
 namespace LlmBatch;
 
 /// <summary>
-/// Reads rate-limit and retry headers in OpenAI's and Azure's forms. Unreadable values are ignored rather than
-/// failing the response: a provider's odd header must never cost a result.
+/// Reads rate-limit and retry headers in OpenAI's and Azure's forms. Unreadable values are ignored and values out of
+/// range are clamped rather than failing the response: a provider's odd header must never cost a result, and no value
+/// read here may overflow the clock arithmetic and timers downstream.
 /// </summary>
 internal static class RateLimitHeaderParser
 {
+    /// <summary>
+    /// The longest wait a header is read as (one day): a longer one is a quota, not a rate, and would overflow timers
+    /// (which stop at 49.7 days); the run pauses at most this long for it, and Ctrl+C still stops it.
+    /// </summary>
+    public static readonly TimeSpan MaxWait = TimeSpan.FromDays(1);
+
+    /// <summary>The largest count a header is read as (10^12 requests or tokens per minute, far above any provider's).</summary>
+    public const long MaxCount = 1_000_000_000_000;
+
     /// <summary>Parses the headers of an HTTP response.</summary>
     public static RateLimitHeaders Parse(HttpResponseHeaders headers, DateTimeOffset now)
     {
@@ -60,9 +70,16 @@ internal static class RateLimitHeaderParser
     }
 
     /// <summary>
-    /// Parses OpenAI's reset durations (<c>1s</c>, <c>120ms</c>, <c>6m0s</c>, <c>1h2m3.5s</c>, <c>20us</c>) and bare seconds (<c>0.5</c>).
+    /// Parses OpenAI's reset durations (<c>1s</c>, <c>120ms</c>, <c>6m0s</c>, <c>1h2m3.5s</c>, <c>20us</c>) and bare seconds
+    /// (<c>0.5</c>), clamped to <see cref="MaxWait"/>.
     /// </summary>
-    public static TimeSpan? ParseDuration(string? value)
+    public static TimeSpan? ParseDuration(string? value) => Clamp(ParseDurationMilliseconds(value));
+
+    /// <summary>
+    /// Parses a duration as <see cref="ParseDuration"/> does, without clamping: the milliseconds, possibly infinite,
+    /// or null when the text is not a non-negative duration. For callers that report an out-of-range value instead.
+    /// </summary>
+    public static double? ParseDurationMilliseconds(string? value)
     {
         if (string.IsNullOrWhiteSpace(value))
         {
@@ -72,7 +89,7 @@ internal static class RateLimitHeaderParser
         var s = value.AsSpan().Trim();
         if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var bare))
         {
-            return bare >= 0 && double.IsFinite(bare) ? TimeSpan.FromSeconds(bare) : null;
+            return bare >= 0 ? bare * 1000 : null;
         }
 
         double totalMs = 0;
@@ -118,7 +135,7 @@ internal static class RateLimitHeaderParser
             any = true;
         }
 
-        return any ? TimeSpan.FromMilliseconds(totalMs) : null;
+        return any ? totalMs : null;
     }
 
     /// <summary>Parses <c>retry-after</c>: delta-seconds (integer or decimal) or an HTTP date.</summary>
@@ -132,14 +149,14 @@ internal static class RateLimitHeaderParser
         var s = value.Trim();
         if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
         {
-            return seconds >= 0 && double.IsFinite(seconds) ? TimeSpan.FromSeconds(seconds) : null;
+            return seconds >= 0 ? Clamp(seconds * 1000) : null;
         }
 
         if (DateTimeOffset.TryParseExact(s, "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var date)
             || DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out date))
         {
             var wait = date - now;
-            return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+            return wait <= TimeSpan.Zero ? TimeSpan.Zero : wait < MaxWait ? wait : MaxWait;
         }
 
         return null;
@@ -152,8 +169,8 @@ internal static class RateLimitHeaderParser
             return null;
         }
 
-        return double.TryParse(value.AsSpan().Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var ms) && ms >= 0 && double.IsFinite(ms)
-            ? TimeSpan.FromMilliseconds(ms)
+        return double.TryParse(value.AsSpan().Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var ms) && ms >= 0
+            ? Clamp(ms)
             : null;
     }
 
@@ -166,14 +183,23 @@ internal static class RateLimitHeaderParser
 
         if (long.TryParse(value.AsSpan().Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n))
         {
-            return n >= 0 ? n : 0;
+            return Math.Clamp(n, 0, MaxCount);
         }
 
         // Some servers send counts as decimals.
-        return double.TryParse(value.AsSpan().Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d)
-            ? (long)Math.Max(0, Math.Floor(d))
+        return double.TryParse(value.AsSpan().Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && !double.IsNaN(d)
+            ? (long)Math.Clamp(Math.Floor(d), 0, MaxCount)
             : null;
     }
+
+    // NaN (from "inf - inf" sums) is unreadable; anything else non-negative, infinity included, is held to MaxWait.
+    private static TimeSpan? Clamp(double? milliseconds) => milliseconds switch
+    {
+        null or double.NaN => null,
+        < 0 => null,
+        var ms when ms >= MaxWait.TotalMilliseconds => MaxWait,
+        var ms => TimeSpan.FromMilliseconds(ms.Value),
+    };
 
     private static string? First(HeaderStringValues values)
     {

@@ -72,7 +72,7 @@ internal static class ThrottleClassifier
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var isError = reader.ValueTextEquals("error"u8);
+                var isError = JsonText.Is(ref reader, "error"u8);
                 reader.Read();
                 if (!isError || reader.TokenType != JsonTokenType.StartObject)
                 {
@@ -82,19 +82,19 @@ internal static class ThrottleClassifier
 
                 while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                 {
-                    var isType = reader.ValueTextEquals("type"u8);
-                    var isCode = reader.ValueTextEquals("code"u8);
-                    var isMessage = reader.ValueTextEquals("message"u8);
+                    var isType = JsonText.Is(ref reader, "type"u8);
+                    var isCode = JsonText.Is(ref reader, "code"u8);
+                    var isMessage = JsonText.Is(ref reader, "message"u8);
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.String)
                     {
                         if (isType)
                         {
-                            type = reader.ValueTextEquals("requests"u8) ? RateLimitScope.Requests
-                                : reader.ValueTextEquals("tokens"u8) ? RateLimitScope.Tokens
+                            type = JsonText.Is(ref reader, "requests"u8) ? RateLimitScope.Requests
+                                : JsonText.Is(ref reader, "tokens"u8) ? RateLimitScope.Tokens
                                 : type;
                         }
-                        else if (isCode && reader.ValueTextEquals("insufficient_quota"u8))
+                        else if (isCode && JsonText.Is(ref reader, "insufficient_quota"u8))
                         {
                             code = ErrorCode.InsufficientQuota;
                         }

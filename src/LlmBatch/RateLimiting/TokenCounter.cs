@@ -69,6 +69,11 @@ public sealed class TokenCounter
             // Bodies are validated on input; a body built in code that is cut short still gets a count, not a crash.
             return 0;
         }
+        catch (InvalidOperationException)
+        {
+            // Not expected (strings and names are read leniently), but a count must never stop a run.
+            return 0;
+        }
     }
 
     /// <summary>
@@ -118,7 +123,7 @@ public sealed class TokenCounter
 
     private static int CountChat(Tokenizer tokenizer, ReadOnlySpan<byte> body)
     {
-        var reader = new Utf8JsonReader(body);
+        var reader = new Utf8JsonReader(body, JsonLimits.Reader);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             return 0;
@@ -127,7 +132,7 @@ public sealed class TokenCounter
         var total = 0;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var isMessages = reader.ValueTextEquals("messages"u8);
+            var isMessages = JsonText.Is(ref reader, "messages"u8);
             reader.Read();
             if (isMessages && reader.TokenType == JsonTokenType.StartArray)
             {
@@ -144,7 +149,7 @@ public sealed class TokenCounter
 
     private static int CountResponses(Tokenizer tokenizer, ReadOnlySpan<byte> body)
     {
-        var reader = new Utf8JsonReader(body);
+        var reader = new Utf8JsonReader(body, JsonLimits.Reader);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             return 0;
@@ -153,8 +158,8 @@ public sealed class TokenCounter
         var total = 0;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var isInput = reader.ValueTextEquals("input"u8);
-            var isInstructions = !isInput && reader.ValueTextEquals("instructions"u8);
+            var isInput = JsonText.Is(ref reader, "input"u8);
+            var isInstructions = !isInput && JsonText.Is(ref reader, "instructions"u8);
             reader.Read();
             if (isInput && reader.TokenType == JsonTokenType.String)
             {
@@ -181,7 +186,7 @@ public sealed class TokenCounter
     // or an array of arrays of token ids (token ids count one each).
     private static int CountTopLevelInput(Tokenizer tokenizer, ReadOnlySpan<byte> body, ReadOnlySpan<byte> field)
     {
-        var reader = new Utf8JsonReader(body);
+        var reader = new Utf8JsonReader(body, JsonLimits.Reader);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             return 0;
@@ -190,7 +195,7 @@ public sealed class TokenCounter
         var total = 0;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var isField = reader.ValueTextEquals(field);
+            var isField = JsonText.Is(ref reader, field);
             reader.Read();
             if (!isField)
             {
@@ -269,9 +274,9 @@ public sealed class TokenCounter
         var total = 0;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var kind = reader.ValueTextEquals("content"u8) ? 1
-                : reader.ValueTextEquals("role"u8) ? 2
-                : reader.ValueTextEquals("name"u8) ? 3
+            var kind = JsonText.Is(ref reader, "content"u8) ? 1
+                : JsonText.Is(ref reader, "role"u8) ? 2
+                : JsonText.Is(ref reader, "name"u8) ? 3
                 : 0;
             reader.Read();
             if (kind == 0)
@@ -318,8 +323,8 @@ public sealed class TokenCounter
             var isText = true;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var isTextField = reader.ValueTextEquals("text"u8);
-                var isTypeField = !isTextField && reader.ValueTextEquals("type"u8);
+                var isTextField = JsonText.Is(ref reader, "text"u8);
+                var isTypeField = !isTextField && JsonText.Is(ref reader, "type"u8);
                 reader.Read();
                 if (isTextField && reader.TokenType == JsonTokenType.String)
                 {
@@ -327,7 +332,7 @@ public sealed class TokenCounter
                 }
                 else if (isTypeField && reader.TokenType == JsonTokenType.String)
                 {
-                    isText = reader.ValueTextEquals("text"u8) || reader.ValueTextEquals("input_text"u8) || reader.ValueTextEquals("output_text"u8);
+                    isText = JsonText.Is(ref reader, "text"u8) || JsonText.Is(ref reader, "input_text"u8) || JsonText.Is(ref reader, "output_text"u8);
                 }
                 else
                 {
@@ -379,23 +384,31 @@ public sealed class TokenCounter
             return 0;
         }
 
-        // An escaped or UTF-8 value never decodes to more UTF-16 chars than it has bytes.
-        if (length <= 256)
-        {
-            Span<char> small = stackalloc char[256];
-            var written = reader.CopyString(small);
-            return CountBounded(tokenizer, small[..written]);
-        }
-
-        var rented = ArrayPool<char>.Shared.Rent(length);
         try
         {
-            var written = reader.CopyString(rented);
-            return CountBounded(tokenizer, rented.AsSpan(0, written));
+            // An escaped or UTF-8 value never decodes to more UTF-16 chars than it has bytes.
+            if (length <= 256)
+            {
+                Span<char> small = stackalloc char[256];
+                var written = reader.CopyString(small);
+                return CountBounded(tokenizer, small[..written]);
+            }
+
+            var rented = ArrayPool<char>.Shared.Rent(length);
+            try
+            {
+                var written = reader.CopyString(rented);
+                return CountBounded(tokenizer, rented.AsSpan(0, written));
+            }
+            finally
+            {
+                ArrayPool<char>.Shared.Return(rented);
+            }
         }
-        finally
+        catch (InvalidOperationException)
         {
-            ArrayPool<char>.Shared.Return(rented);
+            // A lone surrogate escape (truncated real data) is sent as it is: count the text with U+FFFD in its place.
+            return CountBounded(tokenizer, JsonText.GetLenient(ref reader));
         }
     }
 }

@@ -35,7 +35,7 @@ internal static class UsageReader
 
         try
         {
-            var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 256 });
+            var reader = new Utf8JsonReader(body, JsonLimits.Reader);
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
                 return false;
@@ -43,7 +43,7 @@ internal static class UsageReader
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var isUsage = reader.ValueTextEquals("usage"u8);
+                var isUsage = JsonText.Is(ref reader, "usage"u8);
                 if (!reader.Read())
                 {
                     return false;
@@ -77,11 +77,11 @@ internal static class UsageReader
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             // 0 = not a count we read, 1 = prompt, 2 = completion, 3 = total.
-            var slot = reader.ValueTextEquals("prompt_tokens"u8) || reader.ValueTextEquals("input_tokens"u8) ? 1
-                : reader.ValueTextEquals("completion_tokens"u8) || reader.ValueTextEquals("output_tokens"u8) ? 2
-                : reader.ValueTextEquals("total_tokens"u8) ? 3
+            var slot = JsonText.Is(ref reader, "prompt_tokens"u8) || JsonText.Is(ref reader, "input_tokens"u8) ? 1
+                : JsonText.Is(ref reader, "completion_tokens"u8) || JsonText.Is(ref reader, "output_tokens"u8) ? 2
+                : JsonText.Is(ref reader, "total_tokens"u8) ? 3
                 : 0;
-            var details = slot == 0 && (reader.ValueTextEquals("prompt_tokens_details"u8) || reader.ValueTextEquals("input_tokens_details"u8));
+            var details = slot == 0 && (JsonText.Is(ref reader, "prompt_tokens_details"u8) || JsonText.Is(ref reader, "input_tokens_details"u8));
             if (!reader.Read())
             {
                 break;
@@ -130,7 +130,7 @@ internal static class UsageReader
         var cached = 0;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var isCached = reader.ValueTextEquals("cached_tokens"u8);
+            var isCached = JsonText.Is(ref reader, "cached_tokens"u8);
             reader.Read();
             if (isCached && reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var n) && n >= 0)
             {

@@ -21,9 +21,11 @@ internal sealed class RetryBackoff
     public TimeSpan Next(int retry, TimeSpan? serverDelay)
     {
         // A wait of zero (or less) from the server says nothing: an item refused forever would otherwise retry in a hot loop.
-        if (serverDelay is { } given && given > TimeSpan.Zero)
+        if (serverDelay is { } asked && asked > TimeSpan.Zero)
         {
-            // Honour the server's word as given, with a little spread so that a crowd told "1 s" does not return as one.
+            // Honour the server's word, with a little spread so that a crowd told "1 s" does not return as one; held to
+            // the longest wait a header is read as, whoever built the response, so no timer overflows.
+            var given = asked > RateLimitHeaderParser.MaxWait ? RateLimitHeaderParser.MaxWait : asked;
             return given + TimeSpan.FromMilliseconds(_random.NextDouble() * Math.Min(250, given.TotalMilliseconds * 0.1));
         }
 

@@ -62,6 +62,7 @@ internal static class RetryClassifier
     public static string ErrorCode(Exception exception) => exception switch
     {
         AttemptTimeoutException => "timeout",
+        ResponseTooLargeException => "response_too_large",
         HttpRequestException or IOException or SocketException => "connection_error",
         JsonException => "invalid_response",
         _ => "internal_error",

@@ -357,7 +357,11 @@ public static class BatchResultsMerger
             var npy = prefix + ".npy";
             var idsPath = prefix + ".ids.txt";
             NpyFile.WriteFloat32(npy, matrix, dims);
-            File.WriteAllText(idsPath, ids.ToString());
+            using (var idsFile = AtomicFile.Begin(idsPath, throughLink: false))
+            {
+                idsFile.Stream.Write(Encoding.UTF8.GetBytes(ids.ToString()));
+                idsFile.Commit();
+            }
             written.Add(npy);
             written.Add(idsPath);
         }
@@ -380,9 +384,10 @@ public static class BatchResultsMerger
             }
         }
 
-        var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
-        await using (stream.ConfigureAwait(false))
+        var file = AtomicFile.Begin(path, throughLink: false);
+        await using (file.ConfigureAwait(false))
         {
+            var stream = file.Stream;
             var buffer = new ArrayBufferWriter<byte>(4096);
             if (format == TextTableFormat.Csv)
             {
@@ -459,6 +464,8 @@ public static class BatchResultsMerger
                     await stream.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
                 }
             }
+
+            await file.CommitAsync().ConfigureAwait(false);
         }
     }
 
@@ -482,7 +489,8 @@ public static class BatchResultsMerger
                 .Append(CsvField(row.ErrorCode ?? "")).Append('\n');
         }
 
-        await File.WriteAllTextAsync(path, sb.ToString(), cancellationToken).ConfigureAwait(false);
+        var content = Encoding.UTF8.GetBytes(sb.ToString());
+        await AtomicRewrite.CreateAsync(path, async (stream, ct) => await stream.WriteAsync(content, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
     }
 
     private static string? Find(IReadOnlyList<KeyValuePair<string, string>>? meta, string key)
@@ -503,9 +511,28 @@ public static class BatchResultsMerger
         return null;
     }
 
-    /// <summary>Quotes a CSV field when it holds a comma, quote or line break (RFC 4180).</summary>
+    /// <summary>
+    /// Writes a CSV field safely. A value that a spreadsheet would run as a formula (it starts with <c>=</c>, <c>+</c>,
+    /// <c>-</c>, <c>@</c>, a tab or a carriage return; model output and input columns are untrusted text) gets a leading
+    /// <c>'</c>, as OWASP recommends, so it shows as text; a plain number such as <c>-3.5</c> cannot be a formula and is
+    /// left as it is. Then a field holding a comma, quote or line break is quoted (RFC 4180).
+    /// </summary>
     internal static string CsvField(string value)
-        => value.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+    {
+        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r' && !IsPlainNumber(value))
+        {
+            value = "'" + value;
+        }
+
+        return value.AsSpan().IndexOfAny(",\"\r\n\t") >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
+    }
+
+    private static readonly SearchValues<char> s_numberChars = SearchValues.Create("0123456789.eE+-");
+
+    // Digits with an optional sign, decimal point and exponent: what a spreadsheet reads as a number, never a formula.
+    private static bool IsPlainNumber(string value) =>
+        value.Length > 1 && value.AsSpan(1).IndexOfAnyExcept(s_numberChars) < 0 && char.IsAsciiDigit(value[1])
+        && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out _);
 
     private sealed class Row
     {

@@ -62,7 +62,9 @@ public static class NpyFile
             }
         }
 
-        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        // Replaced in one step, never written through a link that stands at the path.
+        using var file = AtomicFile.Begin(path, throughLink: false);
+        var stream = file.Stream;
         stream.Write(BuildHeader(rows.Count, columns));
         Span<byte> four = stackalloc byte[4];
         foreach (var row in rows)
@@ -80,6 +82,8 @@ public static class NpyFile
                 }
             }
         }
+
+        file.Commit();
     }
 
     /// <summary>Reads a 2-D <c>&lt;f4</c> C-order <c>.npy</c> file, as written by this class or by NumPy.</summary>

@@ -18,7 +18,7 @@ internal static class ResultContent
 
         try
         {
-            using var doc = JsonDocument.Parse(body);
+            using var doc = JsonDocument.Parse(body, JsonLimits.Document);
             if (!doc.RootElement.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Array || data.GetArrayLength() == 0)
             {
                 return false;
@@ -28,7 +28,7 @@ internal static class ResultContent
             var position = 0;
             foreach (var item in data.EnumerateArray())
             {
-                if (!item.TryGetProperty("embedding", out var emb))
+                if (item.ValueKind != JsonValueKind.Object || !item.TryGetProperty("embedding", out var emb))
                 {
                     return false;
                 }
@@ -49,7 +49,7 @@ internal static class ResultContent
                 else if (emb.ValueKind == JsonValueKind.String)
                 {
                     // encoding_format "base64": little-endian float32 values.
-                    var bytes = Convert.FromBase64String(emb.GetString()!);
+                    var bytes = Convert.FromBase64String(JsonText.GetLenient(emb));
                     var v = new float[bytes.Length / 4];
                     for (var k = 0; k < v.Length; k++)
                     {
@@ -94,7 +94,7 @@ internal static class ResultContent
 
         try
         {
-            using var doc = JsonDocument.Parse(body);
+            using var doc = JsonDocument.Parse(body, JsonLimits.Document);
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
@@ -104,22 +104,27 @@ internal static class ResultContent
             if (root.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array && choices.GetArrayLength() > 0)
             {
                 var first = choices[0];
+                if (first.ValueKind != JsonValueKind.Object)
+                {
+                    return false;
+                }
+
                 if (first.TryGetProperty("finish_reason", out var fr) && fr.ValueKind == JsonValueKind.String)
                 {
-                    finishReason = fr.GetString();
+                    finishReason = JsonText.GetLenient(fr);
                 }
 
                 if (first.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.Object)
                 {
                     if (message.TryGetProperty("content", out var c) && c.ValueKind == JsonValueKind.String)
                     {
-                        content = c.GetString()!;
+                        content = JsonText.GetLenient(c);
                         return true;
                     }
 
                     if (message.TryGetProperty("refusal", out var r) && r.ValueKind == JsonValueKind.String)
                     {
-                        content = r.GetString()!;
+                        content = JsonText.GetLenient(r);
                         finishReason ??= "refusal";
                         return true;
                     }
@@ -130,7 +135,7 @@ internal static class ResultContent
 
                 if (first.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String)
                 {
-                    content = text.GetString()!;
+                    content = JsonText.GetLenient(text);
                     return true;
                 }
 
@@ -142,13 +147,13 @@ internal static class ResultContent
                 var sb = new StringBuilder();
                 foreach (var part in output.EnumerateArray())
                 {
-                    if (part.TryGetProperty("content", out var parts) && parts.ValueKind == JsonValueKind.Array)
+                    if (part.ValueKind == JsonValueKind.Object && part.TryGetProperty("content", out var parts) && parts.ValueKind == JsonValueKind.Array)
                     {
                         foreach (var p in parts.EnumerateArray())
                         {
-                            if (p.TryGetProperty("type", out var t) && t.ValueEquals("output_text"u8) && p.TryGetProperty("text", out var pt) && pt.ValueKind == JsonValueKind.String)
+                            if (p.ValueKind == JsonValueKind.Object && p.TryGetProperty("type", out var t) && t.ValueEquals("output_text"u8) && p.TryGetProperty("text", out var pt) && pt.ValueKind == JsonValueKind.String)
                             {
-                                sb.Append(pt.GetString());
+                                sb.Append(JsonText.GetLenient(pt));
                             }
                         }
                     }
@@ -157,7 +162,7 @@ internal static class ResultContent
                 content = sb.ToString();
                 if (root.TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.String)
                 {
-                    finishReason = status.GetString();
+                    finishReason = JsonText.GetLenient(status);
                 }
 
                 return true;
@@ -165,8 +170,9 @@ internal static class ResultContent
 
             return false;
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
+            // Not the shape expected (a server's odd answer): no text, never a crash of the merge.
             return false;
         }
     }
@@ -176,14 +182,15 @@ internal static class ResultContent
     {
         try
         {
-            using var doc = JsonDocument.Parse(body);
+            using var doc = JsonDocument.Parse(body, JsonLimits.Document);
             return doc.RootElement.ValueKind == JsonValueKind.Object
                    && doc.RootElement.TryGetProperty("data", out var data)
                    && data.ValueKind == JsonValueKind.Array
                    && data.GetArrayLength() > 0
+                   && data[0].ValueKind == JsonValueKind.Object
                    && data[0].TryGetProperty("embedding", out _);
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
             return false;
         }
@@ -200,13 +207,13 @@ internal static class ResultContent
         {
             try
             {
-                using var doc = JsonDocument.Parse(text);
+                using var doc = JsonDocument.Parse(text, JsonLimits.Document);
                 if (doc.RootElement.TryGetProperty("label", out var l) && l.ValueKind == JsonValueKind.String)
                 {
-                    text = l.GetString()!.Trim();
+                    text = JsonText.GetLenient(l).Trim();
                 }
             }
-            catch (JsonException)
+            catch (Exception ex) when (ex is JsonException or InvalidOperationException)
             {
                 return null;
             }

@@ -54,12 +54,13 @@ public sealed class BatchJobOptions
         {
             problems.Add("OutputPath is required.");
         }
-        else if (!string.IsNullOrWhiteSpace(inputPath) && string.Equals(Path.GetFullPath(inputPath), Path.GetFullPath(outputPath), StringComparison.Ordinal))
+        else if (!string.IsNullOrWhiteSpace(inputPath) && FileIdentity.SameFile(inputPath, outputPath))
         {
-            problems.Add("OutputPath must differ from InputPath.");
+            // Any spelling counts: another case on a case-insensitive disk, a link, a second hard link.
+            problems.Add($"OutputPath {outputPath} is the input file {inputPath} (under another name); results would be appended to the requests.");
         }
 
-        if (checkedInput is { } check && !string.IsNullOrWhiteSpace(inputPath) && !string.Equals(Path.GetFullPath(check.Path), Path.GetFullPath(inputPath), StringComparison.Ordinal))
+        if (checkedInput is { } check && !string.IsNullOrWhiteSpace(inputPath) && !FileIdentity.SameFile(check.Path, inputPath))
         {
             problems.Add($"CheckedInput is a check of {check.Path}, not of InputPath {inputPath}.");
         }
@@ -72,10 +73,7 @@ public sealed class BatchJobOptions
         var problems = new List<string>();
         ValidateFiles(problems, InputPath, OutputPath, CheckedInput);
 
-        if (ShutdownGracePeriod < TimeSpan.Zero)
-        {
-            problems.Add($"ShutdownGracePeriod must not be negative (was {ShutdownGracePeriod}).");
-        }
+        BatchOptions.CheckDuration(problems, nameof(ShutdownGracePeriod), ShutdownGracePeriod, allowZero: true);
 
         if (problems.Count > 0)
         {

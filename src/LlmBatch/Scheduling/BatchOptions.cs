@@ -7,6 +7,27 @@ namespace LlmBatch;
 public sealed class BatchOptions
 {
     /// <summary>
+    /// The most completion tokens a request may reserve, through its body's <c>max_tokens</c> (and its two other
+    /// spellings) or through <see cref="DefaultMaxOutputTokens"/>: 10,000,000, far above any model's output.
+    /// </summary>
+    public const int MaxOutputTokensLimit = 10_000_000;
+
+    /// <summary>
+    /// The highest request or token rate accepted, per minute (10^12, the same bound rate-limit headers are clamped
+    /// to): far above any provider, and safe in the budgets' arithmetic.
+    /// </summary>
+    public const double MaxPerMinute = 1e12;
+
+    /// <summary>The highest memory limit accepted: 1 PiB.</summary>
+    public const long MaxMemoryLimit = 1L << 50;
+
+    /// <summary>
+    /// The longest any duration option may be (7 days): timeouts, deadlines, retry delays and the grace period all
+    /// become timers, which cannot run past 49.7 days, and no single request or wait in a batch should need a week.
+    /// </summary>
+    public static TimeSpan MaxDuration { get; } = TimeSpan.FromDays(7);
+
+    /// <summary>
     /// Requests in flight at most, and items in progress at most (waiting for budget or a retry included). Default
     /// 256: by Little's law a provider allowing 10,000 requests per minute with 1.5 s answers needs about 250 in
     /// flight to be kept busy, while 256 sockets and tasks cost little. The rate budgets, or the adaptive
@@ -19,7 +40,7 @@ public sealed class BatchOptions
     /// answers keep coming and goodput grows with it, and is cut when the server refuses for lack of room (a fast
     /// 503, 529, or a 429 without rate-limit headers) or only queues the extra requests (latency grows, goodput does
     /// not). A server that sends rate-limit headers is paced by its budgets and the limit opens to
-    /// <see cref="MaxConcurrency"/>. See docs/concurrency.md for the algorithm.
+    /// <see cref="MaxConcurrency"/>. See docs/limits.md for the algorithm.
     /// </summary>
     public int? Concurrency { get; set; }
 
@@ -140,14 +161,14 @@ public sealed class BatchOptions
             problems.Add($"StallTimeout must be between 1 second and 7 days (was {StallTimeout}).");
         }
 
-        if (RequestsPerMinute is { } rpm && !(rpm > 0 && double.IsFinite(rpm)))
+        if (RequestsPerMinute is { } rpm && !(rpm > 0 && rpm <= MaxPerMinute))
         {
-            problems.Add($"RequestsPerMinute must be a positive number (was {rpm}).");
+            problems.Add($"RequestsPerMinute must be a positive number up to {MaxPerMinute:0e0} (was {rpm}).");
         }
 
-        if (TokensPerMinute is { } tpm && !(tpm > 0 && double.IsFinite(tpm)))
+        if (TokensPerMinute is { } tpm && !(tpm > 0 && tpm <= MaxPerMinute))
         {
-            problems.Add($"TokensPerMinute must be a positive number (was {tpm}).");
+            problems.Add($"TokensPerMinute must be a positive number up to {MaxPerMinute:0e0} (was {tpm}).");
         }
 
         if (MaxAttempts is < 1 or > 100)
@@ -155,54 +176,57 @@ public sealed class BatchOptions
             problems.Add($"MaxAttempts must be between 1 and 100 (was {MaxAttempts}).");
         }
 
-        if (AttemptTimeout is { } t && t <= TimeSpan.Zero)
+        if (AttemptTimeout is { } t)
         {
-            problems.Add($"AttemptTimeout must be positive (was {t}).");
+            CheckDuration(problems, nameof(AttemptTimeout), t, allowZero: false);
         }
 
-        if (AttemptTimeoutFloor <= TimeSpan.Zero)
-        {
-            problems.Add($"AttemptTimeoutFloor must be positive (was {AttemptTimeoutFloor}).");
-        }
-
+        CheckDuration(problems, nameof(AttemptTimeoutFloor), AttemptTimeoutFloor, allowZero: false);
+        CheckDuration(problems, nameof(AttemptTimeoutCeiling), AttemptTimeoutCeiling, allowZero: false);
         if (AttemptTimeoutCeiling < AttemptTimeoutFloor)
         {
             problems.Add($"AttemptTimeoutCeiling ({AttemptTimeoutCeiling}) must not be below AttemptTimeoutFloor ({AttemptTimeoutFloor}).");
         }
 
-        if (!(AttemptTimeoutMultiplier >= 1 && double.IsFinite(AttemptTimeoutMultiplier)))
+        if (!(AttemptTimeoutMultiplier >= 1 && AttemptTimeoutMultiplier <= 1000))
         {
-            problems.Add($"AttemptTimeoutMultiplier must be at least 1 (was {AttemptTimeoutMultiplier}).");
+            problems.Add($"AttemptTimeoutMultiplier must be between 1 and 1000 (was {AttemptTimeoutMultiplier}).");
         }
 
-        if (RetryBaseDelay < TimeSpan.Zero)
-        {
-            problems.Add($"RetryBaseDelay must not be negative (was {RetryBaseDelay}).");
-        }
-
+        CheckDuration(problems, nameof(RetryBaseDelay), RetryBaseDelay, allowZero: true);
+        CheckDuration(problems, nameof(RetryMaxDelay), RetryMaxDelay, allowZero: true);
         if (RetryMaxDelay < RetryBaseDelay)
         {
             problems.Add($"RetryMaxDelay ({RetryMaxDelay}) must not be below RetryBaseDelay ({RetryBaseDelay}).");
         }
 
-        if (ItemDeadline is { } d && d <= TimeSpan.Zero)
+        if (ItemDeadline is { } d)
         {
-            problems.Add($"ItemDeadline must be positive (was {d}).");
+            CheckDuration(problems, nameof(ItemDeadline), d, allowZero: false);
         }
 
-        if (DefaultMaxOutputTokens is < 0 or > 10_000_000)
+        if (DefaultMaxOutputTokens is < 0 or > MaxOutputTokensLimit)
         {
-            problems.Add($"DefaultMaxOutputTokens must be between 0 and 10000000 (was {DefaultMaxOutputTokens}).");
+            problems.Add($"DefaultMaxOutputTokens must be between 0 and {MaxOutputTokensLimit} (was {DefaultMaxOutputTokens}).");
         }
 
-        if (MaxMemoryBytes is { } mem && mem <= 0)
+        if (MaxMemoryBytes is { } mem && mem is <= 0 or > MaxMemoryLimit)
         {
-            problems.Add($"MaxMemoryBytes must be positive (was {mem}).");
+            problems.Add($"MaxMemoryBytes must be positive and at most {MaxMemoryLimit} (was {mem}).");
         }
 
         if (problems.Count > 0)
         {
             throw new BatchOptionsException(problems);
+        }
+    }
+
+    /// <summary>Adds a problem when a duration is negative (or zero, unless allowed) or longer than <see cref="MaxDuration"/>.</summary>
+    internal static void CheckDuration(List<string> problems, string name, TimeSpan value, bool allowZero)
+    {
+        if (value < TimeSpan.Zero || (value == TimeSpan.Zero && !allowZero) || value > MaxDuration)
+        {
+            problems.Add($"{name} must be {(allowZero ? "between 0 and" : "positive and at most")} {MaxDuration.TotalDays:0} days (was {value}).");
         }
     }
 }

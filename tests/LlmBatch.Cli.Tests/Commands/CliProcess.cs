@@ -15,25 +15,46 @@ internal static class CliProcess
     }
 
     /// <summary>Runs the CLI to the end and returns its exit code and both outputs.</summary>
-    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(IEnumerable<string> args, CancellationToken cancellationToken)
+    public static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(IEnumerable<string> args, CancellationToken cancellationToken) =>
+        RunAsync(args, [], cancellationToken);
+
+    /// <summary>Runs the CLI to the end with extra environment variables and returns its exit code and both outputs.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(IEnumerable<string> args, (string Name, string? Value)[] environment, CancellationToken cancellationToken)
     {
-        using var process = Launch(args, []);
+        using var process = Launch(args, environment);
         var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
         await process.WaitForExitAsync(cancellationToken);
         return (process.ExitCode, await stdout, await stderr);
     }
 
-    private static Process Launch(IEnumerable<string> args, (string Name, string? Value)[] environment)
+    /// <summary>
+    /// Runs the CLI through <c>bash -c</c> so that <paramref name="shellPrefix"/> (for example <c>ulimit -f 1;</c>) sets
+    /// up the process it becomes; returns its exit code and both outputs.
+    /// </summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunInShellAsync(string shellPrefix, IEnumerable<string> args, CancellationToken cancellationToken)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "LlmBatch.Cli.dll");
-        var info = new ProcessStartInfo("dotnet")
+        var command = shellPrefix + " exec dotnet \"$0\" \"$@\"";
+        using var process = Launch(["-c", command, Path.Combine(AppContext.BaseDirectory, "LlmBatch.Cli.dll"), .. args], [], program: "bash");
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+
+    private static Process Launch(IEnumerable<string> args, (string Name, string? Value)[] environment, string? program = null)
+    {
+        var info = new ProcessStartInfo(program ?? "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(dll);
+        if (program is null)
+        {
+            info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "LlmBatch.Cli.dll"));
+        }
+
         foreach (var a in args)
         {
             info.ArgumentList.Add(a);

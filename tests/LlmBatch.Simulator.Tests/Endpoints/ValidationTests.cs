@@ -23,6 +23,8 @@ public class ValidationTests
     [InlineData("embeddings", """{"model":"m","input":[]}""", null, null)]
     [InlineData("embeddings", """{"model":"m","input":{"a":1}}""", "input", "invalid_type")]
     [InlineData("embeddings", """{"model":"m","input":"x","dimensions":0}""", "dimensions", "integer_below_min_value")]
+    [InlineData("chat/completions", """{"model":"m\ud83d","messages":[{"role":"user","content":"hi"}]}""", null, null)]
+    [InlineData("chat/completions", """{"model":"m","messages":[{"\udc00":"user","content":"hi"}]}""", "messages[0].role", "missing_required_parameter")]
     public async Task InvalidBody_Returns400WithOpenAiErrorShape(string path, string body, string? param, string? code)
     {
         await using var sim = await SimulatorServer.StartAsync(SimTest.Instant(), TestContext.Current.CancellationToken);

@@ -64,9 +64,9 @@ public class BatchSplitterTests
         Assert.Equal(3, chunks.Count);
         Assert.Equal(["gpt-4o-mini", "gpt-4o", "text-embedding-3-small"], chunks.Select(c => c.Model));
         Assert.Equal(BatchEndpointKind.Embeddings, chunks[2].Kind);
-        var members = new Dictionary<ulong, long>();
+        var members = new Dictionary<UInt128, long>();
         Assert.True(await ChunkMembers.ReadAsync(ChunkMembers.PathFor(Path.Combine(dir.Path, chunks[1].File)), (h, l) => members[h] = l, TestContext.Current.CancellationToken));
-        Assert.Equal(new Dictionary<ulong, long> { [CustomIdHash.Compute("id-0001")] = 2, [CustomIdHash.Compute("id-0004")] = 5 }, members);
+        Assert.Equal(new Dictionary<UInt128, long> { [CustomIdHash.Key("id-0001")] = 2, [CustomIdHash.Key("id-0004")] = 5 }, members);
     }
 
     [Fact]

@@ -93,7 +93,7 @@ public class BatchOutputFileTests
     [InlineData("{\"id\":\"batch_req_1\",\"custom_id\":\"tor")]
     [InlineData("{")]
     [InlineData("\0\0\0\0")]
-    [InlineData("{\"custom_id\":\"x\"}garbage\n")]
+    [InlineData("{\"custom_id\":\"x\"}garbage")]
     public async Task ReadAsync_TornLastLine_IsSkipped(string tail)
     {
         using var dir = new TempDir();
@@ -163,9 +163,9 @@ public class BatchOutputFileTests
         Assert.True(OutputLineScanner.TryScan(escaped, out var h3, out var s3));
         Assert.False(OutputLineScanner.TryScan(ok.AsSpan(0, ok.Length - 1), out _, out _));
 
-        Assert.Equal(CustomIdHash.Compute("a\"b"), h1);
+        Assert.Equal(CustomIdHash.Key("a\"b"), h1);
         Assert.True(s1);
-        Assert.Equal(CustomIdHash.Compute("c"), h2);
+        Assert.Equal(CustomIdHash.Key("c"), h2);
         Assert.False(s2);
         Assert.Equal(h1, h3);
         Assert.True(s3);

@@ -52,9 +52,33 @@ public class OutputCheckpointTests
         "{\"id\":\"batch_req_0\",\"custom_id\":\"torn\",\"response\":{\"status_code\":200,\"bo",
         "{",
         "\0\0\0\0\0\0\0\0",
+        "{\"custom_id\":\"x\",\"response\":{\"status_code\":200,\"body\":{}}}trailing",
+    };
+
+    // Complete lines (they end with \n): a crash cannot leave one, so cutting it could only lose a result.
+    public static TheoryData<string> CompleteInvalidTails => new()
+    {
         "{\"custom_id\":\"x\"\n",
         "{\"custom_id\":\"x\",\"response\":{\"status_code\":200,\"body\":{}}}trailing\n",
+        "{\"custom_id\":\"x\",\"response\":{\"status_code\":200,\"body\":{}}}trailing\r\n",
+        "not json at all\n\n\n",
     };
+
+    [Theory]
+    [MemberData(nameof(CompleteInvalidTails))]
+    public async Task OpenAsync_CompleteButInvalidLastLine_ReportedWithLineNotCut(string tail)
+    {
+        using var dir = new TempDir();
+        var path = dir.File("out.jsonl");
+        var content = ResultFactory.Lines(ResultFactory.Success("a"), ResultFactory.Success("b")) + tail;
+        await File.WriteAllTextAsync(path, content, TestContext.Current.CancellationToken);
+
+        var ex = await Assert.ThrowsAsync<BatchInputException>(() => OutputCheckpoint.OpenAsync(path, retryFailed: false, TestContext.Current.CancellationToken));
+
+        Assert.Equal(3, Assert.Single(ex.Errors).Line);
+        Assert.Equal(content, await File.ReadAllTextAsync(path, TestContext.Current.CancellationToken));
+        await Assert.ThrowsAsync<BatchInputException>(async () => await ReadAll(path));
+    }
 
     [Theory]
     [MemberData(nameof(TornTails))]

@@ -75,6 +75,7 @@ public class RetryClassifierTests
 
         Assert.Equal("timeout", RetryClassifier.ErrorCode(new AttemptTimeoutException(TimeSpan.FromSeconds(1))));
         Assert.Equal("connection_error", RetryClassifier.ErrorCode(new HttpRequestException("reset")));
+        Assert.Equal("response_too_large", RetryClassifier.ErrorCode(new ResponseTooLargeException(200, 1024, null)));
         Assert.Equal(RetryDecision.Permanent, RetryClassifier.Classify(new InvalidOperationException()));
     }
 

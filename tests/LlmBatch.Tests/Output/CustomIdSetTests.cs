@@ -1,16 +1,16 @@
 namespace LlmBatch.Tests.Output;
 
-public class UInt64SetTests
+public class CustomIdSetTests
 {
     [Fact]
     public void Add_ManyValuesIncludingZero_ContainsExactlyThem()
     {
-        var set = new UInt64Set();
+        var set = new CustomIdSet();
         var rng = new Random(7);
-        var values = new HashSet<ulong> { 0 };
+        var values = new HashSet<UInt128> { 0 };
         for (var i = 0; i < 100_000; i++)
         {
-            values.Add((ulong)rng.NextInt64() * 3);
+            values.Add(new UInt128((ulong)rng.NextInt64(), (ulong)rng.NextInt64() * 3));
         }
 
         foreach (var v in values)
@@ -26,7 +26,7 @@ public class UInt64SetTests
 
         Assert.Equal(values.Count, set.Count);
         Assert.False(set.Contains(1));
-        var listed = new List<ulong>();
+        var listed = new List<UInt128>();
         foreach (var v in set)
         {
             listed.Add(v);
