@@ -68,25 +68,7 @@ internal static class InputGenerator
                 text.Append(' ').Append(Words[rng.Next(Words.Length)]);
             }
 
-            json.WriteStartObject();
-            json.WriteString("custom_id", CustomId(i));
-            json.WriteString("method", "POST");
-            json.WriteString("url", "/v1/chat/completions");
-            json.WriteStartObject("body");
-            json.WriteString("model", "gpt-4o-mini");
-            json.WriteNumber("temperature", 0);
-            json.WriteStartArray("messages");
-            json.WriteStartObject();
-            json.WriteString("role", "user");
-            json.WriteString("content", text.ToString());
-            json.WriteEndObject();
-            json.WriteEndArray();
-            json.WriteNumber("max_tokens", maxTokens);
-            json.WriteEndObject();
-            json.WriteEndObject();
-            json.Flush();
-            json.Reset();
-            file.WriteByte((byte)'\n');
+            WriteChatLine(file, json, CustomId(i), text.ToString(), maxTokens, deterministic: true);
         }
     }
 
@@ -106,25 +88,36 @@ internal static class InputGenerator
                 text.Append(' ').Append(Words[rng.Next(Words.Length)]);
             }
 
-            json.WriteStartObject();
-            json.WriteString("custom_id", id);
-            json.WriteString("method", "POST");
-            json.WriteString("url", "/v1/chat/completions");
-            json.WriteStartObject("body");
-            json.WriteString("model", "gpt-4o-mini");
-            json.WriteStartArray("messages");
-            json.WriteStartObject();
-            json.WriteString("role", "user");
-            json.WriteString("content", text.ToString());
-            json.WriteEndObject();
-            json.WriteEndArray();
-            json.WriteNumber("max_tokens", maxTokens);
-            json.WriteEndObject();
-            json.WriteEndObject();
-            json.Flush();
-            json.Reset();
-            file.WriteByte((byte)'\n');
+            WriteChatLine(file, json, id, text.ToString(), maxTokens, deterministic: false);
         }
+    }
+
+    // One Batch API chat line; temperature 0 only where the cost scenarios need repeats to be identical requests.
+    private static void WriteChatLine(FileStream file, Utf8JsonWriter json, string customId, string content, int maxTokens, bool deterministic)
+    {
+        json.WriteStartObject();
+        json.WriteString("custom_id", customId);
+        json.WriteString("method", "POST");
+        json.WriteString("url", "/v1/chat/completions");
+        json.WriteStartObject("body");
+        json.WriteString("model", "gpt-4o-mini");
+        if (deterministic)
+        {
+            json.WriteNumber("temperature", 0);
+        }
+
+        json.WriteStartArray("messages");
+        json.WriteStartObject();
+        json.WriteString("role", "user");
+        json.WriteString("content", content);
+        json.WriteEndObject();
+        json.WriteEndArray();
+        json.WriteNumber("max_tokens", maxTokens);
+        json.WriteEndObject();
+        json.WriteEndObject();
+        json.Flush();
+        json.Reset();
+        file.WriteByte((byte)'\n');
     }
 
     /// <summary>Embeddings requests of one input each (20 words naming the item), for the packing scenario.</summary>
