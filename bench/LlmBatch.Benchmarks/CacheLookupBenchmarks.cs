@@ -1,4 +1,6 @@
 using BenchmarkDotNet.Attributes;
+using LlmBatch.Caching;
+using LlmBatch.Input;
 using LlmBatch.Sqlite;
 
 namespace LlmBatch.Benchmarks;

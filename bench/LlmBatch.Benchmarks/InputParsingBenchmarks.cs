@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using LlmBatch.Input;
 
 namespace LlmBatch.Benchmarks;
 

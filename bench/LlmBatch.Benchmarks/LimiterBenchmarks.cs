@@ -1,4 +1,6 @@
 using BenchmarkDotNet.Attributes;
+using LlmBatch.Providers;
+using LlmBatch.RateLimiting;
 
 namespace LlmBatch.Benchmarks;
 

@@ -1,4 +1,6 @@
 using BenchmarkDotNet.Attributes;
+using LlmBatch.Input;
+using LlmBatch.Providers;
 
 namespace LlmBatch.Benchmarks;
 

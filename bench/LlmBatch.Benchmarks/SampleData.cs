@@ -1,4 +1,5 @@
 using System.Text;
+using LlmBatch.Input;
 
 namespace LlmBatch.Benchmarks;
 

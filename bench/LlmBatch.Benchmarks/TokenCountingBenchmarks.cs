@@ -1,4 +1,6 @@
 using BenchmarkDotNet.Attributes;
+using LlmBatch.Input;
+using LlmBatch.RateLimiting;
 
 namespace LlmBatch.Benchmarks;
 

@@ -1,4 +1,5 @@
-using Spectre.Console;
+using LlmBatch.BatchApi;
+using LlmBatch.Input;
 using Spectre.Console.Cli;
 
 namespace LlmBatch.Cli;

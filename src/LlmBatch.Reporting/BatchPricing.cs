@@ -1,3 +1,5 @@
+using LlmBatch.Cost;
+
 namespace LlmBatch.Reporting;
 
 /// <summary>

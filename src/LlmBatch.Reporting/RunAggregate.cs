@@ -1,3 +1,5 @@
+using LlmBatch.Concurrency;
+
 namespace LlmBatch.Reporting;
 
 /// <summary>Everything a report shows, computed from the results in one pass.</summary>

@@ -1,3 +1,6 @@
+using LlmBatch.Cost;
+using LlmBatch.Output;
+
 namespace LlmBatch.Reporting;
 
 /// <summary>

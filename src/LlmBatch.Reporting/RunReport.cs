@@ -1,4 +1,7 @@
 using System.Text;
+using LlmBatch.Files;
+using LlmBatch.Input;
+using LlmBatch.Output;
 
 namespace LlmBatch.Reporting;
 

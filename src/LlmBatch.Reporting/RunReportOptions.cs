@@ -1,3 +1,5 @@
+using LlmBatch.Cost;
+
 namespace LlmBatch.Reporting;
 
 /// <summary>What a run report needs beyond the output file. Every property is optional.</summary>

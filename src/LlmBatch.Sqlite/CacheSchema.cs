@@ -1,3 +1,4 @@
+using LlmBatch.Caching;
 using Microsoft.Data.Sqlite;
 
 namespace LlmBatch.Sqlite;

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using LlmBatch.Caching;
+using LlmBatch.Output;
 using Microsoft.Data.Sqlite;
 
 namespace LlmBatch.Sqlite;

@@ -1,4 +1,8 @@
 using System.Text;
+using LlmBatch.Input;
+using LlmBatch.Output;
+using LlmBatch.Providers;
+using LlmBatch.Results;
 
 namespace LlmBatch.LocalModel.Tests;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using LlmBatch.Output;
 
 namespace LlmBatch.Reporting.Tests;
 

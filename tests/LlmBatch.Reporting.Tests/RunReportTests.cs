@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Xml;
 using System.Xml.Linq;
+using LlmBatch.Output;
 using Microsoft.Extensions.Time.Testing;
 
 namespace LlmBatch.Reporting.Tests;

@@ -1,3 +1,5 @@
+using LlmBatch.Output;
+
 namespace LlmBatch.Reporting.Tests;
 
 /// <summary>A deterministic synthetic run: ramps up, hits 429s, has slow tails and a few permanent failures.</summary>

@@ -1,4 +1,5 @@
 using System.Text;
+using LlmBatch.Caching;
 
 namespace LlmBatch.Sqlite.Tests;
 

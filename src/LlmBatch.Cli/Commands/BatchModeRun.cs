@@ -1,6 +1,10 @@
+using LlmBatch.BatchApi;
 using LlmBatch.Cli.Infrastructure;
 using LlmBatch.Cli.Progress;
+using LlmBatch.Cost;
+using LlmBatch.Input;
 using LlmBatch.LocalModel;
+using LlmBatch.Providers;
 using LlmBatch.Reporting;
 
 namespace LlmBatch.Cli.Commands;

@@ -1,5 +1,7 @@
 using System.ComponentModel;
+using LlmBatch.BatchApi;
 using LlmBatch.Cli.Progress;
+using LlmBatch.Providers;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

@@ -3,7 +3,11 @@ using System.ComponentModel;
 using System.Text;
 using System.Text.Json;
 using LlmBatch.Cli.Infrastructure;
+using LlmBatch.Input;
 using LlmBatch.LocalModel;
+using LlmBatch.Output;
+using LlmBatch.Providers;
+using LlmBatch.Results;
 using Spectre.Console.Cli;
 
 namespace LlmBatch.Cli.Commands;

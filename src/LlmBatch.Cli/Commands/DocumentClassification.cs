@@ -2,6 +2,9 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using LlmBatch.Documents;
+using LlmBatch.Input;
+using LlmBatch.Output;
+using LlmBatch.Results;
 
 namespace LlmBatch.Cli.Commands;
 

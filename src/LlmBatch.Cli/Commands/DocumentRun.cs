@@ -1,6 +1,11 @@
 using System.Globalization;
+using LlmBatch.Cost;
 using LlmBatch.Documents;
+using LlmBatch.Input;
 using LlmBatch.LocalModel;
+using LlmBatch.Output;
+using LlmBatch.RateLimiting;
+using LlmBatch.Results;
 
 namespace LlmBatch.Cli.Commands;
 

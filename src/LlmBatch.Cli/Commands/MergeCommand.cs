@@ -1,5 +1,9 @@
 using System.ComponentModel;
 using System.Globalization;
+using LlmBatch.Files;
+using LlmBatch.Input;
+using LlmBatch.Output;
+using LlmBatch.Results;
 using Spectre.Console.Cli;
 
 namespace LlmBatch.Cli.Commands;

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using LlmBatch.Input;
 using Spectre.Console.Cli;
 
 namespace LlmBatch.Cli.Commands;

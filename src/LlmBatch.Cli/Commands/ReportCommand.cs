@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using LlmBatch.Cost;
 using LlmBatch.Reporting;
 using Spectre.Console.Cli;
 

@@ -1,9 +1,17 @@
 using System.ComponentModel;
+using LlmBatch.BatchApi;
 using LlmBatch.Cli.Cost;
 using LlmBatch.Cli.Infrastructure;
 using LlmBatch.Cli.Progress;
 using LlmBatch.Cli.Telemetry;
+using LlmBatch.Cost;
+using LlmBatch.Files;
+using LlmBatch.Input;
+using LlmBatch.Output;
+using LlmBatch.Packing;
+using LlmBatch.Providers;
 using LlmBatch.Reporting;
+using LlmBatch.Results;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

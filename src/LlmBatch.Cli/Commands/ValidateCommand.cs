@@ -2,7 +2,10 @@ using System.ComponentModel;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using LlmBatch.Caching;
 using LlmBatch.Cli.Cost;
+using LlmBatch.Cost;
+using LlmBatch.Input;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

@@ -1,6 +1,10 @@
 using System.Globalization;
+using LlmBatch.Caching;
 using LlmBatch.Cli.Commands;
 using LlmBatch.Cli.Infrastructure;
+using LlmBatch.Cost;
+using LlmBatch.Input;
+using LlmBatch.Providers;
 using LlmBatch.Sqlite;
 
 namespace LlmBatch.Cli.Cost;

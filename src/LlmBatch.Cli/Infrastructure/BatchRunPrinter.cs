@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text;
+using LlmBatch.BatchApi;
+using LlmBatch.Cost;
 using LlmBatch.Reporting;
 
 namespace LlmBatch.Cli.Infrastructure;

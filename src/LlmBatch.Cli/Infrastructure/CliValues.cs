@@ -1,4 +1,5 @@
 using System.Globalization;
+using LlmBatch.RateLimiting;
 
 namespace LlmBatch.Cli.Infrastructure;
 

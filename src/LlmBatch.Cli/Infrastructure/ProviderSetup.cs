@@ -1,4 +1,6 @@
+using LlmBatch.Input;
 using LlmBatch.LocalModel;
+using LlmBatch.Providers;
 
 namespace LlmBatch.Cli.Infrastructure;
 

@@ -1,4 +1,5 @@
 using LlmBatch.Documents;
+using LlmBatch.Results;
 using Parquet;
 using Parquet.Serialization;
 

@@ -1,3 +1,5 @@
+using LlmBatch.Output;
+using LlmBatch.Results;
 using Parquet;
 using Parquet.Serialization;
 

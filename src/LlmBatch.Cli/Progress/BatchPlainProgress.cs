@@ -1,3 +1,5 @@
+using LlmBatch.BatchApi;
+
 namespace LlmBatch.Cli.Progress;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using LlmBatch.BatchApi;
 using Spectre.Console;
 
 namespace LlmBatch.Cli.Progress;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using LlmBatch.BatchApi;
 
 namespace LlmBatch.Cli.Progress;
 

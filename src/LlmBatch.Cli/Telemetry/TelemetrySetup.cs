@@ -1,3 +1,4 @@
+using LlmBatch.Telemetry;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;

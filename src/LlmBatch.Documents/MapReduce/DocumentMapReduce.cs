@@ -3,6 +3,9 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using LlmBatch.Input;
+using LlmBatch.Output;
+using LlmBatch.Results;
 
 namespace LlmBatch.Documents;
 

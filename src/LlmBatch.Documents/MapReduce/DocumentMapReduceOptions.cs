@@ -1,3 +1,5 @@
+using LlmBatch.Input;
+
 namespace LlmBatch.Documents;
 
 /// <summary>How <see cref="DocumentMapReduce"/> combines a document's chunk answers into one. Every property states its default.</summary>

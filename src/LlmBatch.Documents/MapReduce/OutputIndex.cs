@@ -1,3 +1,5 @@
+using LlmBatch.Input;
+using LlmBatch.Output;
 using Microsoft.Win32.SafeHandles;
 
 namespace LlmBatch.Documents;

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using LlmBatch.Input;
+using LlmBatch.Output;
 
 namespace LlmBatch.Documents;
 

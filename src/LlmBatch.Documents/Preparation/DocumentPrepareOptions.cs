@@ -1,3 +1,5 @@
+using LlmBatch.Input;
+
 namespace LlmBatch.Documents;
 
 /// <summary>How <see cref="DocumentPreparer"/> turns documents into requests. Every property states its default.</summary>

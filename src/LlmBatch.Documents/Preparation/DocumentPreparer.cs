@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using LlmBatch.Input;
 
 namespace LlmBatch.Documents;
 

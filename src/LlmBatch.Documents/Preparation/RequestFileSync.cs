@@ -1,4 +1,5 @@
 using System.IO.Hashing;
+using LlmBatch.Output;
 
 namespace LlmBatch.Documents;
 

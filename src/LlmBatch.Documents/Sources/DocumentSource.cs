@@ -1,3 +1,4 @@
+using LlmBatch.Input;
 using Microsoft.Extensions.FileSystemGlobbing;
 
 namespace LlmBatch.Documents;

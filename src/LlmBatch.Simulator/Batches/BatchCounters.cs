@@ -1,3 +1,5 @@
+using LlmBatch.BatchApi;
+
 namespace LlmBatch.Simulator;
 
 /// <summary>The Batch API figures of <see cref="SimulatorBatchStats"/>, counted lock-free.</summary>

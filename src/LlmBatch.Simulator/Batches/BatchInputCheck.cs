@@ -1,4 +1,7 @@
 using System.Text.Json;
+using LlmBatch.BatchApi;
+using LlmBatch.Input;
+using LlmBatch.Json;
 
 namespace LlmBatch.Simulator;
 

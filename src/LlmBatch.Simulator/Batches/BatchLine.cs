@@ -1,3 +1,5 @@
+using LlmBatch.Input;
+
 namespace LlmBatch.Simulator;
 
 /// <summary>One validated line of a batch input file; its body stays in the file's bytes until it is answered.</summary>

@@ -1,3 +1,6 @@
+using LlmBatch.Input;
+using LlmBatch.RateLimiting;
+
 namespace LlmBatch.Simulator;
 
 /// <summary>

@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
+using LlmBatch.Input;
+using LlmBatch.Providers;
 
 namespace LlmBatch.Simulator;
 

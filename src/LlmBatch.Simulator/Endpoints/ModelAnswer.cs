@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.IO.Hashing;
+using LlmBatch.Input;
 
 namespace LlmBatch.Simulator;
 

@@ -1,3 +1,5 @@
+using LlmBatch.Input;
+
 namespace LlmBatch.Simulator;
 
 /// <summary>What the simulator needs from a validated request body.</summary>

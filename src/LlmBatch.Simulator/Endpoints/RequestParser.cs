@@ -1,6 +1,8 @@
 using System.Collections.Frozen;
 using System.IO.Hashing;
 using System.Text.Json;
+using LlmBatch.Input;
+using LlmBatch.Json;
 
 namespace LlmBatch.Simulator;
 

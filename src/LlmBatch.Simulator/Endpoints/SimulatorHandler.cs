@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using LlmBatch.Input;
 using Microsoft.AspNetCore.Http;
 
 namespace LlmBatch.Simulator;

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.BatchApi;
 
 /// <summary>A batch as the provider describes it (<c>GET /v1/batches/{id}</c>).</summary>
 public sealed record BatchApiBatch

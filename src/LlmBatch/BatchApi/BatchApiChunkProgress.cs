@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.BatchApi;
 
 /// <summary>One chunk (batch file) of a running job, for progress displays.</summary>
 public sealed record BatchApiChunkProgress

@@ -1,10 +1,12 @@
-using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
+using LlmBatch.Output;
+using LlmBatch.Providers;
+using LlmBatch.RateLimiting;
+using LlmBatch.Resilience;
 
-namespace LlmBatch;
+namespace LlmBatch.BatchApi;
 
 /// <summary>
 /// The Files and Batches API calls the job makes, with the key in the header <see cref="HttpBatchHandler.AuthHeader"/>

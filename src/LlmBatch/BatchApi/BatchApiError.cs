@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.BatchApi;
 
 /// <summary>One entry of a batch's <c>errors</c>: why the provider refused it.</summary>
 /// <param name="Code">For example <c>token_limit_exceeded</c>, <c>invalid_json_line</c>.</param>

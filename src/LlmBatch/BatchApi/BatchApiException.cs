@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.BatchApi;
 
 /// <summary>
 /// A Files or Batches API call failed for good: the provider refused it, or it kept failing past the retries. The

@@ -1,4 +1,6 @@
-namespace LlmBatch;
+using LlmBatch.Input;
+
+namespace LlmBatch.BatchApi;
 
 /// <summary>
 /// Runs an input file through the provider's Batch API into an output file, with the same output and guarantees as

@@ -1,4 +1,7 @@
-namespace LlmBatch;
+using LlmBatch.Input;
+using LlmBatch.Providers;
+
+namespace LlmBatch.BatchApi;
 
 /// <summary>
 /// A file-to-file run through the provider's Batch API (<see cref="BatchApiJob"/>): where to read and write, which

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.BatchApi;
 
 /// <summary>What a <see cref="BatchApiJob"/> run did.</summary>
 public sealed class BatchApiJobResult

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace LlmBatch;
+namespace LlmBatch.BatchApi;
 
 /// <summary>
 /// Reads the Files and Batches APIs' objects. Tolerant of what providers differ in: times as Unix seconds (OpenAI) or

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.BatchApi;
 
 /// <summary>How a <see cref="BatchApiJob"/> sends the file (the CLI's <c>--mode</c>).</summary>
 public enum BatchApiMode

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.BatchApi;
 
 /// <summary>A snapshot of a running <see cref="BatchApiJob"/>, cheap to take, for progress displays.</summary>
 public sealed record BatchApiProgress

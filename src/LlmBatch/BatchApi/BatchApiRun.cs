@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using LlmBatch.Input;
+using LlmBatch.Output;
+using LlmBatch.RateLimiting;
 
-namespace LlmBatch;
+namespace LlmBatch.BatchApi;
 
 /// <summary>
 /// One run of a <see cref="BatchApiJob"/>. Everything the provider is asked to make is recorded in the state file

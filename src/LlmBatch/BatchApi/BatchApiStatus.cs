@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.BatchApi;
 
 /// <summary>The status of a batch on the provider (OpenAI's names; Azure's capitalised forms map to the same values).</summary>
 public enum BatchApiStatus

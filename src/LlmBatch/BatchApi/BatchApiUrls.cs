@@ -1,4 +1,7 @@
-namespace LlmBatch;
+using LlmBatch.Input;
+using LlmBatch.Providers;
+
+namespace LlmBatch.BatchApi;
 
 /// <summary>
 /// Where the Files and Batches APIs live under a base URL, and how lines and batches name their endpoint there.

@@ -1,4 +1,6 @@
-namespace LlmBatch;
+using LlmBatch.Input;
+
+namespace LlmBatch.BatchApi;
 
 /// <summary>One chunk of the input (one batch file) in the state file.</summary>
 internal sealed class BatchChunkState

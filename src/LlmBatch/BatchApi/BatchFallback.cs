@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.BatchApi;
 
 /// <summary>What happens to the items of a batch that failed, expired or was cancelled, and to items the provider answered with a retryable error.</summary>
 public enum BatchFallback

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.BatchApi;
 
 /// <summary>The provider's limits on one batch input file (OpenAI's, which Azure shares).</summary>
 /// <param name="MaxRequests">Requests per file (50,000).</param>

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.BatchApi;
 
 /// <summary>
 /// Everything a Batch API job has started on the provider, kept in <c>OUTPUT.batches.json</c>: the chunks, their file

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.BatchApi;
 
 /// <summary>The work a job has left for one model.</summary>
 /// <param name="Model">The model.</param>

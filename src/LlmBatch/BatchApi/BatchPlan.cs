@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.BatchApi;
 
 /// <summary>The planner's estimate and choice for a job, printed before anything is sent.</summary>
 public sealed record BatchPlan

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.BatchApi;
 
 /// <summary>How the planner sends a job.</summary>
 public enum BatchPlanChoice

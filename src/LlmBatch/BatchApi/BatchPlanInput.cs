@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.BatchApi;
 
 /// <summary>What the planner weighs.</summary>
 public sealed record BatchPlanInput

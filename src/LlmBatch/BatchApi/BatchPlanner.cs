@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace LlmBatch;
+namespace LlmBatch.BatchApi;
 
 /// <summary>
 /// Chooses how to send a job, before anything is sent. Online time is the larger of requests / RPM and tokens / TPM

@@ -1,4 +1,8 @@
-namespace LlmBatch;
+using LlmBatch.Input;
+using LlmBatch.Output;
+using LlmBatch.RateLimiting;
+
+namespace LlmBatch.BatchApi;
 
 /// <summary>
 /// Streams an ended batch's output and error files into the job's output, exactly one line per custom_id: each line as

@@ -2,8 +2,11 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using LlmBatch.Input;
+using LlmBatch.Output;
+using LlmBatch.RateLimiting;
 
-namespace LlmBatch;
+namespace LlmBatch.BatchApi;
 
 /// <summary>
 /// Splits requests into batch input files within the provider's limits, in one pass: one file per endpoint and model

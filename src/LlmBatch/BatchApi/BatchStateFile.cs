@@ -1,7 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using LlmBatch.Input;
+using LlmBatch.Output;
 
-namespace LlmBatch;
+namespace LlmBatch.BatchApi;
 
 /// <summary>
 /// Reads and writes <see cref="BatchJobState"/> beside the output: <c>OUTPUT.batches.json</c>, and the folder

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.BatchApi;
 
 /// <summary>
 /// Reads a provider's status text (OpenAI's <c>in_progress</c>, Azure's <c>InProgress</c>, the American

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.BatchApi;
 
 /// <summary>What the job does next with a batch, from its status.</summary>
 internal enum BatchStep

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
+using LlmBatch.Output;
 
-namespace LlmBatch;
+namespace LlmBatch.BatchApi;
 
 /// <summary>
 /// The custom_ids of a chunk, beside its file as <c>chunk-NNNN.ids</c>: one (custom_id key, input line) pair of

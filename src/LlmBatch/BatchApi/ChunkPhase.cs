@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.BatchApi;
 
 /// <summary>
 /// Where a chunk of the input stands. Each phase is written to the state file before the step it names starts, so a

@@ -1,6 +1,7 @@
 using System.Text.Json;
+using LlmBatch.Json;
 
-namespace LlmBatch;
+namespace LlmBatch.BatchApi;
 
 /// <summary>
 /// Counts the inputs of an embeddings body, as the Batch API counts them against its 50,000 inputs per batch: a string

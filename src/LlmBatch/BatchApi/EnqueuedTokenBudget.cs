@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.BatchApi;
 
 /// <summary>
 /// The provider's enqueued-token limit per model, as far as the job knows it: the configured value if any, else learned

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.BatchApi;
 
 /// <summary>What merging one ended batch did.</summary>
 /// <param name="Succeeded">Success lines written.</param>

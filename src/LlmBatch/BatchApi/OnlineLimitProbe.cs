@@ -1,6 +1,8 @@
 using System.Text.Json;
+using LlmBatch.Input;
+using LlmBatch.Providers;
 
-namespace LlmBatch;
+namespace LlmBatch.BatchApi;
 
 /// <summary>
 /// Learns the online limits the planner needs from one tiny request (a one-token answer, or one short embedding) to

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.BatchApi;
 
 /// <summary>What the planner assumes the online endpoint allows.</summary>
 public sealed record OnlineLimits

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.BatchApi;
 
 /// <summary>
 /// How long to wait between status checks: the initial interval after any change, then half again as long after each

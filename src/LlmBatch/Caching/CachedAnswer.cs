@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Caching;
 
 /// <summary>A successful answer kept by an <see cref="IBatchResponseCache"/>.</summary>
 public sealed class CachedAnswer

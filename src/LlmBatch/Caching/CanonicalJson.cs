@@ -2,8 +2,9 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Text.Json;
+using LlmBatch.Json;
 
-namespace LlmBatch;
+namespace LlmBatch.Caching;
 
 /// <summary>
 /// Hashes a JSON value by its meaning, not its text: object key order, whitespace, string escapes (<c>"\u0041"</c> is

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Caching;
 
 /// <summary>
 /// A response cache across runs, keyed by <see cref="RequestKey"/>. Only successful answers are stored. Implementations

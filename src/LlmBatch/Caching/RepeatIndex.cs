@@ -1,6 +1,8 @@
 using System.Runtime.InteropServices;
+using LlmBatch.Input;
+using LlmBatch.Output;
 
-namespace LlmBatch;
+namespace LlmBatch.Caching;
 
 /// <summary>
 /// Which reusable bodies of an input occur more than once, and how often: read once before a run, it lets the

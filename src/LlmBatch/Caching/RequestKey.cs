@@ -1,7 +1,8 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
+using LlmBatch.Input;
 
-namespace LlmBatch;
+namespace LlmBatch.Caching;
 
 /// <summary>
 /// What makes two requests the same request: the provider (its base URL), the endpoint and the body's meaning (see

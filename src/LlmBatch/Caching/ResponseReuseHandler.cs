@@ -1,6 +1,10 @@
+using LlmBatch.Input;
+using LlmBatch.Providers;
+using LlmBatch.RateLimiting;
+using LlmBatch.Resilience;
 using Microsoft.Extensions.Logging;
 
-namespace LlmBatch;
+namespace LlmBatch.Caching;
 
 /// <summary>
 /// Middleware above the retry and rate-limit layers that answers a request without sending it when it can: a copy of a

@@ -1,4 +1,6 @@
-namespace LlmBatch;
+using LlmBatch.Input;
+
+namespace LlmBatch.Caching;
 
 /// <summary>
 /// How an engine avoids paying twice for one answer (<see cref="BatchEngineBuilder.WithResponseReuse"/>): identical

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Caching;
 
 /// <summary>Live counts of the answers a run obtained without a request of their own.</summary>
 internal sealed class ReuseCounters

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Caching;
 
 /// <summary>Which requests may be answered from the cache or share another request's answer.</summary>
 public enum ReusePolicy

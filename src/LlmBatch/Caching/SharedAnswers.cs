@@ -1,4 +1,6 @@
-namespace LlmBatch;
+using LlmBatch.Providers;
+
+namespace LlmBatch.Caching;
 
 /// <summary>
 /// The answers of a run that identical requests share: the one in flight (its copies wait for it) and, when the input's

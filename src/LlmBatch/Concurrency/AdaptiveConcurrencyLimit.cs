@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace LlmBatch;
+namespace LlmBatch.Concurrency;
 
 /// <summary>
 /// How many attempts may be on the wire at once, found from what the server does rather than configured.

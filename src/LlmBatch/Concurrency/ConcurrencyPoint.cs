@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Concurrency;
 
 /// <summary>One point of a run's concurrency timeline.</summary>
 /// <param name="AtSeconds">Seconds from the first attempt to the start of the span.</param>

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Concurrency;
 
 /// <summary>
 /// The concurrency limit, the attempts on the wire and the goodput of a run, one point per second, for the report's

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Concurrency;
 
 /// <summary>
 /// A group of attempts that started one after another, about half a round trip's worth, followed until their

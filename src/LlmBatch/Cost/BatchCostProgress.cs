@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Cost;
 
 /// <summary>What a run has spent so far, at the prices of its <see cref="CostControlOptions"/>.</summary>
 public sealed record BatchCostProgress

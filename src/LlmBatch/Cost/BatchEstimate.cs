@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Cost;
 
 /// <summary>What a file would cost, per model and in total, before anything is sent (<see cref="BatchEstimator"/>).</summary>
 public sealed record BatchEstimate

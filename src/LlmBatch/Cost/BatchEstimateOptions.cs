@@ -1,4 +1,6 @@
-namespace LlmBatch;
+using LlmBatch.Caching;
+
+namespace LlmBatch.Cost;
 
 /// <summary>How <see cref="BatchEstimator"/> prices a file before anything is sent.</summary>
 public sealed class BatchEstimateOptions

@@ -1,4 +1,9 @@
-namespace LlmBatch;
+using LlmBatch.Caching;
+using LlmBatch.Input;
+using LlmBatch.Output;
+using LlmBatch.RateLimiting;
+
+namespace LlmBatch.Cost;
 
 /// <summary>
 /// Prices a file before anything is sent: per model, the prompt tokens (counted exactly with the tokenizer), the

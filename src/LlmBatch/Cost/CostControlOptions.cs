@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Cost;
 
 /// <summary>
 /// How an engine meters what a run spends (<see cref="BatchEngineBuilder.WithCostControl"/>): the live spend of

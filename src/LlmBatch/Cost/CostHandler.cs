@@ -1,4 +1,8 @@
-namespace LlmBatch;
+using LlmBatch.Input;
+using LlmBatch.Providers;
+using LlmBatch.RateLimiting;
+
+namespace LlmBatch.Cost;
 
 /// <summary>
 /// Middleware between the retry and rate-limit layers that meters every attempt: with a cap it reserves the attempt's

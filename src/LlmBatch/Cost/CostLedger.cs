@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
+using LlmBatch.RateLimiting;
 
-namespace LlmBatch;
+namespace LlmBatch.Cost;
 
 /// <summary>
 /// The run's books: spend settled from reported usage, spend reserved by attempts not yet answered, and the cap. An

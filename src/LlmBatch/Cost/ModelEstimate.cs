@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Cost;
 
 /// <summary>The estimate for one model: its tokens and what they cost online and through the Batch API.</summary>
 public sealed record ModelEstimate

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Cost;
 
 /// <summary>
 /// The price of a model's tokens, in US dollars per million tokens, online and through the provider's Batch API.

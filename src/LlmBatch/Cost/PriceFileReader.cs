@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace LlmBatch;
+namespace LlmBatch.Cost;
 
 /// <summary>
 /// Reads a price file in either accepted format and lays it over another table. LlmBatch's own format gives USD per

@@ -1,6 +1,6 @@
 using System.Collections.Frozen;
 
-namespace LlmBatch;
+namespace LlmBatch.Cost;
 
 /// <summary>
 /// Token prices per model, to put a cost on a run before (estimate), during (live spend, <c>--max-cost</c>) and after it

@@ -1,8 +1,10 @@
+using LlmBatch;
+using LlmBatch.Input;
+using LlmBatch.Providers;
 using Microsoft.Extensions.AI;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace LlmBatch;
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers an <see cref="IBatchEngine"/> with dependency injection.</summary>
 public static class LlmBatchServiceCollectionExtensions

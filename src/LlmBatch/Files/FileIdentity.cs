@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Files;
 
 /// <summary>
 /// Decides whether two paths name one file, however they are spelled: through a link, another letter case on a

@@ -1,7 +1,8 @@
 using System.Runtime.InteropServices;
+using LlmBatch.Output;
 using Microsoft.Win32.SafeHandles;
 
-namespace LlmBatch;
+namespace LlmBatch.Files;
 
 /// <summary>
 /// The few POSIX calls .NET does not expose that file safety needs: a file's identity (device and inode), an exclusive

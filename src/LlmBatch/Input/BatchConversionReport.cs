@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Input;
 
 /// <summary>What <see cref="BatchInputConverter.ConvertFileAsync"/> wrote.</summary>
 /// <param name="Items">Requests written.</param>

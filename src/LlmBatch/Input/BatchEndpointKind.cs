@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Input;
 
 /// <summary>The OpenAI endpoints a batch line may target.</summary>
 public enum BatchEndpointKind

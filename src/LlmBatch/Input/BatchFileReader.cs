@@ -1,11 +1,12 @@
 using System.Buffers;
-using System.IO.Hashing;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Unicode;
+using LlmBatch.Output;
+using LlmBatch.RateLimiting;
 
-namespace LlmBatch;
+namespace LlmBatch.Input;
 
 /// <summary>
 /// Streams the lines of a Batch API input file through one pooled buffer that grows only up to the line cap, so

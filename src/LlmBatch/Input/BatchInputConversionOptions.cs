@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace LlmBatch;
+namespace LlmBatch.Input;
 
 /// <summary>
 /// How <see cref="BatchInputConverter"/> turns plain text, CSV or JSONL into Batch API request lines.

@@ -2,8 +2,11 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
+using LlmBatch.Files;
+using LlmBatch.Json;
+using LlmBatch.Output;
 
-namespace LlmBatch;
+namespace LlmBatch.Input;
 
 /// <summary>
 /// Turns plain text (one item per line), CSV (one column) or JSONL (one field) plus a prompt template into

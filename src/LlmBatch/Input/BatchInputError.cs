@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Input;
 
 /// <summary>One problem found in an input file, located precisely enough to fix it.</summary>
 /// <param name="Path">The input file (or <c>-</c> for standard input).</param>

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Input;
 
 /// <summary>The input is not a valid batch; <see cref="Errors"/> lists every problem found, up to a cap.</summary>
 public sealed class BatchInputException : Exception

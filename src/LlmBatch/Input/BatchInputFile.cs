@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace LlmBatch;
+namespace LlmBatch.Input;
 
 /// <summary>
 /// Reads and checks OpenAI Batch API input files (JSONL: one <c>{"custom_id","method","url","body"}</c> object per line).

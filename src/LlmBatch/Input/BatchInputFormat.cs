@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Input;
 
 /// <summary>The simple input formats that <see cref="BatchInputConverter"/> turns into Batch API lines.</summary>
 public enum BatchInputFormat

@@ -1,8 +1,8 @@
-using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using LlmBatch.Json;
 
-namespace LlmBatch;
+namespace LlmBatch.Input;
 
 /// <summary>
 /// Parses one Batch API input line into a <see cref="BatchRequest"/>, reporting every problem of the line with its field.

@@ -1,7 +1,8 @@
 using System.Buffers;
 using System.Text.Json;
+using LlmBatch.Json;
 
-namespace LlmBatch;
+namespace LlmBatch.Input;
 
 /// <summary>
 /// The metadata file written beside a prepared request file: one <c>{"custom_id","metadata":{...}}</c> line per

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Input;
 
 /// <summary>
 /// One request of a batch: an OpenAI Batch API input line <c>{"custom_id","method","url","body"}</c>.

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Input;
 
 /// <summary>How an input file is checked by <see cref="BatchInputFile.ValidateAsync(string, BatchValidationOptions?, CancellationToken)"/>.</summary>
 public sealed class BatchValidationOptions

@@ -1,4 +1,6 @@
-namespace LlmBatch;
+using LlmBatch.RateLimiting;
+
+namespace LlmBatch.Input;
 
 /// <summary>What a check of an input file found: its shape, its estimated token cost, and every problem (up to a cap).</summary>
 public sealed class BatchValidationReport

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace LlmBatch;
+namespace LlmBatch.Input;
 
 /// <summary>
 /// Reads RFC 4180 CSV records: fields separated by commas, optionally in double quotes, a doubled quote inside a

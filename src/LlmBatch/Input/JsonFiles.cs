@@ -1,7 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
-namespace LlmBatch;
+namespace LlmBatch.Input;
 
 /// <summary>JSON writer settings for the files LlmBatch writes for people to read.</summary>
 internal static class JsonFiles

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Input;
 
 /// <summary>One item of a simple input turned into a request, with the columns that travel alongside it.</summary>
 /// <param name="Request">The Batch API request built from the item.</param>

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace LlmBatch;
+namespace LlmBatch.Input;
 
 /// <summary>
 /// A prompt template such as <c>"Summarise in one sentence: {text}"</c>: <c>{name}</c> is replaced by the item's

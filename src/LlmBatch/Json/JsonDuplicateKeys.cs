@@ -3,7 +3,7 @@ using System.IO.Hashing;
 using System.Text;
 using System.Text.Json;
 
-namespace LlmBatch;
+namespace LlmBatch.Json;
 
 /// <summary>
 /// Finds a key given twice in one object, at any depth of a JSON value. RFC 8259 leaves the meaning of such an object

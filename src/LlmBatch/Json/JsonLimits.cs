@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace LlmBatch;
+namespace LlmBatch.Json;
 
 /// <summary>
 /// The nesting limits every reader of untrusted JSON uses, so that what one layer accepts the next never rejects

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 
-namespace LlmBatch;
+namespace LlmBatch.Json;
 
 /// <summary>
 /// Reads strings and property names from untrusted JSON without the exceptions System.Text.Json throws for text that

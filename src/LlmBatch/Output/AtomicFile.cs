@@ -1,4 +1,6 @@
-namespace LlmBatch;
+using LlmBatch.Files;
+
+namespace LlmBatch.Output;
 
 /// <summary>
 /// One file being replaced atomically: the content goes to a temp file with a unique name in the same directory (same

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Output;
 
 /// <summary>Replaces a whole file in one step, through an <see cref="AtomicFile"/>.</summary>
 internal static class AtomicRewrite

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Output;
 
 /// <summary>Why an item failed permanently: written as the <c>error</c> object of its output line.</summary>
 /// <param name="Code">A short machine-readable code, for example <c>http_400</c>, <c>timeout</c>, <c>connection_error</c>, <c>max_attempts_exceeded</c>.</param>

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Output;
 
 /// <summary>
 /// LlmBatch's own facts about one item, written under the <c>llmbatch</c> key of its output line

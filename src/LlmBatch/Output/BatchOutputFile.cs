@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
+using LlmBatch.Input;
 
-namespace LlmBatch;
+namespace LlmBatch.Output;
 
 /// <summary>
 /// Reads an output file back: LlmBatch's own output or the provider's Batch API output (docs/formats.md).

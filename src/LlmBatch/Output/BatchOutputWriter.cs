@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Threading.Channels;
 
-namespace LlmBatch;
+namespace LlmBatch.Output;
 
 /// <summary>
 /// Appends result lines to the output file as items finish, for many concurrent producers.

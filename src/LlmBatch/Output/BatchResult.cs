@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Output;
 
 /// <summary>
 /// The final outcome of one request: an OpenAI Batch API output line

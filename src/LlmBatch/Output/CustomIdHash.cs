@@ -4,7 +4,7 @@ using System.IO.Hashing;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace LlmBatch;
+namespace LlmBatch.Output;
 
 /// <summary>
 /// What a custom_id is known by without keeping its string, so memory stays flat however many items a file holds.

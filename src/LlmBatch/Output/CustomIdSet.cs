@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Output;
 
 /// <summary>
 /// A set of 128-bit custom_id keys (<see cref="CustomIdHash.Key(string)"/>) with open addressing: about 21 bytes per

@@ -1,7 +1,8 @@
 using System.Text;
 using System.Text.Json;
+using LlmBatch.Json;
 
-namespace LlmBatch;
+namespace LlmBatch.Output;
 
 /// <summary>Pulls <c>error.message</c> out of an OpenAI-style error body, for the item's error line.</summary>
 internal static class ErrorMessageReader

@@ -1,6 +1,8 @@
 using System.Buffers;
+using LlmBatch.Input;
+using LlmBatch.Providers;
 
-namespace LlmBatch;
+namespace LlmBatch.Output;
 
 /// <summary>
 /// Splits a stream into <c>\n</c>-terminated lines over one pooled buffer, keeping each line's byte offset

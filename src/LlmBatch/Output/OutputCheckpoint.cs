@@ -1,4 +1,6 @@
-namespace LlmBatch;
+using LlmBatch.Input;
+
+namespace LlmBatch.Output;
 
 /// <summary>
 /// What an existing output file says is already done, so a rerun of the same command continues where the last

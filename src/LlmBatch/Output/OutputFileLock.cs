@@ -1,4 +1,6 @@
-namespace LlmBatch;
+using LlmBatch.Files;
+
+namespace LlmBatch.Output;
 
 /// <summary>
 /// Makes one run the only writer of an output file, whatever path names it. The lock is on the file itself, not on

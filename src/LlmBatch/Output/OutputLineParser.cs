@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
+using LlmBatch.Json;
 
-namespace LlmBatch;
+namespace LlmBatch.Output;
 
 /// <summary>
 /// Turns one output line, ours or the provider's Batch API output, back into a <see cref="BatchResult"/>.

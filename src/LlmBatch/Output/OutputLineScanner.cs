@@ -1,8 +1,9 @@
 using System.Buffers;
 using System.Text.Json;
 using System.Text.Unicode;
+using LlmBatch.Json;
 
-namespace LlmBatch;
+namespace LlmBatch.Output;
 
 /// <summary>
 /// The checkpoint's fast path over an output line: validates the whole line but extracts only the key of

@@ -1,7 +1,8 @@
 using System.Buffers;
 using System.Collections;
+using LlmBatch.Input;
 
-namespace LlmBatch;
+namespace LlmBatch.Output;
 
 /// <summary>
 /// Rewrites an output file in input order (<c>--preserve-order</c>), after the run, so that the run itself can

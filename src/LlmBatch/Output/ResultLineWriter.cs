@@ -4,8 +4,9 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Unicode;
+using LlmBatch.Json;
 
-namespace LlmBatch;
+namespace LlmBatch.Output;
 
 /// <summary>
 /// Writes one <see cref="BatchResult"/> as one output line (see docs/formats.md) followed by <c>\n</c>.

@@ -1,4 +1,6 @@
-namespace LlmBatch;
+using LlmBatch.Input;
+
+namespace LlmBatch.Packing;
 
 /// <summary>
 /// Embeddings requests of one input each, sent as one request of many inputs. The packed body is the members'

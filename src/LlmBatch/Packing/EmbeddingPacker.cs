@@ -1,6 +1,9 @@
 using System.Text.Json;
+using LlmBatch.Input;
+using LlmBatch.Json;
+using LlmBatch.RateLimiting;
 
-namespace LlmBatch;
+namespace LlmBatch.Packing;
 
 /// <summary>
 /// Gathers embeddings requests of one input each into <see cref="EmbeddingPack"/>s, in input order, within the

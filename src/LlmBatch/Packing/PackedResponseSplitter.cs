@@ -1,7 +1,8 @@
 using System.Buffers;
 using System.Text.Json;
+using LlmBatch.Json;
 
-namespace LlmBatch;
+namespace LlmBatch.Packing;
 
 /// <summary>
 /// Splits the answer to an <see cref="EmbeddingPack"/> into one answer per member, each as the provider would have

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Packing;
 
 /// <summary>
 /// How embeddings requests of one input each are packed into requests of many (the seed's <c>batch_size</c>). At a

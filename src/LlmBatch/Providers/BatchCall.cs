@@ -1,4 +1,7 @@
-namespace LlmBatch;
+using LlmBatch.Input;
+using LlmBatch.Resilience;
+
+namespace LlmBatch.Providers;
 
 /// <summary>One request on its way through the pipeline, with the state its attempts share.</summary>
 public sealed class BatchCall

@@ -1,6 +1,7 @@
+using LlmBatch.Input;
 using Microsoft.Extensions.AI;
 
-namespace LlmBatch;
+namespace LlmBatch.Providers;
 
 /// <summary>
 /// Creates the providers at the bottom of the handler pipeline: the handlers that actually answer a request.

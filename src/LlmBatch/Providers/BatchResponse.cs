@@ -1,4 +1,7 @@
-namespace LlmBatch;
+using LlmBatch.Caching;
+using LlmBatch.RateLimiting;
+
+namespace LlmBatch.Providers;
 
 /// <summary>What a provider answered to one attempt.</summary>
 public sealed class BatchResponse

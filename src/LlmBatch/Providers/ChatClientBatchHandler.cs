@@ -1,6 +1,7 @@
+using LlmBatch.Input;
 using Microsoft.Extensions.AI;
 
-namespace LlmBatch;
+namespace LlmBatch.Providers;
 
 /// <summary>
 /// Answers <c>/v1/chat/completions</c> requests through an <see cref="IChatClient"/>: the body becomes messages and

@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 
-namespace LlmBatch;
+namespace LlmBatch.Providers;
 
 /// <summary>Writes a <see cref="ChatResponse"/> as the body OpenAI returns for <c>/v1/chat/completions</c> (<c>chat.completion</c>).</summary>
 internal static class ChatCompletionWriter

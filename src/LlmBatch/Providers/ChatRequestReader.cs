@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
+using LlmBatch.Json;
 using Microsoft.Extensions.AI;
 
-namespace LlmBatch;
+namespace LlmBatch.Providers;
 
 /// <summary>
 /// Turns an OpenAI chat-completions body into Microsoft.Extensions.AI messages and options. Fields that

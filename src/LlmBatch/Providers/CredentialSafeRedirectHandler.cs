@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Providers;
 
 /// <summary>
 /// Follows redirects for the built-in HTTP client instead of the socket handler, because the socket handler strips only

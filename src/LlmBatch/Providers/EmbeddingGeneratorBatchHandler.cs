@@ -1,9 +1,11 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using LlmBatch.Input;
+using LlmBatch.Json;
 using Microsoft.Extensions.AI;
 
-namespace LlmBatch;
+namespace LlmBatch.Providers;
 
 /// <summary>
 /// Answers <c>/v1/embeddings</c> requests through an <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> and writes

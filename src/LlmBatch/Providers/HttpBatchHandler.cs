@@ -1,8 +1,11 @@
 using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
+using LlmBatch.Input;
+using LlmBatch.Output;
+using LlmBatch.RateLimiting;
 
-namespace LlmBatch;
+namespace LlmBatch.Providers;
 
 /// <summary>
 /// Sends requests to an OpenAI-compatible server (OpenAI, Azure OpenAI, vLLM, Ollama, LM Studio, llama.cpp) over HTTP.

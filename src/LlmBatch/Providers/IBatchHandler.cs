@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Providers;
 
 /// <summary>
 /// Sends one attempt of a request and returns the provider's answer. Providers implement it at the bottom of the

@@ -1,7 +1,8 @@
 using System.Buffers;
 using System.Text.Json;
+using LlmBatch.Input;
 
-namespace LlmBatch;
+namespace LlmBatch.Providers;
 
 /// <summary>Builds responses with OpenAI's error body <c>{"error":{"message","type","param","code"}}</c> for in-process providers.</summary>
 internal static class OpenAIErrorResponse

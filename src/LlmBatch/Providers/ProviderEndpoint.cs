@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Providers;
 
 /// <summary>
 /// Where requests go and with which key, as resolved by <see cref="ProviderEnvironment.Resolve(string?, string?)"/>.

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Providers;
 
 /// <summary>
 /// Resolves the endpoint and key the CLI uses, from its options and the environment. The key is only ever read from

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Providers;
 
 /// <summary>
 /// A request body an in-process provider cannot serve (a wrong type, an unsupported feature). The provider turns it

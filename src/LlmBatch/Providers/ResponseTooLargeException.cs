@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Providers;
 
 /// <summary>
 /// A successful response whose body passed the cap on response bodies (<c>--max-response-bytes</c>); reading stopped

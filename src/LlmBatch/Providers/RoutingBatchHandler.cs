@@ -1,4 +1,6 @@
-namespace LlmBatch;
+using LlmBatch.Input;
+
+namespace LlmBatch.Providers;
 
 /// <summary>Sends each request to the handler a selector picks for it, or to a fallback when the selector declines.</summary>
 internal sealed class RoutingBatchHandler : IBatchHandler

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Providers;
 
 /// <summary>
 /// Takes credentials out of a URL before it is printed or logged: the user-info part (<c>user:password@</c>) and the

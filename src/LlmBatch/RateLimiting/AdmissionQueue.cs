@@ -1,4 +1,6 @@
-namespace LlmBatch;
+using LlmBatch.Providers;
+
+namespace LlmBatch.RateLimiting;
 
 /// <summary>
 /// Attempts waiting for admission, first in, first out. Only the head is ever tested against the

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.RateLimiting;
 
 /// <summary>
 /// An attempt was refused before it was sent because the run is stopping: it never reached the provider, costs

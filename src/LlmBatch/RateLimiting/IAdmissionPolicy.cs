@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.RateLimiting;
 
 /// <summary>What an <see cref="AdmissionQueue"/> asks before it lets the head of the queue go.</summary>
 internal interface IAdmissionPolicy

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace LlmBatch;
+namespace LlmBatch.RateLimiting;
 
 /// <summary>
 /// One budget of a run, requests or tokens: its rate and burst, taken from a flag, learned from the

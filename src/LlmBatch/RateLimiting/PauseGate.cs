@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.RateLimiting;
 
 /// <summary>
 /// The run-wide pause after a server asked every client to wait (a 429, or an overload answer with a

@@ -1,4 +1,6 @@
-namespace LlmBatch;
+using LlmBatch.Concurrency;
+
+namespace LlmBatch.RateLimiting;
 
 /// <summary>
 /// What <see cref="ResourceController.AcquireAsync"/> granted one attempt: its reservation and where it stood in

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
+using LlmBatch.Providers;
 
-namespace LlmBatch;
+namespace LlmBatch.RateLimiting;
 
 /// <summary>
 /// Middleware that sends each attempt only once the <see cref="ResourceController"/> grants it, and hands every

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net.Http.Headers;
 
-namespace LlmBatch;
+namespace LlmBatch.RateLimiting;
 
 /// <summary>
 /// Reads rate-limit and retry headers in OpenAI's and Azure's forms. Unreadable values are ignored and values out of

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.RateLimiting;
 
 /// <summary>
 /// Rate-limit and retry facts a provider sent with a response: OpenAI's <c>x-ratelimit-*</c> headers, the standard

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.RateLimiting;
 
 /// <summary>Which budget a 429 says ran out.</summary>
 internal enum RateLimitScope

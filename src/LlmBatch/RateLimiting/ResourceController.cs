@@ -1,6 +1,9 @@
+using LlmBatch.Concurrency;
+using LlmBatch.Input;
+using LlmBatch.Providers;
 using Microsoft.Extensions.Logging;
 
-namespace LlmBatch;
+namespace LlmBatch.RateLimiting;
 
 /// <summary>
 /// The resource controller: decides when each attempt may go. It composes four pieces, each testable alone: the

@@ -1,6 +1,8 @@
 using System.Text.Json;
+using LlmBatch.Json;
+using LlmBatch.Providers;
 
-namespace LlmBatch;
+namespace LlmBatch.RateLimiting;
 
 /// <summary>
 /// Tells rate limits from overload from ordinary failures. Both kinds of throttle answer are not the item's fault:

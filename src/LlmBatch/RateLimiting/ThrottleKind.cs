@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.RateLimiting;
 
 /// <summary>What an answer says about the server's limits, beyond its own item.</summary>
 internal enum ThrottleKind

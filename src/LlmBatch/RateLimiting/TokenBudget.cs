@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.RateLimiting;
 
 /// <summary>
 /// A token bucket that refills continuously at a rate per second up to a capacity. Unlike

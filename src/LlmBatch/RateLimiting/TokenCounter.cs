@@ -1,8 +1,10 @@
 using System.Buffers;
 using System.Text.Json;
+using LlmBatch.Input;
+using LlmBatch.Json;
 using Microsoft.ML.Tokenizers;
 
-namespace LlmBatch;
+namespace LlmBatch.RateLimiting;
 
 /// <summary>
 /// Counts tokens the way OpenAI models do, to estimate what a request will cost against a tokens-per-minute budget.

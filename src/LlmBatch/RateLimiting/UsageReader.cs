@@ -1,6 +1,7 @@
 using System.Text.Json;
+using LlmBatch.Json;
 
-namespace LlmBatch;
+namespace LlmBatch.RateLimiting;
 
 /// <summary>
 /// Reads the top-level <c>usage</c> object of a response body in one forward pass: chat and text completions

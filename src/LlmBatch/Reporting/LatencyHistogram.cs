@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Reporting;
 
 /// <summary>
 /// A constant-memory histogram of durations in milliseconds with logarithmic buckets of about 1 % relative

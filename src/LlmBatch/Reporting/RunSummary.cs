@@ -1,4 +1,6 @@
-namespace LlmBatch;
+using LlmBatch.Concurrency;
+
+namespace LlmBatch.Reporting;
 
 /// <summary>
 /// Every end-of-run figure of a batch: outcomes, attempts, tokens, throughput, latency and limiter waits.

@@ -1,4 +1,6 @@
-namespace LlmBatch;
+using LlmBatch.Output;
+
+namespace LlmBatch.Reporting;
 
 /// <summary>
 /// Accumulates <see cref="BatchResult"/>s into a <see cref="RunSummary"/> in constant memory (counters and a

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace LlmBatch;
+namespace LlmBatch.Resilience;
 
 /// <summary>
 /// Decides how long an attempt may take and abandons the ones that overrun. By default the limit is a multiple of the

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Resilience;
 
 /// <summary>An attempt ran past its timeout and was abandoned (the item may be retried).</summary>
 internal sealed class AttemptTimeoutException : TimeoutException

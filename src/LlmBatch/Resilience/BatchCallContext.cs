@@ -1,6 +1,7 @@
+using LlmBatch.Providers;
 using Polly;
 
-namespace LlmBatch;
+namespace LlmBatch.Resilience;
 
 /// <summary>The key under which the retry layer keeps the call in Polly's <see cref="ResilienceContext"/>.</summary>
 internal static class BatchCallContext

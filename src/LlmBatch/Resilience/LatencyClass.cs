@@ -1,6 +1,7 @@
 using System.Numerics;
+using LlmBatch.Input;
 
-namespace LlmBatch;
+namespace LlmBatch.Resilience;
 
 /// <summary>
 /// Requests expected to take about as long as each other: same endpoint, same model, output budget within a factor of

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Resilience;
 
 /// <summary>
 /// The most recent successful latencies of one <see cref="LatencyClass"/>, with a cached 95th percentile that is

@@ -1,7 +1,9 @@
 using System.Text.Json;
 using System.Text.Unicode;
+using LlmBatch.Input;
+using LlmBatch.Json;
 
-namespace LlmBatch;
+namespace LlmBatch.Resilience;
 
 /// <summary>
 /// Checks that a 2xx body is a complete JSON object carrying the member its endpoint must return, without building a DOM:

@@ -1,4 +1,6 @@
-namespace LlmBatch;
+using LlmBatch.RateLimiting;
+
+namespace LlmBatch.Resilience;
 
 /// <summary>
 /// Exponential backoff with full jitter (uniform between zero and the exponential bound, capped), which spreads a

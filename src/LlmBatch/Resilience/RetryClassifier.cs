@@ -1,7 +1,10 @@
 using System.Net.Sockets;
 using System.Text.Json;
+using LlmBatch.Input;
+using LlmBatch.Providers;
+using LlmBatch.RateLimiting;
 
-namespace LlmBatch;
+namespace LlmBatch.Resilience;
 
 /// <summary>
 /// Decides whether an attempt's outcome is final. Throttled (sent again without counting the attempt): 429 and the

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Resilience;
 
 /// <summary>What to do with the outcome of one attempt.</summary>
 internal enum RetryDecision

@@ -1,7 +1,8 @@
+using LlmBatch.Providers;
 using Polly;
 using Polly.Retry;
 
-namespace LlmBatch;
+namespace LlmBatch.Resilience;
 
 /// <summary>
 /// The one retry layer (the SDKs' own retries stay off). Built on Polly's retry strategy: outcomes are classified by

@@ -1,4 +1,6 @@
-namespace LlmBatch;
+using LlmBatch.Providers;
+
+namespace LlmBatch.Resilience;
 
 /// <summary>
 /// Middleware that bounds each attempt by the <see cref="AdaptiveTimeout"/> and feeds it the latencies of successes.

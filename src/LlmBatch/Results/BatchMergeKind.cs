@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Results;
 
 /// <summary>What a results file holds, and so what merging it produces.</summary>
 public enum BatchMergeKind

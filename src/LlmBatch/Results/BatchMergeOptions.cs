@@ -1,4 +1,6 @@
-namespace LlmBatch;
+using LlmBatch.Input;
+
+namespace LlmBatch.Results;
 
 /// <summary>How <see cref="BatchResultsMerger"/> merges a results file. Every property states its default.</summary>
 public sealed class BatchMergeOptions

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Results;
 
 /// <summary>What <see cref="BatchResultsMerger.MergeAsync"/> found and wrote.</summary>
 public sealed class BatchMergeReport

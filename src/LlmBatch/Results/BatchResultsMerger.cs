@@ -2,8 +2,10 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using LlmBatch.Input;
+using LlmBatch.Output;
 
-namespace LlmBatch;
+namespace LlmBatch.Results;
 
 /// <summary>
 /// The results manager: turns a results file (one Batch API output line per custom_id, in completion order) into

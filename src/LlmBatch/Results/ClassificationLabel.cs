@@ -1,4 +1,6 @@
-namespace LlmBatch;
+using LlmBatch.Input;
+
+namespace LlmBatch.Results;
 
 /// <summary>A class an item can be put in.</summary>
 /// <param name="Name">The label, as it appears in results, for example <c>positive</c>.</param>

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Results;
 
 /// <summary>The outcome of classifying a batch: label distribution and, with gold labels, accuracy and confusion.</summary>
 public sealed class ClassificationReport

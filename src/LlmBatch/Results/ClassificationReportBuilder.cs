@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Results;
 
 /// <summary>Accumulates classified items into a <see cref="ClassificationReport"/>.</summary>
 public sealed class ClassificationReportBuilder

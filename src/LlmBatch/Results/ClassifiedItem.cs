@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Results;
 
 /// <summary>The label chosen for one item.</summary>
 /// <param name="CustomId">The item's custom_id.</param>

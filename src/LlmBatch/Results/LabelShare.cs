@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Results;
 
 /// <summary>How many items got one label.</summary>
 /// <param name="Label">The label.</param>

@@ -2,8 +2,9 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using LlmBatch.Output;
 
-namespace LlmBatch;
+namespace LlmBatch.Results;
 
 /// <summary>
 /// Writes (and reads back) a float32 matrix in NumPy's <c>.npy</c> format, version 1.0: <c>numpy.load</c> opens it

@@ -1,8 +1,9 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
+using LlmBatch.Json;
 
-namespace LlmBatch;
+namespace LlmBatch.Results;
 
 /// <summary>Pulls the useful part out of a response body: the generated text, or the embedding vectors.</summary>
 internal static class ResultContent

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Results;
 
 /// <summary>The file format of a merged text table.</summary>
 public enum TextTableFormat

@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Results;
 
 /// <summary>
 /// Zero-shot classification by embeddings: each item goes to the label whose embedding is nearest by cosine

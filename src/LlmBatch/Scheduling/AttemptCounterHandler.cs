@@ -1,3 +1,6 @@
+using LlmBatch.Providers;
+using LlmBatch.RateLimiting;
+
 namespace LlmBatch;
 
 /// <summary>

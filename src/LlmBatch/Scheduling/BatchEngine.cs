@@ -1,5 +1,12 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using LlmBatch.Input;
+using LlmBatch.Output;
+using LlmBatch.Packing;
+using LlmBatch.Providers;
+using LlmBatch.RateLimiting;
+using LlmBatch.Resilience;
+using LlmBatch.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace LlmBatch;

@@ -1,3 +1,9 @@
+using LlmBatch.Caching;
+using LlmBatch.Cost;
+using LlmBatch.Providers;
+using LlmBatch.RateLimiting;
+using LlmBatch.Resilience;
+using LlmBatch.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -1,4 +1,7 @@
 using System.Runtime.CompilerServices;
+using LlmBatch.Input;
+using LlmBatch.Output;
+using LlmBatch.Reporting;
 
 namespace LlmBatch;
 

@@ -1,3 +1,7 @@
+using LlmBatch.BatchApi;
+using LlmBatch.Files;
+using LlmBatch.Input;
+
 namespace LlmBatch;
 
 /// <summary>A file-to-file run: where to read, where to write, how to resume and stop.</summary>

@@ -1,3 +1,6 @@
+using LlmBatch.Input;
+using LlmBatch.Reporting;
+
 namespace LlmBatch;
 
 /// <summary>What a file-to-file run did.</summary>

@@ -1,3 +1,5 @@
+using LlmBatch.Packing;
+
 namespace LlmBatch;
 
 /// <summary>

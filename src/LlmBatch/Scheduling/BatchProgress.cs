@@ -1,3 +1,6 @@
+using LlmBatch.Concurrency;
+using LlmBatch.Cost;
+
 namespace LlmBatch;
 
 /// <summary>A consistent-enough snapshot of a running batch, cheap to take, for progress displays and metrics.</summary>

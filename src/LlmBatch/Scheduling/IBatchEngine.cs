@@ -1,3 +1,6 @@
+using LlmBatch.Input;
+using LlmBatch.Output;
+
 namespace LlmBatch;
 
 /// <summary>

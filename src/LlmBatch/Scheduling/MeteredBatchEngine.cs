@@ -1,4 +1,8 @@
 using System.Runtime.CompilerServices;
+using LlmBatch.Caching;
+using LlmBatch.Cost;
+using LlmBatch.Input;
+using LlmBatch.Output;
 
 namespace LlmBatch;
 

@@ -1,3 +1,7 @@
+using LlmBatch.Caching;
+using LlmBatch.Cost;
+using LlmBatch.Providers;
+using LlmBatch.RateLimiting;
 using Microsoft.Extensions.Logging;
 
 namespace LlmBatch;

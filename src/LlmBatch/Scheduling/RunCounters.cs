@@ -1,3 +1,5 @@
+using LlmBatch.Output;
+
 namespace LlmBatch;
 
 /// <summary>Live counts of a run, updated lock-free from every item and read for progress snapshots.</summary>

@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using LlmBatch.Output;
 
-namespace LlmBatch;
+namespace LlmBatch.Telemetry;
 
 /// <summary>
 /// LlmBatch's one <see cref="Meter"/> and one <see cref="ActivitySource"/>, both named <c>LlmBatch</c>, and the

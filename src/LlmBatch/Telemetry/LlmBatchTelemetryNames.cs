@@ -1,4 +1,4 @@
-namespace LlmBatch;
+namespace LlmBatch.Telemetry;
 
 /// <summary>
 /// The names of LlmBatch's <see cref="System.Diagnostics.Metrics.Meter"/>, <see cref="System.Diagnostics.ActivitySource"/>,

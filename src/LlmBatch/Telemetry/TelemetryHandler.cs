@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
+using LlmBatch.Input;
+using LlmBatch.Providers;
+using LlmBatch.RateLimiting;
 
-namespace LlmBatch;
+namespace LlmBatch.Telemetry;
 
 /// <summary>
 /// Middleware just above the provider: one <see cref="Activity"/> per attempt (GenAI client span) and the per-attempt

@@ -1,4 +1,8 @@
 using System.Text.Json;
+using LlmBatch.BatchApi;
+using LlmBatch.Input;
+using LlmBatch.Providers;
+using LlmBatch.RateLimiting;
 using LlmBatch.Simulator;
 
 namespace LlmBatch.Cli.Tests.Commands;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LlmBatch.Results;
 using LlmBatch.Simulator;
 
 namespace LlmBatch.Cli.Tests.Commands;

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using LlmBatch.Cli.Infrastructure;
 using LlmBatch.Simulator;
 
 namespace LlmBatch.Cli.Tests.Commands;

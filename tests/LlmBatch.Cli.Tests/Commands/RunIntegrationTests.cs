@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using LlmBatch.Providers;
 using LlmBatch.Simulator;
 
 namespace LlmBatch.Cli.Tests.Commands;

@@ -1,4 +1,6 @@
 using LlmBatch.Cli.Infrastructure;
+using LlmBatch.Input;
+using LlmBatch.Reporting;
 
 namespace LlmBatch.Cli.Tests.Infrastructure;
 

@@ -1,4 +1,5 @@
 using LlmBatch.Cli.Output;
+using LlmBatch.Results;
 using Parquet;
 using Parquet.Schema;
 using Parquet.Serialization;

@@ -1,3 +1,4 @@
+using LlmBatch.BatchApi;
 using LlmBatch.Cli.Progress;
 using Microsoft.Extensions.Time.Testing;
 

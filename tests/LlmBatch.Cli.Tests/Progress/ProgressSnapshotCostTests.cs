@@ -1,4 +1,5 @@
 using LlmBatch.Cli.Progress;
+using LlmBatch.Cost;
 
 namespace LlmBatch.Cli.Tests.Progress;
 

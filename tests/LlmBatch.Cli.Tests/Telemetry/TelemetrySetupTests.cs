@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using LlmBatch.Cli.Telemetry;
+using LlmBatch.Output;
+using LlmBatch.Telemetry;
 
 namespace LlmBatch.Cli.Tests.Telemetry;
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using LlmBatch.Providers;
 
 namespace LlmBatch.Documents.Tests.MapReduce;
 

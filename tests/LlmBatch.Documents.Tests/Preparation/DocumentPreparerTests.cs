@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LlmBatch.Input;
 
 namespace LlmBatch.Documents.Tests.Preparation;
 

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json;
+using LlmBatch.Input;
+using LlmBatch.RateLimiting;
 
 namespace LlmBatch.Simulator.Tests.Endpoints;
 

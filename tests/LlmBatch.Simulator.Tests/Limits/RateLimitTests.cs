@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json;
+using LlmBatch.Input;
+using LlmBatch.RateLimiting;
 using Microsoft.Extensions.Time.Testing;
 
 namespace LlmBatch.Simulator.Tests.Limits;

@@ -1,4 +1,6 @@
 using System.Text;
+using LlmBatch.BatchApi;
+using LlmBatch.Providers;
 using LlmBatch.Tests.Providers;
 using Microsoft.AspNetCore.Http;
 

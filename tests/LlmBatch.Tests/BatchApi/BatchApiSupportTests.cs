@@ -1,4 +1,7 @@
 using System.Text.Json;
+using LlmBatch.BatchApi;
+using LlmBatch.Input;
+using LlmBatch.Providers;
 
 namespace LlmBatch.Tests.BatchApi;
 

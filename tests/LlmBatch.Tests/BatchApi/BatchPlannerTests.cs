@@ -1,3 +1,5 @@
+using LlmBatch.BatchApi;
+
 namespace LlmBatch.Tests.BatchApi;
 
 public class BatchPlannerTests

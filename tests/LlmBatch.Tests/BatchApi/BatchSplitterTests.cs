@@ -1,5 +1,8 @@
 using System.Text;
 using System.Text.Json;
+using LlmBatch.BatchApi;
+using LlmBatch.Input;
+using LlmBatch.Output;
 
 namespace LlmBatch.Tests.BatchApi;
 

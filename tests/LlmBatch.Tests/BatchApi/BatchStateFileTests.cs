@@ -1,3 +1,6 @@
+using LlmBatch.BatchApi;
+using LlmBatch.Input;
+
 namespace LlmBatch.Tests.BatchApi;
 
 public class BatchStateFileTests

@@ -1,4 +1,6 @@
 using System.Text;
+using LlmBatch.Caching;
+using LlmBatch.Input;
 
 namespace LlmBatch.Tests.Caching;
 

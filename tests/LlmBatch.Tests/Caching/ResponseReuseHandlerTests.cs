@@ -1,3 +1,7 @@
+using LlmBatch.Caching;
+using LlmBatch.Input;
+using LlmBatch.Providers;
+using LlmBatch.RateLimiting;
 using LlmBatch.Tests.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 

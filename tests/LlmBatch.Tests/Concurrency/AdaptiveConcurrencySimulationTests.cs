@@ -2,6 +2,7 @@ using LlmBatch.Tests.TestSupport;
 using LlmBatch.Tests.TestSupport.Servers;
 using Microsoft.Extensions.Time.Testing;
 using static LlmBatch.Tests.RateLimiting.RateLimitTestData;
+using LlmBatch.Providers;
 
 namespace LlmBatch.Tests.Concurrency;
 

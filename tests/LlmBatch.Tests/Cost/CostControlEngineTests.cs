@@ -1,3 +1,6 @@
+using LlmBatch.Cost;
+using LlmBatch.Input;
+using LlmBatch.Output;
 using LlmBatch.Tests.TestSupport;
 
 namespace LlmBatch.Tests.Cost;

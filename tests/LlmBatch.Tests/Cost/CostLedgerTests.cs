@@ -1,3 +1,6 @@
+using LlmBatch.Cost;
+using LlmBatch.RateLimiting;
+
 namespace LlmBatch.Tests.Cost;
 
 public sealed class CostLedgerTests

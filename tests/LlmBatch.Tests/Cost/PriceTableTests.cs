@@ -1,3 +1,4 @@
+using LlmBatch.Cost;
 using LlmBatch.Tests.TestSupport;
 
 namespace LlmBatch.Tests.Cost;

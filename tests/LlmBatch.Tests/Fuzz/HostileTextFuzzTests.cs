@@ -4,6 +4,10 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
 using CsCheck;
+using LlmBatch.Input;
+using LlmBatch.Json;
+using LlmBatch.Output;
+using LlmBatch.RateLimiting;
 
 namespace LlmBatch.Tests.Fuzz;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using LlmBatch.Input;
 
 namespace LlmBatch.Tests.Input;
 

@@ -1,4 +1,5 @@
 using System.Text;
+using LlmBatch.Input;
 using LlmBatch.Tests.TestSupport;
 
 namespace LlmBatch.Tests.Input;

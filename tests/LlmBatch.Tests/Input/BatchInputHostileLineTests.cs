@@ -1,4 +1,7 @@
 using System.Text;
+using LlmBatch.Input;
+using LlmBatch.Json;
+using LlmBatch.RateLimiting;
 using LlmBatch.Tests.TestSupport;
 
 namespace LlmBatch.Tests.Input;

@@ -1,3 +1,5 @@
+using LlmBatch.Input;
+using LlmBatch.Results;
 using LlmBatch.Tests.Output;
 
 namespace LlmBatch.Tests.Input;

@@ -1,3 +1,5 @@
+using LlmBatch.Input;
+
 namespace LlmBatch.Tests.Input;
 
 public class PromptTemplateTests

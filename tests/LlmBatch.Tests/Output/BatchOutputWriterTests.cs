@@ -1,3 +1,4 @@
+using LlmBatch.Output;
 using Microsoft.Extensions.Time.Testing;
 
 namespace LlmBatch.Tests.Output;

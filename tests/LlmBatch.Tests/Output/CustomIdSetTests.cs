@@ -1,3 +1,5 @@
+using LlmBatch.Output;
+
 namespace LlmBatch.Tests.Output;
 
 public class CustomIdSetTests

@@ -1,4 +1,6 @@
-using System.Text;
+using LlmBatch.Files;
+using LlmBatch.Output;
+using LlmBatch.Providers;
 using LlmBatch.Tests.TestSupport;
 using Microsoft.Extensions.Time.Testing;
 

@@ -1,4 +1,7 @@
 using System.Text;
+using LlmBatch.Input;
+using LlmBatch.Output;
+using LlmBatch.Results;
 
 namespace LlmBatch.Tests.Output;
 

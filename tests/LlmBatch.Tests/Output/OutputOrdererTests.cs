@@ -1,4 +1,5 @@
 using System.Text;
+using LlmBatch.Output;
 
 namespace LlmBatch.Tests.Output;
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using LlmBatch.Output;
 
 namespace LlmBatch.Tests.Output;
 

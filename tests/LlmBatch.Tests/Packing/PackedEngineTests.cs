@@ -1,5 +1,8 @@
 using System.Text;
 using System.Text.Json;
+using LlmBatch.Input;
+using LlmBatch.Output;
+using LlmBatch.Providers;
 using LlmBatch.Tests.TestSupport;
 
 namespace LlmBatch.Tests.Packing;

@@ -1,5 +1,7 @@
 using System.Text;
 using System.Text.Json;
+using LlmBatch.Input;
+using LlmBatch.Packing;
 
 namespace LlmBatch.Tests.Packing;
 

@@ -1,6 +1,8 @@
 using System.ClientModel;
 using System.Net;
 using System.Text.Json;
+using LlmBatch.Input;
+using LlmBatch.Providers;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Time.Testing;
 

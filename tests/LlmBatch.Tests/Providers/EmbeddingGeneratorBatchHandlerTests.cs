@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using System.Text.Json;
+using LlmBatch.Input;
+using LlmBatch.Providers;
 using Microsoft.Extensions.AI;
 
 namespace LlmBatch.Tests.Providers;

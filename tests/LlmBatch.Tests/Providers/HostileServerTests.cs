@@ -3,7 +3,10 @@ using System.IO.Compression;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using LlmBatch.Tests.Output;
+using LlmBatch.Input;
+using LlmBatch.Output;
+using LlmBatch.Providers;
+using LlmBatch.Resilience;
 using LlmBatch.Tests.TestSupport;
 using Microsoft.AspNetCore.Http;
 

@@ -1,3 +1,5 @@
+using LlmBatch.Providers;
+
 namespace LlmBatch.Tests.Providers;
 
 public sealed class ProviderEnvironmentTests

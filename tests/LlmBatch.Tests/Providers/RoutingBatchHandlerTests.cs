@@ -1,4 +1,6 @@
 using System.Text;
+using LlmBatch.Input;
+using LlmBatch.Providers;
 
 namespace LlmBatch.Tests.Providers;
 

@@ -1,4 +1,6 @@
 using System.Text;
+using LlmBatch.Providers;
+using LlmBatch.RateLimiting;
 
 namespace LlmBatch.Tests.RateLimiting;
 

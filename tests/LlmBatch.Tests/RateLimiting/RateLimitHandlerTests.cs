@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
 using static LlmBatch.Tests.RateLimiting.RateLimitTestData;
+using LlmBatch.Providers;
+using LlmBatch.RateLimiting;
 
 namespace LlmBatch.Tests.RateLimiting;
 

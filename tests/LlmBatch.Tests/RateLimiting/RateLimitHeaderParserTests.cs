@@ -1,3 +1,6 @@
+using LlmBatch.RateLimiting;
+using LlmBatch.Resilience;
+
 namespace LlmBatch.Tests.RateLimiting;
 
 /// <summary>Header values from a server are clamped into the ranges the clock and timers can take; none ever throws.</summary>

@@ -1,4 +1,7 @@
 using System.Text;
+using LlmBatch.Input;
+using LlmBatch.Providers;
+using LlmBatch.RateLimiting;
 
 namespace LlmBatch.Tests.RateLimiting;
 

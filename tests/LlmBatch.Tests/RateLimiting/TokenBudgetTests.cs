@@ -1,3 +1,4 @@
+using LlmBatch.RateLimiting;
 using Microsoft.Extensions.Time.Testing;
 
 namespace LlmBatch.Tests.RateLimiting;

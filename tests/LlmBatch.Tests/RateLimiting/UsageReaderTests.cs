@@ -1,4 +1,5 @@
 using System.Text;
+using LlmBatch.RateLimiting;
 
 namespace LlmBatch.Tests.RateLimiting;
 

@@ -1,3 +1,5 @@
+using LlmBatch.Reporting;
+
 namespace LlmBatch.Tests.Reporting;
 
 public class LatencyHistogramTests

@@ -1,3 +1,6 @@
+using LlmBatch.Output;
+using LlmBatch.Reporting;
+
 namespace LlmBatch.Tests.Reporting;
 
 public class RunSummaryBuilderTests

@@ -1,3 +1,5 @@
+using LlmBatch.Providers;
+using LlmBatch.Resilience;
 using LlmBatch.Tests.TestSupport;
 using Microsoft.Extensions.Time.Testing;
 

@@ -1,10 +1,14 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
-using LlmBatch.Tests.Output;
+using LlmBatch.Input;
+using LlmBatch.Output;
+using LlmBatch.Providers;
+using LlmBatch.RateLimiting;
+using LlmBatch.Resilience;
+using LlmBatch.Results;
 using LlmBatch.Tests.Providers;
 using LlmBatch.Tests.TestSupport;
-using Microsoft.AspNetCore.Http;
 
 namespace LlmBatch.Tests.Resilience;
 

@@ -1,3 +1,6 @@
+using LlmBatch.Input;
+using LlmBatch.Resilience;
+
 namespace LlmBatch.Tests.Resilience;
 
 public class ResponseShapeTests

@@ -1,3 +1,5 @@
+using LlmBatch.Resilience;
+
 namespace LlmBatch.Tests.Resilience;
 
 public class RetryBackoffTests

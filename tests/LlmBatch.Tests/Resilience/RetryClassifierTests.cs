@@ -1,5 +1,9 @@
 using System.Net.Sockets;
 using System.Text;
+using LlmBatch.Input;
+using LlmBatch.Providers;
+using LlmBatch.RateLimiting;
+using LlmBatch.Resilience;
 using LlmBatch.Tests.TestSupport;
 
 namespace LlmBatch.Tests.Resilience;

@@ -1,3 +1,6 @@
+using LlmBatch.Providers;
+using LlmBatch.RateLimiting;
+using LlmBatch.Resilience;
 using LlmBatch.Tests.TestSupport;
 using Microsoft.Extensions.Time.Testing;
 

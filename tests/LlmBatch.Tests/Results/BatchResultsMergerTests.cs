@@ -1,5 +1,7 @@
 using System.Text;
 using System.Text.Json;
+using LlmBatch.Output;
+using LlmBatch.Results;
 
 namespace LlmBatch.Tests.Results;
 

@@ -1,3 +1,6 @@
+using LlmBatch.Input;
+using LlmBatch.Results;
+
 namespace LlmBatch.Tests.Results;
 
 public class ClassificationLabelTests

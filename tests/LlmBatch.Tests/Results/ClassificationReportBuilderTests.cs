@@ -1,3 +1,5 @@
+using LlmBatch.Results;
+
 namespace LlmBatch.Tests.Results;
 
 public class ClassificationReportBuilderTests

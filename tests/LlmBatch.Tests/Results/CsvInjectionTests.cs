@@ -1,4 +1,5 @@
 using System.Text;
+using LlmBatch.Results;
 using LlmBatch.Tests.Output;
 
 namespace LlmBatch.Tests.Results;

@@ -1,4 +1,5 @@
 using System.Text;
+using LlmBatch.Results;
 
 namespace LlmBatch.Tests.Results;
 

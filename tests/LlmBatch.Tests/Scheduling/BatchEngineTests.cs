@@ -1,4 +1,7 @@
-using System.Runtime.CompilerServices;
+using LlmBatch.Input;
+using LlmBatch.Output;
+using LlmBatch.Providers;
+using LlmBatch.RateLimiting;
 using LlmBatch.Tests.TestSupport;
 using Microsoft.Extensions.Time.Testing;
 

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using LlmBatch.Input;
+using LlmBatch.Providers;
 using LlmBatch.Tests.Providers;
 using LlmBatch.Tests.TestSupport;
 using Microsoft.AspNetCore.Http;

@@ -1,3 +1,5 @@
+using LlmBatch.Input;
+using LlmBatch.Output;
 using LlmBatch.Tests.Providers;
 using LlmBatch.Tests.TestSupport;
 using Microsoft.Extensions.AI;

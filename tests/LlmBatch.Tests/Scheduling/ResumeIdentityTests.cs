@@ -1,5 +1,7 @@
 using System.IO.Hashing;
 using System.Text;
+using LlmBatch.Input;
+using LlmBatch.Output;
 using LlmBatch.Tests.Output;
 using LlmBatch.Tests.TestSupport;
 

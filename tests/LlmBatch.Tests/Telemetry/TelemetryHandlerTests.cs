@@ -2,6 +2,10 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text;
+using LlmBatch.Input;
+using LlmBatch.Output;
+using LlmBatch.Providers;
+using LlmBatch.Telemetry;
 using Microsoft.Extensions.Time.Testing;
 
 namespace LlmBatch.Tests.Telemetry;

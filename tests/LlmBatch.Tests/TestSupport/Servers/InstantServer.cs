@@ -1,3 +1,5 @@
+using LlmBatch.Providers;
+
 namespace LlmBatch.Tests.TestSupport.Servers;
 
 /// <summary>A server that decides each answer on arrival (a rate limiter model) and returns it after a fixed latency; refusals after 1 ms.</summary>

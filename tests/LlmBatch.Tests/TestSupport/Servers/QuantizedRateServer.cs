@@ -1,3 +1,5 @@
+using LlmBatch.RateLimiting;
+
 namespace LlmBatch.Tests.TestSupport.Servers;
 
 /// <summary>

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text;
+using LlmBatch.Providers;
+using LlmBatch.RateLimiting;
 
 namespace LlmBatch.Tests.TestSupport.Servers;
 

@@ -1,3 +1,6 @@
+using LlmBatch.Providers;
+using LlmBatch.RateLimiting;
+using LlmBatch.Resilience;
 using Microsoft.Extensions.Time.Testing;
 
 namespace LlmBatch.Tests.TestSupport.Servers;

@@ -1,3 +1,6 @@
+using LlmBatch.Providers;
+using LlmBatch.RateLimiting;
+
 namespace LlmBatch.Tests.TestSupport.Servers;
 
 /// <summary>One attempt on its way through a <see cref="ServerSimulation"/>: sent, at the server, answered.</summary>
