@@ -1,7 +1,7 @@
 namespace LlmBatch.BatchApi;
 
 /// <summary>What the planner weighs.</summary>
-public sealed record BatchPlanInput
+internal sealed record BatchPlanInput
 {
     /// <summary>The work left, per model.</summary>
     public required IReadOnlyList<BatchModelLoad> Load { get; init; }

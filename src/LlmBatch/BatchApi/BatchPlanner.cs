@@ -10,7 +10,7 @@ namespace LlmBatch.BatchApi;
 /// window goes all to the Batch API (it fits, at half the price); a shorter one goes online as far as
 /// <see cref="DeadlineShare"/> of it allows at the limits, and the rest (if any) to the Batch API.
 /// </summary>
-public static class BatchPlanner
+internal static class BatchPlanner
 {
     /// <summary>The share of the deadline the online part may fill; the rest is room for retries and 429 pauses.</summary>
     public const double DeadlineShare = 0.9;

@@ -11,7 +11,7 @@ namespace LlmBatch.BatchApi;
 /// The probe's latency is that of a one-token answer: longer answers take longer, so with no limits known the online
 /// estimate is on the short side.
 /// </summary>
-public static class OnlineLimitProbe
+internal static class OnlineLimitProbe
 {
     /// <summary>Sends the probe and reads the limits.</summary>
     /// <param name="provider">Where online requests go.</param>

@@ -6,7 +6,7 @@ namespace LlmBatch.Input;
 /// A prompt template such as <c>"Summarise in one sentence: {text}"</c>: <c>{name}</c> is replaced by the item's
 /// text (<c>{text}</c>) or by the column or field of that name; <c>{{</c> and <c>}}</c> stand for literal braces.
 /// </summary>
-public sealed class PromptTemplate
+internal sealed class PromptTemplate
 {
     private readonly string[] _literals;
     private readonly string[] _names;

@@ -4,7 +4,7 @@ namespace LlmBatch.Providers;
 /// Where requests go and with which key, as resolved by <see cref="ProviderEnvironment.Resolve(string?, string?)"/>.
 /// <see cref="ToString"/> never shows the key, nor credentials in the URL's query.
 /// </summary>
-public sealed record ProviderEndpoint
+internal sealed record ProviderEndpoint
 {
     /// <summary>The API root to send to, or null when none could be resolved (see <see cref="Problem"/>).</summary>
     public Uri? BaseUrl { get; init; }

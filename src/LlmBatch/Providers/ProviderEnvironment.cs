@@ -10,7 +10,7 @@ namespace LlmBatch.Providers;
 /// hosts, <c>AZURE_OPENAI_API_KEY</c> and then <c>OPENAI_API_KEY</c>; else <c>OPENAI_API_KEY</c>. A base URL with no key
 /// is fine (local servers such as Ollama or vLLM need none).
 /// </remarks>
-public static class ProviderEnvironment
+internal static class ProviderEnvironment
 {
     /// <summary>OpenAI's API root, used when a key is set and no base URL is.</summary>
     public const string OpenAIBaseUrl = "https://api.openai.com/v1";

@@ -12,7 +12,7 @@ namespace LlmBatch.RateLimiting;
 /// model it does not recognise) and <c>cl100k_base</c> (gpt-4, gpt-3.5, text-embedding-*).
 /// Deterministic and thread-safe; each encoding is loaded once, on first use.
 /// </summary>
-public sealed class TokenCounter
+internal sealed class TokenCounter
 {
     // OpenAI's published chat formula (openai-cookbook, "How to count tokens with tiktoken"):
     // every message costs 3 tokens of framing, a name 1 more, and every reply is primed with 3.

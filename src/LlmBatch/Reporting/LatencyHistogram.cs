@@ -7,7 +7,7 @@ namespace LlmBatch.Reporting;
 /// exact minimum and maximum are kept apart. <see cref="Record"/> is safe to call from several threads and
 /// readers may query while it runs (they see a snapshot that is at most a few values behind).
 /// </summary>
-public sealed class LatencyHistogram
+internal sealed class LatencyHistogram
 {
     /// <summary>The lower edge of the first bucket, in milliseconds.</summary>
     public const double LowestMs = 0.1;

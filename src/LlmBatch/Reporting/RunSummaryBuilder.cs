@@ -7,7 +7,7 @@ namespace LlmBatch.Reporting;
 /// <see cref="LatencyHistogram"/>), so a summary of any run can be built while it runs or from its output file.
 /// Not thread-safe: call <see cref="Add"/> from one thread at a time.
 /// </summary>
-public sealed class RunSummaryBuilder
+internal sealed class RunSummaryBuilder
 {
     private readonly Dictionary<string, long> _failedByCode = new(StringComparer.Ordinal);
     private readonly Dictionary<int, long> _statusCounts = [];

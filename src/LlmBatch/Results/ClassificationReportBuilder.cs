@@ -1,7 +1,7 @@
 namespace LlmBatch.Results;
 
 /// <summary>Accumulates classified items into a <see cref="ClassificationReport"/>.</summary>
-public sealed class ClassificationReportBuilder
+internal sealed class ClassificationReportBuilder
 {
     private readonly List<string> _labels;
     private readonly Dictionary<string, int> _index;

@@ -10,7 +10,7 @@ namespace LlmBatch.Results;
 /// Writes (and reads back) a float32 matrix in NumPy's <c>.npy</c> format, version 1.0: <c>numpy.load</c> opens it
 /// as an array of shape (rows, columns), dtype <c>&lt;f4</c>, C order.
 /// </summary>
-public static class NpyFile
+internal static class NpyFile
 {
     private static ReadOnlySpan<byte> Magic => [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 

@@ -4,7 +4,7 @@ namespace LlmBatch.Results;
 /// Zero-shot classification by embeddings: each item goes to the label whose embedding is nearest by cosine
 /// similarity, with its score and the runner-up's.
 /// </summary>
-public sealed class ZeroShotClassifier
+internal sealed class ZeroShotClassifier
 {
     private readonly string[] _labels;
     private readonly float[][] _vectors;
