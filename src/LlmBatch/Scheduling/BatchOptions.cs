@@ -158,9 +158,9 @@ public sealed class BatchOptions
             problems.Add($"PackSize must be between 1 and {PackingOptions.ProviderMaxInputs} (was {pack}).");
         }
 
-        if (StallTimeout < TimeSpan.FromSeconds(1) || StallTimeout > TimeSpan.FromDays(7))
+        if (StallTimeout < TimeSpan.FromSeconds(1) || StallTimeout > MaxDuration)
         {
-            problems.Add($"StallTimeout must be between 1 second and 7 days (was {StallTimeout}).");
+            problems.Add($"StallTimeout must be between 1 second and {MaxDuration.TotalDays:0} days (was {StallTimeout}).");
         }
 
         if (RequestsPerMinute is { } rpm && !(rpm > 0 && rpm <= MaxPerMinute))
