@@ -11,6 +11,9 @@ internal sealed record BenchSizes
     public required int TokenItems { get; init; }
     public required double TokenIdealSeconds { get; init; }
     public required int UnlimitedItems { get; init; }
+
+    /// <summary>Requests of the CPU-per-request scenario (the 20,000 at 10 ms latency, 64 in flight).</summary>
+    public required int CpuItems { get; init; }
     public required int FaultItems { get; init; }
     public required int CrashItems { get; init; }
     public required int MemorySmall { get; init; }
@@ -25,7 +28,7 @@ internal sealed record BenchSizes
 
     public static BenchSizes Full { get; } = new()
     {
-        RateItems = 3_000, Rpm = 6_000, TokenItems = 1_500, TokenIdealSeconds = 30, UnlimitedItems = 20_000,
+        RateItems = 3_000, Rpm = 6_000, TokenItems = 1_500, TokenIdealSeconds = 30, UnlimitedItems = 20_000, CpuItems = 20_000,
         FaultItems = 2_000, CrashItems = 3_000, MemorySmall = 50_000, MemoryLarge = 200_000, HangSeconds = 60,
         GpuItems = 800, PackItems = 20_000,
         BatchItems = 120_000, BatchFileRequests = 50_000,
@@ -33,7 +36,7 @@ internal sealed record BenchSizes
 
     public static BenchSizes Quick { get; } = new()
     {
-        RateItems = 600, Rpm = 6_000, TokenItems = 300, TokenIdealSeconds = 6, UnlimitedItems = 3_000,
+        RateItems = 600, Rpm = 6_000, TokenItems = 300, TokenIdealSeconds = 6, UnlimitedItems = 3_000, CpuItems = 4_000,
         FaultItems = 500, CrashItems = 600, MemorySmall = 5_000, MemoryLarge = 20_000, HangSeconds = 15,
         GpuItems = 300, PackItems = 4_000,
         BatchItems = 12_000, BatchFileRequests = 5_000,

@@ -7,7 +7,7 @@ namespace LlmBatch.Bench.Macro;
 /// as a real process from the built binaries; figures come from the harness's stopwatch, the kernel's accounting of
 /// the child, the simulator's <c>/stats</c> and a check of the output file.
 /// </summary>
-internal sealed partial class Harness(string cli, string baseline, string workDir, BenchSizes sizes, int seed, int maxConcurrency, bool runBaseline, TextWriter log)
+internal sealed partial class Harness(string cli, string baseline, string floor, string workDir, BenchSizes sizes, int seed, int maxConcurrency, bool runBaseline, TextWriter log)
 {
     private const int PromptWords = 20;
     private const int MaxTokens = 64;
@@ -350,12 +350,19 @@ internal sealed partial class Harness(string cli, string baseline, string workDi
 
     // ---------------------------------------------------------------- helpers
 
-    private async Task<Measured> MeasureAsync(string label, SimSettings sim, bool ours, string input, int n, string[] extra, TimeSpan cap, Action<string, Uri>? inspect = null)
+    private Task<Measured> MeasureAsync(string label, SimSettings sim, bool ours, string input, int n, string[] extra, TimeSpan cap, Action<string, Uri>? inspect = null) =>
+        MeasureCommandAsync(label, sim, ours ? "ours" : "baseline", (output, baseUrl) => Command(ours, input, output, baseUrl, extra), n, cap, inspect);
+
+    /// <summary>
+    /// One measured run of any client: a fresh simulator, the client as a child process under GNU time, the simulator's
+    /// stats and a check of the output file. <paramref name="command"/> gets the output path and the simulator's URL.
+    /// </summary>
+    private async Task<Measured> MeasureCommandAsync(string label, SimSettings sim, string client, Func<string, Uri, (string Exe, IReadOnlyList<string> Args)> command, int n, TimeSpan cap, Action<string, Uri>? inspect = null)
     {
-        var output = Path.Combine(workDir, $"{(ours ? "ours" : "baseline")}-{Guid.NewGuid():N}.out.jsonl");
+        var output = Path.Combine(workDir, $"{client}-{Guid.NewGuid():N}.out.jsonl");
         log.Write($"  {label} ...");
         await using var simulator = await SimulatorProcess.StartAsync(cli, sim);
-        var (exe, args) = Command(ours, input, output, simulator.BaseUrl, extra);
+        var (exe, args) = command(output, simulator.BaseUrl);
         var run = await ClientRunner.RunAsync(exe, args, workDir, cap);
         var stats = await simulator.GetStatsAsync();
         var check = OutputChecker.Check(output, n);

@@ -2,18 +2,18 @@
 // process of the harness on the same machine. Run through bench/run, which builds everything in Release first.
 //
 // llmbatch-bench --cli PATH --baseline PATH [--quick]
-//                [--only rate,tokens,quantized,overload,gpu,shared,packing,unlimited,faults,crash,memory,cache,dedupe,budget,estimate,cachecpu,batch]
-//                [--no-baseline] [--seed N] [--max-concurrency N] [--work DIR] [--markdown FILE]
+//                [--only rate,tokens,quantized,overload,gpu,shared,packing,unlimited,faults,crash,memory,cache,dedupe,budget,estimate,cachecpu,batch,cpu]
+//                [--floor PATH] [--no-baseline] [--seed N] [--max-concurrency N] [--work DIR] [--markdown FILE]
 using System.Globalization;
 using LlmBatch.Bench.Macro;
 
-string? cli = null, baseline = null, workDir = null, markdown = null;
+string? cli = null, baseline = null, floor = null, workDir = null, markdown = null;
 var quick = false;
 var runBaseline = true;
 var seed = 42;
 var maxConcurrency = 256;
 var only = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-string[] all = ["rate", "tokens", "quantized", "overload", "gpu", "shared", "packing", "unlimited", "faults", "crash", "memory", "cache", "dedupe", "budget", "estimate", "cachecpu", "batch"];
+string[] all = ["rate", "tokens", "quantized", "overload", "gpu", "shared", "packing", "unlimited", "faults", "crash", "memory", "cache", "dedupe", "budget", "estimate", "cachecpu", "batch", "cpu"];
 for (var i = 0; i < args.Length; i++)
 {
     string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -21,6 +21,7 @@ for (var i = 0; i < args.Length; i++)
     {
         case "--cli": cli = Next(); break;
         case "--baseline": baseline = Next(); break;
+        case "--floor": floor = Next(); break;
         case "--quick": quick = true; break;
         case "--no-baseline": runBaseline = false; break;
         case "--seed": seed = int.Parse(Next(), CultureInfo.InvariantCulture); break;
@@ -46,6 +47,12 @@ for (var i = 0; i < args.Length; i++)
     }
 }
 
+if ((only.Count == 0 || only.Contains("cpu")) && (floor is null || !File.Exists(floor)))
+{
+    Console.Error.WriteLine("llmbatch-bench: the cpu scenario needs --floor (the built llmbatch-floor); bench/run passes it");
+    return 2;
+}
+
 if (cli is null || !File.Exists(cli) || (runBaseline && (baseline is null || !File.Exists(baseline))))
 {
     Console.Error.WriteLine("llmbatch-bench: --cli (the built llmbatch) and --baseline (the built llmbatch-baseline) must name existing files; bench/run passes them");
@@ -69,7 +76,7 @@ Console.WriteLine($"LlmBatch macro benchmark ({(quick ? "quick" : "full")}), see
 Console.WriteLine($"Machine: {machine}");
 Console.WriteLine($"Work directory: {workDir}");
 
-var harness = new Harness(Path.GetFullPath(cli), runBaseline ? Path.GetFullPath(baseline!) : "", workDir, sizes, seed, maxConcurrency, runBaseline, Console.Out);
+var harness = new Harness(Path.GetFullPath(cli), runBaseline ? Path.GetFullPath(baseline!) : "", floor is null ? "" : Path.GetFullPath(floor), workDir, sizes, seed, maxConcurrency, runBaseline, Console.Out);
 var results = new List<ScenarioResult>();
 bool Want(string s) => only.Count == 0 || only.Contains(s);
 try
@@ -101,6 +108,7 @@ try
             "estimate" => [await harness.EstimateScenarioAsync()],
             "cachecpu" => [await harness.CacheCpuAsync()],
             "batch" => await harness.BatchAsync(),
+            "cpu" => await harness.CpuAsync(),
             _ => (IReadOnlyList<ScenarioResult>)[await harness.MemoryAsync()],
         };
         results.AddRange(produced);

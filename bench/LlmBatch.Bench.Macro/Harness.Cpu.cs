@@ -1,0 +1,87 @@
+namespace LlmBatch.Bench.Macro;
+
+/// <summary>
+/// CPU per request against the floor: the same file through a bare HttpClient loop (llmbatch-floor), through
+/// llmbatch with no limits, with limits learned from headers (token counting and budgets on) and with limits given as
+/// flags, and through the SDK baseline; each client pinned to one core, the simulator on the other. Every figure is
+/// the run's CPU minus a one-item run's (start-up), per request, and printed as a ratio to the floor's.
+/// </summary>
+internal sealed partial class Harness
+{
+    /// <summary>The setting: 10 ms answers and 64 in flight keep the client, not the simulator, the bottleneck.</summary>
+    private const int CpuInFlight = 64;
+
+    // Limits far above what the run reaches: every budget, the tokenizer and the header learning run, none binds.
+    private const int HugeRpm = 50_000_000;
+    private const long HugeTpm = 50_000_000_000;
+
+    public async Task<IReadOnlyList<ScenarioResult>> CpuAsync()
+    {
+        var n = sizes.CpuItems;
+        var open = new SimSettings { LatencyMs = 10, PerTokenMs = 0, Seed = seed };
+        var limited = open with { Rpm = HugeRpm, Tpm = HugeTpm };
+        var input = Input("cpu.jsonl", p => InputGenerator.WriteFixed(p, n, PromptWords, MaxTokens, seed));
+        var one = Input("cpu-one.jsonl", p => InputGenerator.WriteFixed(p, 1, PromptWords, MaxTokens, seed + 3));
+        var cap = TimeSpan.FromMinutes(5);
+        string[] flags = ["--rpm", HugeRpm.ToString(C), "--tpm", HugeTpm.ToString(C)];
+
+        var floorRun = await MarginalAsync("floor (bare HttpClient)", open, floor, input, one, n, [], cap);
+        var oursOpen = await MarginalAsync("ours, no limits", open, cli, input, one, n, [], cap);
+        var oursLearned = await MarginalAsync("ours, limits learned from headers", limited, cli, input, one, n, [], cap);
+        var oursFlags = await MarginalAsync("ours, limits as flags", limited, cli, input, one, n, flags, cap);
+        var sdk = runBaseline ? await MarginalAsync("baseline (OpenAI SDK)", open, baseline, input, one, n, [], cap) : null;
+        File.Delete(input);
+        File.Delete(one);
+
+        string PerRequest(CpuRun r) => r.Whole.Run.TimedOut ? DidNotFinish(r.Whole) : $"{r.MarginalUs:0} us ({r.MarginalUs / floorRun.MarginalUs:0.00}x floor)";
+        Figure Versus(string name, CpuRun ours) =>
+            new(name, PerRequest(ours), sdk is null ? "-" : PerRequest(sdk), "<= 1.25x floor", !ours.Whole.Run.TimedOut && ours.MarginalUs <= floorRun.MarginalUs * 1.25);
+
+        var cpuFigures = new List<Figure>
+        {
+            new("floor: bare HttpClient loop, CPU per request", $"{floorRun.MarginalUs:0} us", "-"),
+            Versus("CPU per request beyond start-up, no limits", oursOpen),
+            Versus("the same, limits learned from headers", oursLearned),
+            Versus("the same, --rpm/--tpm given", oursFlags),
+            new("items correct (no limits; learned; flags)", $"{oursOpen.Whole.Check.Describe()}; {oursLearned.Whole.Check.Describe()}; {oursFlags.Whole.Check.Describe()}",
+                sdk?.Whole.Check.Describe() ?? "-", "all", oursOpen.Whole.Check.AllCorrect && oursLearned.Whole.Check.AllCorrect && oursFlags.Whole.Check.AllCorrect),
+        };
+
+        var startupFigures = new List<Figure>
+        {
+            new("one-item run, CPU", $"{oursOpen.One.Run.CpuSeconds:0.00} s", sdk is null ? "-" : $"{sdk.One.Run.CpuSeconds:0.00} s",
+                "<= 1.3x baseline", sdk is null ? null : oursOpen.One.Run.CpuSeconds <= sdk.One.Run.CpuSeconds * 1.3),
+            new("one-item run, wall", $"{oursOpen.One.Run.WallSeconds:0.00} s", sdk is null ? "-" : $"{sdk.One.Run.WallSeconds:0.00} s",
+                "<= 1.3x baseline", sdk is null ? null : oursOpen.One.Run.WallSeconds <= sdk.One.Run.WallSeconds * 1.3),
+            new("one-item run, floor (CPU; wall)", $"{floorRun.One.Run.CpuSeconds:0.00} s; {floorRun.One.Run.WallSeconds:0.00} s", "-"),
+            new("ratio ours/baseline (CPU; wall)", sdk is null ? "-" : $"{oursOpen.One.Run.CpuSeconds / sdk.One.Run.CpuSeconds:0.00}; {oursOpen.One.Run.WallSeconds / sdk.One.Run.WallSeconds:0.00}", "1.00; 1.00"),
+        };
+
+        var pinned = CpuPinning.Available ? "client pinned to core 1 (taskset), simulator free" : "no taskset: client not pinned";
+        return
+        [
+            new ScenarioResult("cpu per request", $"{n:N0} chat requests, simulator latency 10 ms, {CpuInFlight} in flight, {pinned}; CPU = user+sys (wait4) of the run minus that of a one-item run, per request",
+                cpuFigures, ["The baseline column is the OpenAI SDK under Parallel.ForEachAsync, run against the no-limits simulator."]),
+            new ScenarioResult("start-up", "a one-item run of the same file against the same simulator (runtime start, JIT, loading what the run needs)", startupFigures, []),
+        ];
+    }
+
+    private async Task<CpuRun> MarginalAsync(string label, SimSettings sim, string exe, string input, string one, int n, string[] extra, TimeSpan cap)
+    {
+        var whole = await MeasureCommandAsync(label, sim, Path.GetFileName(exe), (output, url) => CpuCommand(exe, input, output, url, extra), n, cap);
+        var single = await MeasureCommandAsync(label + ", one item", sim, Path.GetFileName(exe), (output, url) => CpuCommand(exe, one, output, url, extra), 1, cap);
+        return new CpuRun(whole, single, (whole.Run.CpuSeconds - single.Run.CpuSeconds) / (n - 1) * 1e6);
+    }
+
+    private (string Exe, IReadOnlyList<string> Args) CpuCommand(string exe, string input, string output, Uri baseUrl, string[] extra)
+    {
+        var url = baseUrl.ToString().TrimEnd('/');
+        var mc = CpuInFlight.ToString(C);
+        List<string> args = exe == cli
+            ? ["run", input, "-o", output, "--base-url", url, "--max-concurrency", mc, .. extra]
+            : [input, "-o", output, "--base-url", url, "--max-concurrency", mc];
+        return CpuPinning.Pin(exe, args);
+    }
+
+    private sealed record CpuRun(Measured Whole, Measured One, double MarginalUs);
+}
