@@ -175,7 +175,15 @@ internal sealed class BudgetAdmission : IDisposable
             failed = _onLateAnswer(learned: false, error);
         }
 
-        failed?.Refuse(error!);
+        if (failed is not null)
+        {
+            failed.Refuse(error!);
+        }
+        else if (error is not null)
+        {
+            // The head it was for was cancelled meanwhile: nobody else would hear of it.
+            _logger?.LogWarning(error, "The rate budget failed to answer a take.");
+        }
     }
 
     /// <summary>True when <paramref name="pending"/> completed at once; otherwise it is watched until it does.</summary>

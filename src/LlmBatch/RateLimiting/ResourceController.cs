@@ -40,7 +40,6 @@ internal sealed class ResourceController : IAdmissionPolicy, IDisposable
 
     private readonly Lock _lock = new();
     private readonly TimeProvider _time;
-    private readonly ILogger? _logger;
     private readonly int _defaultMaxOutputTokens;
     private readonly AdmissionQueue _queue;
     private readonly BudgetAdmission _budget;
@@ -70,7 +69,6 @@ internal sealed class ResourceController : IAdmissionPolicy, IDisposable
         ArgumentNullException.ThrowIfNull(timeProvider);
         ArgumentNullException.ThrowIfNull(budget);
         _time = timeProvider;
-        _logger = logger;
         _defaultMaxOutputTokens = Math.Max(0, options.DefaultMaxOutputTokens);
         _budget = new BudgetAdmission(budget, _lock, timeProvider, logger, OnLateBudgetAnswer);
 
@@ -252,7 +250,7 @@ internal sealed class ResourceController : IAdmissionPolicy, IDisposable
             : -1;
         var outcome = BudgetOutcome.Answered(response, kind, scope, settled);
         var pause = ServerPause.For(response, kind, suggestedWait, lease.Tokens);
-        var learns = outcome.Headers!.HasLimits;
+        var learns = response.Headers is { HasLimits: true };
 
         lock (_lock)
         {
