@@ -86,13 +86,13 @@ internal sealed class BudgetAdmission : IDisposable
             }
 
             // Taken for a head that was cancelled meanwhile, at another cost: give it back and ask for this one's.
-            Settle(ready, BudgetOutcome.NotSent);
+            Settle(ready, BudgetOutcome.NotSent, now);
         }
 
         ValueTask<BudgetDecision> take;
         try
         {
-            take = _budget.TryTakeAsync(1, tokens, _disposing.Token);
+            take = _budget.TryTakeAsync(1, tokens, now, _disposing.Token);
         }
         catch (Exception e)
         {
@@ -113,15 +113,15 @@ internal sealed class BudgetAdmission : IDisposable
     }
 
     /// <summary>Settles a grant; true when the budget settled it at once, so that what it learned is known now.</summary>
-    public bool Settle(in BudgetGrant grant, in BudgetOutcome outcome) =>
-        !_disposed && Observe(_budget.SettleAsync(grant, outcome, _disposing.Token), learns: outcome.Headers is { HasLimits: true });
+    public bool Settle(in BudgetGrant grant, in BudgetOutcome outcome, long now) =>
+        !_disposed && Observe(_budget.SettleAsync(grant, outcome, now, _disposing.Token), learns: outcome.Headers is { HasLimits: true });
 
     /// <summary>Pauses every taker of the budget for <paramref name="wait"/>.</summary>
-    public void Pause(TimeSpan wait, string reason)
+    public void Pause(TimeSpan wait, string reason, long now)
     {
         if (!_disposed)
         {
-            Observe(_budget.PauseAsync(wait, reason, _disposing.Token), learns: false);
+            Observe(_budget.PauseAsync(wait, reason, now, _disposing.Token), learns: false);
         }
     }
 

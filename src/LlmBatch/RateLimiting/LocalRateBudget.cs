@@ -45,9 +45,8 @@ internal sealed class LocalRateBudget : IRateBudget
     public DateTimeOffset? PausedUntil => _pause.UntilUtc(_time.GetTimestamp());
 
     /// <inheritdoc />
-    public ValueTask<BudgetDecision> TryTakeAsync(long requests, long tokens, CancellationToken cancellationToken)
+    public ValueTask<BudgetDecision> TryTakeAsync(long requests, long tokens, long now, CancellationToken cancellationToken)
     {
-        var now = _time.GetTimestamp();
         var delay = _pause.Remaining(now);
         if (delay > TimeSpan.Zero)
         {
@@ -77,7 +76,7 @@ internal sealed class LocalRateBudget : IRateBudget
     }
 
     /// <inheritdoc />
-    public ValueTask SettleAsync(BudgetGrant grant, BudgetOutcome outcome, CancellationToken cancellationToken)
+    public ValueTask SettleAsync(BudgetGrant grant, BudgetOutcome outcome, long now, CancellationToken cancellationToken)
     {
         if (!outcome.Sent)
         {
@@ -94,7 +93,6 @@ internal sealed class LocalRateBudget : IRateBudget
             return default;
         }
 
-        var now = _time.GetTimestamp();
         if (outcome.ActualTokens >= 0 && _tokens.Budget is { } tokens)
         {
             // A server that reports what it has left keeps its own books: OpenAI charges max_tokens at admission
@@ -141,9 +139,9 @@ internal sealed class LocalRateBudget : IRateBudget
     }
 
     /// <inheritdoc />
-    public ValueTask PauseAsync(TimeSpan wait, string reason, CancellationToken cancellationToken)
+    public ValueTask PauseAsync(TimeSpan wait, string reason, long now, CancellationToken cancellationToken)
     {
-        if (_pause.Pause(wait, _time.GetTimestamp()))
+        if (_pause.Pause(wait, now))
         {
             // Quantised windows answer "try again in 10ms" many times a second: only waits a person notices are worth a line.
             var level = wait >= TimeSpan.FromSeconds(1) ? LogLevel.Information : LogLevel.Debug;

@@ -256,14 +256,14 @@ internal sealed class ResourceController : IAdmissionPolicy, IDisposable
         {
             var now = _time.GetTimestamp();
             var latency = _time.GetElapsedTime(lease.AdmittedAt, now);
-            if (_budget.Settle(lease.Grant, outcome) && learns && _budget.IsKnown)
+            if (_budget.Settle(lease.Grant, outcome, now) && learns && _budget.IsKnown)
             {
                 _concurrency.OnBudgetKnown();
             }
 
             if (pause is { } p)
             {
-                _budget.Pause(p.Wait, p.Reason);
+                _budget.Pause(p.Wait, p.Reason, now);
             }
 
             switch (kind)
@@ -312,7 +312,7 @@ internal sealed class ResourceController : IAdmissionPolicy, IDisposable
         lock (_lock)
         {
             var now = _time.GetTimestamp();
-            _budget.Settle(lease.Grant, BudgetOutcome.NoAnswer);
+            _budget.Settle(lease.Grant, BudgetOutcome.NoAnswer, now);
             _concurrency.OnOtherOutcome(lease.Sequence, lease.InFlightAreaAtStart, _time.GetElapsedTime(lease.AdmittedAt, now));
             _queue.Pump(now);
         }

@@ -45,7 +45,7 @@ public sealed class LocalRateBudgetTests : IDisposable
 
     private BudgetGrant Take(IRateBudget budget, long tokens = 0)
     {
-        var decision = Now(budget.TryTakeAsync(1, tokens, Ct));
+        var decision = Now(budget.TryTakeAsync(1, tokens, _time.GetTimestamp(), Ct));
         Assert.True(decision.Granted);
         return decision.Grant;
     }
@@ -60,7 +60,7 @@ public sealed class LocalRateBudgetTests : IDisposable
             Take(budget);
         }
 
-        var refused = Now(budget.TryTakeAsync(1, 0, Ct));
+        var refused = Now(budget.TryTakeAsync(1, 0, _time.GetTimestamp(), Ct));
         Assert.False(refused.Granted);
         Assert.Equal(TimeSpan.FromMilliseconds(50), refused.RetryAfter);
 
@@ -90,7 +90,7 @@ public sealed class LocalRateBudgetTests : IDisposable
         var budget = Budget(Options(rpm: 6000, tpm: 60_000, learn: false));
         Take(budget, 600);
 
-        var refused = Now(budget.TryTakeAsync(1, 600, Ct));
+        var refused = Now(budget.TryTakeAsync(1, 600, _time.GetTimestamp(), Ct));
 
         Assert.False(refused.Granted);
         Assert.Equal(TimeSpan.FromMilliseconds(250), refused.RetryAfter);
@@ -102,9 +102,9 @@ public sealed class LocalRateBudgetTests : IDisposable
     {
         var budget = Budget(Options(tpm: 60_000, learn: false));
         var grant = Take(budget, 600);
-        Assert.False(Now(budget.TryTakeAsync(1, 600, Ct)).Granted);
+        Assert.False(Now(budget.TryTakeAsync(1, 600, _time.GetTimestamp(), Ct)).Granted);
 
-        Done(budget.SettleAsync(grant, BudgetOutcome.Answered(Ok(promptTokens: 100, completionTokens: 50), ThrottleKind.None, RateLimitScope.Unknown, 150), Ct));
+        Done(budget.SettleAsync(grant, BudgetOutcome.Answered(Ok(promptTokens: 100, completionTokens: 50), ThrottleKind.None, RateLimitScope.Unknown, 150), _time.GetTimestamp(), Ct));
 
         Take(budget, 600);
     }
@@ -117,9 +117,9 @@ public sealed class LocalRateBudgetTests : IDisposable
         var grant = Take(budget, 600);
         var answer = Ok(new RateLimitHeaders { LimitTokens = 60_000, RemainingTokens = 700 }, promptTokens: 100, completionTokens: 50);
 
-        Done(budget.SettleAsync(grant, BudgetOutcome.Answered(answer, ThrottleKind.None, RateLimitScope.Unknown, 150), Ct));
+        Done(budget.SettleAsync(grant, BudgetOutcome.Answered(answer, ThrottleKind.None, RateLimitScope.Unknown, 150), _time.GetTimestamp(), Ct));
 
-        Assert.False(Now(budget.TryTakeAsync(1, 600, Ct)).Granted);
+        Assert.False(Now(budget.TryTakeAsync(1, 600, _time.GetTimestamp(), Ct)).Granted);
     }
 
     [Fact]
@@ -129,9 +129,9 @@ public sealed class LocalRateBudgetTests : IDisposable
         var budget = Budget(Options(tpm: 60_000, learn: false));
         var grant = Take(budget, 200);
 
-        Done(budget.SettleAsync(grant, BudgetOutcome.Answered(Ok(), ThrottleKind.None, RateLimitScope.Unknown, 900), Ct));
+        Done(budget.SettleAsync(grant, BudgetOutcome.Answered(Ok(), ThrottleKind.None, RateLimitScope.Unknown, 900), _time.GetTimestamp(), Ct));
 
-        Assert.Equal(TimeSpan.FromMilliseconds(550), Now(budget.TryTakeAsync(1, 600, Ct)).RetryAfter);
+        Assert.Equal(TimeSpan.FromMilliseconds(550), Now(budget.TryTakeAsync(1, 600, _time.GetTimestamp(), Ct)).RetryAfter);
     }
 
     [Fact]
@@ -144,9 +144,9 @@ public sealed class LocalRateBudgetTests : IDisposable
             last = Take(budget, 100);
         }
 
-        Assert.False(Now(budget.TryTakeAsync(1, 100, Ct)).Granted);
+        Assert.False(Now(budget.TryTakeAsync(1, 100, _time.GetTimestamp(), Ct)).Granted);
 
-        Done(budget.SettleAsync(last, BudgetOutcome.NotSent, Ct));
+        Done(budget.SettleAsync(last, BudgetOutcome.NotSent, _time.GetTimestamp(), Ct));
 
         Take(budget, 100);
     }
@@ -157,9 +157,9 @@ public sealed class LocalRateBudgetTests : IDisposable
         var budget = Budget(Options(tpm: 60_000, learn: false));
         var grant = Take(budget, 600);
 
-        Done(budget.SettleAsync(grant, BudgetOutcome.NoAnswer, Ct));
+        Done(budget.SettleAsync(grant, BudgetOutcome.NoAnswer, _time.GetTimestamp(), Ct));
 
-        Assert.False(Now(budget.TryTakeAsync(1, 600, Ct)).Granted);
+        Assert.False(Now(budget.TryTakeAsync(1, 600, _time.GetTimestamp(), Ct)).Granted);
     }
 
     [Fact]
@@ -169,7 +169,7 @@ public sealed class LocalRateBudgetTests : IDisposable
         var grant = Take(budget, 100);
         var answer = Ok(new RateLimitHeaders { LimitRequests = 3_000, RemainingRequests = 2_999, LimitTokens = 1_000_000, RemainingTokens = 999_900 });
 
-        Done(budget.SettleAsync(grant, BudgetOutcome.Answered(answer, ThrottleKind.None, RateLimitScope.Unknown, 100), Ct));
+        Done(budget.SettleAsync(grant, BudgetOutcome.Answered(answer, ThrottleKind.None, RateLimitScope.Unknown, 100), _time.GetTimestamp(), Ct));
 
         Assert.Equal(3_000, budget.RequestsPerMinute!.Value, 1e-6);
         Assert.Equal(1_000_000, budget.TokensPerMinute!.Value, 1e-6);
@@ -182,11 +182,11 @@ public sealed class LocalRateBudgetTests : IDisposable
         var grant = Take(budget, 900);
         var answer = TooMany(new RateLimitHeaders { RemainingRequests = 0 });
 
-        Done(budget.SettleAsync(grant, BudgetOutcome.Answered(answer, ThrottleKind.RateLimited, RateLimitScope.Requests, -1), Ct));
+        Done(budget.SettleAsync(grant, BudgetOutcome.Answered(answer, ThrottleKind.RateLimited, RateLimitScope.Requests, -1), _time.GetTimestamp(), Ct));
 
         Assert.True(budget.RequestsPerMinute < 600);
         Assert.Equal(60_000, budget.TokensPerMinute);
-        Assert.True(Now(budget.TryTakeAsync(0, 900, Ct)).Granted);
+        Assert.True(Now(budget.TryTakeAsync(0, 900, _time.GetTimestamp(), Ct)).Granted);
     }
 
     [Fact]
@@ -195,13 +195,13 @@ public sealed class LocalRateBudgetTests : IDisposable
         var budget = Budget(Options());
         var start = _time.GetUtcNow();
 
-        Done(budget.PauseAsync(TimeSpan.FromSeconds(2), "test", Ct));
-        Done(budget.PauseAsync(TimeSpan.FromSeconds(1), "test", Ct));
+        Done(budget.PauseAsync(TimeSpan.FromSeconds(2), "test", _time.GetTimestamp(), Ct));
+        Done(budget.PauseAsync(TimeSpan.FromSeconds(1), "test", _time.GetTimestamp(), Ct));
 
         Assert.Equal(start + TimeSpan.FromSeconds(2), budget.PausedUntil);
-        Assert.Equal(TimeSpan.FromSeconds(2), Now(budget.TryTakeAsync(1, 0, Ct)).RetryAfter);
+        Assert.Equal(TimeSpan.FromSeconds(2), Now(budget.TryTakeAsync(1, 0, _time.GetTimestamp(), Ct)).RetryAfter);
         _time.Advance(TimeSpan.FromMilliseconds(1999));
-        Assert.Equal(TimeSpan.FromMilliseconds(1), Now(budget.TryTakeAsync(1, 0, Ct)).RetryAfter);
+        Assert.Equal(TimeSpan.FromMilliseconds(1), Now(budget.TryTakeAsync(1, 0, _time.GetTimestamp(), Ct)).RetryAfter);
         _time.Advance(TimeSpan.FromMilliseconds(1));
         Assert.Null(budget.PausedUntil);
         Take(budget);

@@ -177,7 +177,7 @@ public sealed class ResourceControllerBudgetTests : IDisposable
 
         public DateTimeOffset? PausedUntil { get; set; }
 
-        public ValueTask<BudgetDecision> TryTakeAsync(long requests, long tokens, CancellationToken cancellationToken)
+        public ValueTask<BudgetDecision> TryTakeAsync(long requests, long tokens, long now, CancellationToken cancellationToken)
         {
             Assert.Equal(1, requests);
             lock (Takes)
@@ -189,13 +189,13 @@ public sealed class ResourceControllerBudgetTests : IDisposable
             return answer(tokens);
         }
 
-        public ValueTask SettleAsync(BudgetGrant grant, BudgetOutcome outcome, CancellationToken cancellationToken)
+        public ValueTask SettleAsync(BudgetGrant grant, BudgetOutcome outcome, long now, CancellationToken cancellationToken)
         {
             Settlements.Add((grant, outcome));
             return default;
         }
 
-        public ValueTask PauseAsync(TimeSpan wait, string reason, CancellationToken cancellationToken)
+        public ValueTask PauseAsync(TimeSpan wait, string reason, long now, CancellationToken cancellationToken)
         {
             Pauses.Add((wait, reason));
             return default;
