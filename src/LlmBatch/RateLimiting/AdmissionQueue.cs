@@ -149,6 +149,22 @@ internal sealed class AdmissionQueue : IDisposable
         return taken;
     }
 
+    /// <summary>Takes the head out of the queue, to fail it outside the owner's lock (<see cref="Waiter.Refuse"/>); null when nobody waits.</summary>
+    public Waiter? TakeHead()
+    {
+        while (_queue.TryDequeue(out var waiter))
+        {
+            if (!waiter.Finished)
+            {
+                waiter.Finished = true;
+                _waiting--;
+                return waiter;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Stops the timer. Call under the owner's lock, then fail <see cref="TakeAll"/>'s waiters outside it.</summary>
     public void Dispose()
     {

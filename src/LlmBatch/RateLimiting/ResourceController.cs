@@ -6,10 +6,13 @@ using Microsoft.Extensions.Logging;
 namespace LlmBatch.RateLimiting;
 
 /// <summary>
-/// The resource controller: decides when each attempt may go. It composes four pieces, each testable alone: the
-/// <see cref="AdmissionQueue"/> (first in, first out), the <see cref="PauseGate"/> (the run-wide wait a server asked
-/// for), two <see cref="LimitLearner"/>s (the request and token budgets: flags, headers, enforcement windows, others
-/// on the key) and the <see cref="AdaptiveConcurrencyLimit"/> (servers bound by slots rather than budgets).
+/// The resource controller: decides when each attempt may go, and nothing else. It composes three pieces, each
+/// testable alone: the <see cref="AdmissionQueue"/> (first in, first out), the <see cref="AdaptiveConcurrencyLimit"/>
+/// (servers bound by slots rather than budgets) and the <see cref="IRateBudget"/> (the request and token budgets and
+/// the run-wide pause: <see cref="LocalRateBudget"/> in process, or one shared by many processes). The queue and the
+/// concurrency limit are this process's own; only the budget may be shared, which is why it sits behind an interface
+/// whose calls may complete later (a budget in Redis answers after a round trip): while the head of the queue waits
+/// for such an answer nobody else asks, so admission stays first in, first out.
 /// Attempts acquire a lease before they are sent and hand it back with the response (<see cref="OnResponse"/>) or
 /// without one (<see cref="OnFailure"/>); everything the controller learns comes from those two calls.
 /// </summary>
@@ -24,9 +27,6 @@ internal sealed class ResourceController : IAdmissionPolicy, IDisposable
     /// </summary>
     internal static readonly TimeSpan DefaultJitterAllowance = TimeSpan.FromMilliseconds(150);
 
-    /// <summary>A rate-limit answer that says neither how long to wait nor when its budget resets pauses the run this long.</summary>
-    private static readonly TimeSpan s_fallbackPause = TimeSpan.FromSeconds(1);
-
     /// <summary>
     /// A refusal faster than this share of the usual success latency is the server turning the request away at the
     /// door (Ollama's full queue, TGI past <c>max_concurrent_requests</c>): a capacity signal. A 503 that comes after
@@ -40,15 +40,10 @@ internal sealed class ResourceController : IAdmissionPolicy, IDisposable
 
     private readonly Lock _lock = new();
     private readonly TimeProvider _time;
-    private readonly ILogger? _logger;
     private readonly int _defaultMaxOutputTokens;
     private readonly AdmissionQueue _queue;
-    private readonly PauseGate _pause;
-    private readonly LimitLearner _requests;
-    private readonly LimitLearner _tokens;
+    private readonly BudgetAdmission _budget;
     private readonly AdaptiveConcurrencyLimit _concurrency;
-    private long _requestsDispatched;
-    private long _tokensDispatched;
     private double _successLatencySeconds;
     private bool _stopped;
     private bool _disposed;
@@ -59,16 +54,23 @@ internal sealed class ResourceController : IAdmissionPolicy, IDisposable
     /// <param name="logger">Told when limits are learned and when a server's wait pauses the run.</param>
     /// <param name="jitterAllowance">How far below the server's bucket the client keeps its own (default <see cref="DefaultJitterAllowance"/>).</param>
     public ResourceController(BatchOptions options, TimeProvider timeProvider, ILogger? logger = null, TimeSpan? jitterAllowance = null)
+        : this(options, timeProvider, new LocalRateBudget(options, timeProvider, logger, jitterAllowance ?? DefaultJitterAllowance), logger)
+    {
+    }
+
+    /// <summary>Creates the controller for a run over a given budget (shared by several processes, or one per endpoint).</summary>
+    /// <param name="options">Concurrency and the default completion reservation; whether a rate was given as a flag.</param>
+    /// <param name="timeProvider">The clock for waits and the concurrency limit.</param>
+    /// <param name="budget">The budget admissions draw on; the controller owns it and disposes it.</param>
+    /// <param name="logger">Told when the concurrency limit changes and when the budget fails.</param>
+    public ResourceController(BatchOptions options, TimeProvider timeProvider, IRateBudget budget, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(budget);
         _time = timeProvider;
-        _logger = logger;
         _defaultMaxOutputTokens = Math.Max(0, options.DefaultMaxOutputTokens);
-        var jitter = (jitterAllowance ?? DefaultJitterAllowance).TotalSeconds;
-        _requests = new LimitLearner(timeProvider, "requests", options.RequestsPerMinute, options.LearnLimitsFromHeaders, jitter, logger);
-        _tokens = new LimitLearner(timeProvider, "tokens", options.TokensPerMinute, options.LearnLimitsFromHeaders, jitter, logger);
-        _pause = new PauseGate(timeProvider);
+        _budget = new BudgetAdmission(budget, _lock, timeProvider, logger, OnLateBudgetAnswer);
 
         // With a limit given as a flag the budgets pace the run from the first request; without one, the first
         // answers must say what the server is before more than a small window goes out blind.
@@ -101,7 +103,7 @@ internal sealed class ResourceController : IAdmissionPolicy, IDisposable
         {
             lock (_lock)
             {
-                return _requests.PerMinute;
+                return _budget.Budget.RequestsPerMinute;
             }
         }
     }
@@ -113,7 +115,7 @@ internal sealed class ResourceController : IAdmissionPolicy, IDisposable
         {
             lock (_lock)
             {
-                return _tokens.PerMinute;
+                return _budget.Budget.TokensPerMinute;
             }
         }
     }
@@ -149,7 +151,7 @@ internal sealed class ResourceController : IAdmissionPolicy, IDisposable
         {
             lock (_lock)
             {
-                return _pause.UntilUtc(_time.GetTimestamp());
+                return _budget.Budget.PausedUntil;
             }
         }
     }
@@ -246,63 +248,30 @@ internal sealed class ResourceController : IAdmissionPolicy, IDisposable
         var settled = success && UsageReader.TryRead(response.Body.Span, out var prompt, out var completion)
             ? (long)prompt + completion
             : -1;
-        var headers = response.Headers ?? RateLimitHeaders.Empty;
+        var outcome = BudgetOutcome.Answered(response, kind, scope, settled);
+        var pause = ServerPause.For(response, kind, suggestedWait, lease.Tokens);
+        var learns = response.Headers is { HasLimits: true };
 
         lock (_lock)
         {
             var now = _time.GetTimestamp();
             var latency = _time.GetElapsedTime(lease.AdmittedAt, now);
-            if (settled >= 0 && _tokens.Budget is { } tokens)
+            if (_budget.Settle(lease.Grant, outcome, now) && learns && _budget.IsKnown)
             {
-                // A server that reports what it has left keeps its own books: OpenAI charges max_tokens at admission
-                // and refunds nothing, so a local refund would run ahead of it (measured: 2 % of requests answered 429
-                // at a token limit, 0.5 % without the refund). Overruns are still charged.
-                var delta = settled - lease.Tokens;
-                if (delta < 0 && headers.RemainingTokens is null)
-                {
-                    tokens.Refund(-delta);
-                }
-                else
-                {
-                    tokens.Charge(delta);
-                }
+                _concurrency.OnBudgetKnown();
             }
 
-            if (headers.HasLimits)
+            if (pause is { } p)
             {
-                _requests.OnHeaders(headers.LimitRequests, headers.RemainingRequests, headers.ResetRequests, lease.RequestsDispatched, _requestsDispatched - lease.RequestsDispatched, lease.AdmittedAt, now);
-                _tokens.OnHeaders(headers.LimitTokens, headers.RemainingTokens, headers.ResetTokens, lease.TokensDispatched, _tokensDispatched - lease.TokensDispatched, lease.AdmittedAt, now);
-                if (_requests.Budget is not null || _tokens.Budget is not null)
-                {
-                    _concurrency.OnBudgetKnown();
-                }
-            }
-
-            if (NotCharged(response.StatusCode, kind, scope) && _tokens.Budget is { } unused)
-            {
-                // Refused before it ran (a 400 for a prompt too long, a 429 for the request budget): the server charged
-                // no tokens, and a request larger than the whole bucket would otherwise leave a debt that stalls the run.
-                unused.Refund(lease.Tokens);
+                _budget.Pause(p.Wait, p.Reason, now);
             }
 
             switch (kind)
             {
                 case ThrottleKind.RateLimited:
-                    // The server charged nothing for the refusal; only the budget it names learns a shorter window.
-                    _requests.OnRateLimited(lease.AdmittedAt, 1, now, cut: scope != RateLimitScope.Tokens);
-                    _tokens.OnRateLimited(lease.AdmittedAt, lease.Tokens, now, cut: scope != RateLimitScope.Requests);
                     _concurrency.OnOtherOutcome(lease.Sequence, lease.InFlightAreaAtStart, latency);
-                    // A refusal while the headers still show budget is a short enforcement window: the emptied bucket
-                    // paces the retry, no run-wide pause. Otherwise wait as long as the server says, else until the
-                    // exhausted budget resets, else a second.
-                    if ((headers.RetryAfter ?? suggestedWait ?? ResetOfExhausted(lease, headers) ?? (ClaimsBudget(lease, headers) ? null : s_fallbackPause)) is { } pause)
-                    {
-                        Pause(pause, now, "Rate limited (429)");
-                    }
                     break;
                 case ThrottleKind.Overloaded:
-                    _requests.OnRateLimited(lease.AdmittedAt, 1, now, cut: false);
-                    _tokens.OnRateLimited(lease.AdmittedAt, lease.Tokens, now, cut: false);
                     if (IsFastRefusal(latency))
                     {
                         _concurrency.OnOverload(lease.Sequence, lease.ConcurrencyAtStart);
@@ -310,11 +279,6 @@ internal sealed class ResourceController : IAdmissionPolicy, IDisposable
                     else
                     {
                         _concurrency.OnOtherOutcome(lease.Sequence, lease.InFlightAreaAtStart, latency);
-                    }
-
-                    if (headers.RetryAfter is { } wait)
-                    {
-                        Pause(wait, now, $"Server overloaded ({response.StatusCode})");
                     }
 
                     break;
@@ -347,12 +311,14 @@ internal sealed class ResourceController : IAdmissionPolicy, IDisposable
     {
         lock (_lock)
         {
-            _concurrency.OnOtherOutcome(lease.Sequence, lease.InFlightAreaAtStart, _time.GetElapsedTime(lease.AdmittedAt));
-            _queue.Pump(_time.GetTimestamp());
+            var now = _time.GetTimestamp();
+            _budget.Settle(lease.Grant, BudgetOutcome.NoAnswer, now);
+            _concurrency.OnOtherOutcome(lease.Sequence, lease.InFlightAreaAtStart, _time.GetElapsedTime(lease.AdmittedAt, now));
+            _queue.Pump(now);
         }
     }
 
-    /// <summary>Stops the timer and fails every waiter.</summary>
+    /// <summary>Stops the timer, fails every waiter and disposes the budget.</summary>
     public void Dispose()
     {
         List<AdmissionQueue.Waiter> waiters;
@@ -366,6 +332,7 @@ internal sealed class ResourceController : IAdmissionPolicy, IDisposable
             _disposed = true;
             waiters = _queue.TakeAll();
             _queue.Dispose();
+            _budget.Dispose();
         }
 
         foreach (var w in waiters)
@@ -378,12 +345,6 @@ internal sealed class ResourceController : IAdmissionPolicy, IDisposable
     bool IAdmissionPolicy.TryAdmit(long tokens, long now, out RateLease lease, out TimeSpan delay)
     {
         lease = default;
-        delay = _pause.Remaining(now);
-        if (delay > TimeSpan.Zero)
-        {
-            return false;
-        }
-
         if (!_concurrency.HasRoom)
         {
             // Only an answer frees a slot; it pumps the queue.
@@ -391,76 +352,29 @@ internal sealed class ResourceController : IAdmissionPolicy, IDisposable
             return false;
         }
 
-        if (_requests.Budget is { } requests)
-        {
-            delay = requests.TimeUntil(1);
-        }
-
-        if (_tokens.Budget is { } budget)
-        {
-            var forTokens = budget.TimeUntil(tokens);
-            if (forTokens > delay)
-            {
-                delay = forTokens;
-            }
-        }
-
-        if (delay > TimeSpan.Zero)
+        if (!_budget.TryTake(tokens, now, out var grant, out delay))
         {
             return false;
         }
 
-        _requests.Budget?.TryTake(1);
-        _tokens.Budget?.TryTake(tokens);
-        _requestsDispatched++;
-        _tokensDispatched += tokens;
         var sequence = _concurrency.OnStart();
-        lease = new RateLease(tokens, now, _requestsDispatched, _tokensDispatched, sequence, _concurrency.InFlight, _concurrency.InFlightArea);
+        lease = new RateLease(now, grant, sequence, _concurrency.InFlight, _concurrency.InFlightArea);
         return true;
     }
 
-    /// <summary>True for answers that say the server refused the request before spending tokens on it.</summary>
-    private static bool NotCharged(int status, ThrottleKind kind, RateLimitScope scope) =>
-        kind switch
+    /// <summary>The budget answered a call later: see <see cref="BudgetAdmission.LateAnswer"/>. Called under the lock.</summary>
+    private AdmissionQueue.Waiter? OnLateBudgetAnswer(bool learned, Exception? takeError)
+    {
+        if (learned && _budget.IsKnown)
         {
-            ThrottleKind.RateLimited => scope == RateLimitScope.Requests,
-            ThrottleKind.RequestTooLarge or ThrottleKind.QuotaExhausted => true,
-            _ => status is >= 400 and < 500 and not 408 and not 409 and not 429,
-        };
+            _concurrency.OnBudgetKnown();
+        }
+
+        var failed = takeError is null ? null : _queue.TakeHead();
+        _queue.Pump(_time.GetTimestamp());
+        return failed;
+    }
 
     private bool IsFastRefusal(TimeSpan latency) =>
         latency < s_fastRefusal || _successLatencySeconds == 0 || latency.TotalSeconds < _successLatencySeconds * FastRefusalShare;
-
-    private void Pause(TimeSpan wait, long now, string why)
-    {
-        if (_pause.Pause(wait, now))
-        {
-            // Quantised windows answer "try again in 10ms" many times a second: only waits a person notices are worth a line.
-            var level = wait >= TimeSpan.FromSeconds(1) ? LogLevel.Information : LogLevel.Debug;
-            _logger?.Log(level, "{Why}: pausing all dispatch for {Wait}.", why, wait);
-        }
-    }
-
-    /// <summary>The reset of the budget the 429's headers show exhausted (the later, when both are); null when neither is.</summary>
-    private static TimeSpan? ResetOfExhausted(in RateLease lease, RateLimitHeaders headers)
-    {
-        TimeSpan? exhausted = null;
-        if (headers.RemainingRequests is <= 0 && headers.ResetRequests is { } rr)
-        {
-            exhausted = rr;
-        }
-
-        if (headers.RemainingTokens is { } rt && rt < lease.Tokens && headers.ResetTokens is { } tr)
-        {
-            exhausted = exhausted is { } e && e > tr ? e : tr;
-        }
-
-        return exhausted;
-    }
-
-    /// <summary>True when the 429's remaining headers show enough of every budget they give for this request.</summary>
-    private static bool ClaimsBudget(in RateLease lease, RateLimitHeaders headers) =>
-        (headers.RemainingRequests is not null || headers.RemainingTokens is not null)
-        && headers.RemainingRequests is null or > 0
-        && (headers.RemainingTokens is not { } rt || rt >= lease.Tokens);
 }
