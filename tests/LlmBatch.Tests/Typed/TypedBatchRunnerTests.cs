@@ -85,6 +85,37 @@ public sealed class TypedBatchRunnerTests
     }
 
     [Fact]
+    public async Task RunChatAsync_StoppedMidway_RerunSendsOnlyTheRestAndTheOutputHoldsEachItemOnce()
+    {
+        using var dir = new TempDir();
+        var output = dir.File("out.jsonl");
+        var items = Enumerable.Range(0, 40).Select(i => Chat($"item-{i}", $"q{i}")).ToArray();
+        using var stop = new CancellationTokenSource();
+        var first = Echo();
+        var firstResults = new List<BatchItemResult<ChatResponse>>();
+        await foreach (var result in Runner(BatchProviders.ChatClient(first), new TypedBatchOptions { ChatModel = "m", OutputPath = output }).RunChatAsync(Stream(items), stop.Token))
+        {
+            firstResults.Add(result);
+            if (firstResults.Count == 5)
+            {
+                await stop.CancelAsync();
+            }
+        }
+
+        var second = Echo();
+        var secondResults = await Runner(BatchProviders.ChatClient(second), new TypedBatchOptions { ChatModel = "m", OutputPath = output })
+            .RunChatAsync(Stream(items), Ct).ToListAsync(Ct);
+
+        Assert.InRange(firstResults.Count, 5, 39);
+        Assert.Equal(40, firstResults.Count + secondResults.Count);
+        Assert.Equal(40 - firstResults.Count, second.Calls.Count);
+        Assert.Empty(firstResults.Select(r => r.Id).Intersect(secondResults.Select(r => r.Id)));
+        var ids = (await File.ReadAllLinesAsync(output, Ct)).Select(line => System.Text.Json.JsonDocument.Parse(line).RootElement.GetProperty("custom_id").GetString()).ToList();
+        Assert.Equal(40, ids.Distinct().Count());
+        Assert.Equal(40, ids.Count);
+    }
+
+    [Fact]
     public async Task RunChatAsync_ProviderRefusesOneItem_TypedFailureAndTheStreamGoesOn()
     {
         var client = new FakeChatClient((messages, _, _) => messages[^1].Text == "bad"
