@@ -23,6 +23,8 @@ internal sealed partial class EmbedFolderWorker(
         long alreadyDone = 0;
         runner.Options.Resumed = done => alreadyDone = done;
         int embedded = 0, failed = 0, dimensions = 0;
+        using var progressLoop = new CancellationTokenSource();
+        var progressLogger = LogProgressAsync(progressLoop.Token);
         try
         {
             // Ctrl+C stops the run as on the command line: nothing new is sent, what is on the wire may finish.
@@ -54,7 +56,27 @@ internal sealed partial class EmbedFolderWorker(
         }
         finally
         {
+            await progressLoop.CancelAsync();
+            await progressLogger;
             lifetime.StopApplication();
+        }
+    }
+
+    // The engine's own progress, as the command line shows it, every few seconds of a long run.
+    private async Task LogProgressAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(5));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                var progress = runner.GetProgress();
+                LogProgress(logger, progress.Completed, progress.Failed, progress.InFlight, progress.Attempts);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The run ended.
         }
     }
 
@@ -83,6 +105,9 @@ internal sealed partial class EmbedFolderWorker(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Embedded {Embedded} documents ({Failed} failed, {AlreadyDone} already in the checkpoint) in {Attempts} attempts, {Seconds:0.0} s")]
     private static partial void LogDone(ILogger logger, int embedded, int failed, long alreadyDone, long attempts, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Completed} done, {Failed} failed, {InFlight} in flight, {Attempts} attempts")]
+    private static partial void LogProgress(ILogger logger, long completed, long failed, int inFlight, long attempts);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Stopped: {Reason}")]
     private static partial void LogStopped(ILogger logger, string reason);
