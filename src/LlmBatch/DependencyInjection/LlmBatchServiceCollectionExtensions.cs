@@ -25,20 +25,26 @@ public static class LlmBatchServiceCollectionExtensions
         {
             var options = new BatchOptions();
             configure?.Invoke(options);
-            var builder = new BatchEngineBuilder(provider(sp)).WithOptions(options);
-            if (sp.GetService<TimeProvider>() is { } time)
-            {
-                builder.WithTimeProvider(time);
-            }
-
-            if (sp.GetService<ILoggerFactory>() is { } loggers)
-            {
-                builder.WithLoggerFactory(loggers);
-            }
-
-            return builder.Build();
+            return BuildEngine(sp, provider(sp), options);
         });
         return services;
+    }
+
+    /// <summary>Builds the engine with the container's <see cref="TimeProvider"/> and <see cref="ILoggerFactory"/> when present (also used by LlmBatch.Hosting).</summary>
+    internal static IBatchEngine BuildEngine(IServiceProvider services, IBatchHandler provider, BatchOptions options)
+    {
+        var builder = new BatchEngineBuilder(provider).WithOptions(options);
+        if (services.GetService<TimeProvider>() is { } time)
+        {
+            builder.WithTimeProvider(time);
+        }
+
+        if (services.GetService<ILoggerFactory>() is { } loggers)
+        {
+            builder.WithLoggerFactory(loggers);
+        }
+
+        return builder.Build();
     }
 
     /// <summary>

@@ -110,7 +110,8 @@ internal static class ChatCompletionWriter
         return r.Value;
     }
 
-    private static void WriteToolCalls(Utf8JsonWriter writer, List<FunctionCallContent> calls)
+    /// <summary>Writes an assistant message's <c>tool_calls</c> array (also used by the typed layer's request writer).</summary>
+    internal static void WriteToolCalls(Utf8JsonWriter writer, List<FunctionCallContent> calls)
     {
         writer.WriteStartArray("tool_calls"u8);
         foreach (var call in calls)

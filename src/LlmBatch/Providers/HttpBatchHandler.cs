@@ -208,6 +208,16 @@ internal sealed class HttpBatchHandler : IBatchHandler, IDisposable
     /// </summary>
     internal static HttpClient CreateDefaultClient(Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? connect = null)
     {
+        // The attempt-timeout layer owns time; a client-wide timeout would fire in the middle of a long generation.
+        var client = new HttpClient(CreateDefaultHandler(connect), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        client.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("llmbatch", typeof(HttpBatchHandler).Assembly.GetName().Version?.ToString(3) ?? "0"));
+        client.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        return client;
+    }
+
+    /// <summary>The built-in client's handler chain, also the primary handler of the host's named client (LlmBatch.Hosting).</summary>
+    internal static HttpMessageHandler CreateDefaultHandler(Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? connect = null)
+    {
         var handler = new SocketsHttpHandler
         {
             // Followed above, where credentials can be kept from crossing to another origin.
@@ -226,11 +236,7 @@ internal sealed class HttpBatchHandler : IBatchHandler, IDisposable
             handler.ConnectCallback = connect;
         }
 
-        // The attempt-timeout layer owns time; a client-wide timeout would fire in the middle of a long generation.
-        var client = new HttpClient(new CredentialSafeRedirectHandler(handler), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
-        client.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("llmbatch", typeof(HttpBatchHandler).Assembly.GetName().Version?.ToString(3) ?? "0"));
-        client.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        return client;
+        return new CredentialSafeRedirectHandler(handler);
     }
 
     /// <summary>

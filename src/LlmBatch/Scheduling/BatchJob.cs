@@ -37,12 +37,7 @@ public static class BatchJob
         var skipped = new StrongBox<long>();
         var excluded = new StrongBox<long>();
         using var abort = new CancellationTokenSource();
-        using var stop = cancellationToken.Register(static state =>
-        {
-            var (engine, source, grace, time) = ((IBatchEngine, CancellationTokenSource, TimeSpan, TimeProvider))state!;
-            engine.StopDispatch();
-            _ = AbortAfterAsync(source, grace, time);
-        }, (engine, abort, options.ShutdownGracePeriod, options.TimeProvider));
+        using var stop = RegisterGracefulStop(engine, abort, options.ShutdownGracePeriod, options.TimeProvider, cancellationToken);
 
         long written = 0;
         Exception? stoppedBy = null;
@@ -110,6 +105,18 @@ public static class BatchJob
         using var process = System.Diagnostics.Process.GetCurrentProcess();
         return process.PeakWorkingSet64;
     }
+
+    /// <summary>
+    /// On <paramref name="stop"/>: stops dispatch at once, then cancels <paramref name="abort"/> (the requests still on the
+    /// wire) once <paramref name="grace"/> has passed. Shared by every runner that stops as the command line does.
+    /// </summary>
+    internal static CancellationTokenRegistration RegisterGracefulStop(IBatchEngine engine, CancellationTokenSource abort, TimeSpan grace, TimeProvider time, CancellationToken stop) =>
+        stop.Register(static state =>
+        {
+            var (engine, source, grace, time) = ((IBatchEngine, CancellationTokenSource, TimeSpan, TimeProvider))state!;
+            engine.StopDispatch();
+            _ = AbortAfterAsync(source, grace, time);
+        }, (engine, abort, grace, time));
 
     private static async Task AbortAfterAsync(CancellationTokenSource abort, TimeSpan grace, TimeProvider time)
     {
