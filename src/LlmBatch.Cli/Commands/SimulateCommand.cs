@@ -319,13 +319,13 @@ internal sealed class SimulateCommand : AsyncCommand<SimulateCommand.Settings>
                 return;
             }
 
-            if (DurationText.TryParse(text, out var value))
+            if (DurationText.TryParse(text, out var value, unitRequired: true))
             {
                 set(value);
             }
             else
             {
-                problems.Add($"{flag}: '{text}' is not a duration (write it like 400ms, 1.5s or 2m).");
+                problems.Add($"{flag}: '{text}' is not a duration with its unit (write it like 400ms, 1.5s or 2m).");
             }
         }
 

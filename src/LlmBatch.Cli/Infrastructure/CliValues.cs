@@ -1,5 +1,4 @@
 using System.Globalization;
-using LlmBatch.RateLimiting;
 
 namespace LlmBatch.Cli.Infrastructure;
 
@@ -11,27 +10,8 @@ namespace LlmBatch.Cli.Infrastructure;
 internal static class CliValues
 {
     /// <summary>Parses a duration of at most <see cref="BatchOptions.MaxDuration"/>; false for anything else.</summary>
-    public static bool TryParseDuration(string? text, out TimeSpan value)
-    {
-        value = default;
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return false;
-        }
-
-        if (RateLimitHeaderParser.ParseDurationMilliseconds(text) is { } ms)
-        {
-            if (!(ms <= BatchOptions.MaxDuration.TotalMilliseconds))
-            {
-                return false;
-            }
-
-            value = TimeSpan.FromMilliseconds(ms);
-            return true;
-        }
-
-        return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value) && value >= TimeSpan.Zero && value <= BatchOptions.MaxDuration;
-    }
+    public static bool TryParseDuration(string? text, out TimeSpan value) =>
+        DurationText.TryParse(text, out value) && value <= BatchOptions.MaxDuration;
 
     /// <summary>Parses a size in bytes (<c>512MB</c>, <c>2GiB</c>, <c>4096</c>); false when it is not one or is not positive.</summary>
     public static bool TryParseSize(string? text, out long bytes)
@@ -81,7 +61,7 @@ internal static class CliValues
             return;
         }
 
-        if (RateLimitHeaderParser.ParseDurationMilliseconds(text) is null && !TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out _))
+        if (DurationText.ParseMilliseconds(text) is null)
         {
             problems.Add($"{flag}: '{text}' is not a duration (e.g. {example})");
         }

@@ -101,14 +101,16 @@ public class SimulateCommandTests
         Assert.Contains("duplicate successes", rest);
     }
 
-    [Fact]
-    public async Task Simulate_BadDuration_Exit2WithMessage()
+    [Theory]
+    [InlineData("fast")]
+    [InlineData("400")]
+    public async Task Simulate_BadDuration_Exit2WithMessage(string latency)
     {
-        using var process = Start("simulate", "--latency", "fast");
+        using var process = Start("simulate", "--latency", latency);
         var error = await process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
         await process.WaitForExitAsync(TestContext.Current.CancellationToken);
         Assert.Equal(2, process.ExitCode);
-        Assert.Contains("--latency: 'fast' is not a duration", error);
+        Assert.Contains($"--latency: '{latency}' is not a duration", error);
         Assert.DoesNotContain("   at ", error);
     }
 
