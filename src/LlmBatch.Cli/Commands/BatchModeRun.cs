@@ -40,7 +40,7 @@ internal static class BatchModeRun
             BaseUrl = endpoint.BaseUrl,
             ApiKey = endpoint.ApiKey,
             Mode = mode,
-            Fallback = settings.Fallback == "online" ? BatchFallback.Online : BatchFallback.Resubmit,
+            Fallback = settings.Fallback ?? BatchFallback.Resubmit,
             OnlineEngine = engine,
             Cost = (model, prompt, completion, batch) => BatchPricing.Cost(table, model, prompt, completion, batch),
             EnqueuedTokenLimit = settings.EnqueuedTokenLimit,
@@ -59,18 +59,18 @@ internal static class BatchModeRun
             options.MaxRequestsPerFile = perFile;
         }
 
-        if (CliValues.TryParseDuration(settings.Deadline, out var deadline))
+        if (settings.Deadline is { } deadline)
         {
             options.Deadline = deadline;
         }
 
-        if (CliValues.TryParseDuration(settings.PollInterval, out var poll))
+        if (settings.PollInterval is { } poll)
         {
             options.PollInterval = poll;
             options.MaxPollInterval = poll > options.MaxPollInterval ? poll : options.MaxPollInterval;
         }
 
-        if (CliValues.TryParseDuration(settings.Grace, out var grace))
+        if (settings.Grace is { } grace)
         {
             options.ShutdownGracePeriod = grace;
         }

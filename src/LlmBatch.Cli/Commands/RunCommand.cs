@@ -37,42 +37,52 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 
         [CommandOption("--rpm <N>")]
         [Description("Requests per minute at most (default: learned from response headers).")]
+        [TypeConverter(typeof(NumberConverter<double>))]
         public double? Rpm { get; init; }
 
         [CommandOption("--tpm <N>")]
         [Description("Tokens per minute at most, prompt plus max_tokens (default: learned from response headers).")]
+        [TypeConverter(typeof(NumberConverter<double>))]
         public double? Tpm { get; init; }
 
         [CommandOption("--max-concurrency <N>")]
         [Description("Requests in flight at most: the upper bound of the adaptive concurrency (default 256).")]
+        [TypeConverter(typeof(NumberConverter<int>))]
         public int? MaxConcurrency { get; init; }
 
         [CommandOption("--concurrency <N>")]
         [Description("Fix the requests in flight at N instead of adapting to the server (default: adaptive, from 16, cut on 503/529/header-less 429 or queueing).")]
+        [TypeConverter(typeof(NumberConverter<int>))]
         public int? Concurrency { get; init; }
 
         [CommandOption("--pack <N>")]
         [Description("Embeddings requests of one input each are sent N to a request, each item still with its own line (default: as many as the provider takes, 2,048 inputs or 300,000 tokens; 1 sends each alone).")]
+        [TypeConverter(typeof(NumberConverter<int>))]
         public int? Pack { get; init; }
 
         [CommandOption("--stall-timeout <DURATION>")]
         [Description("Stop the run when the server has refused everything (429/503) this long with no progress; a rerun resumes (default 15m).")]
-        public string? StallTimeout { get; init; }
+        [TypeConverter(typeof(DurationConverter))]
+        public TimeSpan? StallTimeout { get; init; }
 
         [CommandOption("--max-attempts <N>")]
         [Description("Attempts per item, the first included (default 6).")]
+        [TypeConverter(typeof(NumberConverter<int>))]
         public int? MaxAttempts { get; init; }
 
         [CommandOption("--attempt-timeout <DURATION>")]
         [Description("Fixed timeout per attempt, e.g. 30s (default: adaptive, 4x the p95 latency of similar requests, 2s..10m).")]
-        public string? AttemptTimeout { get; init; }
+        [TypeConverter(typeof(DurationConverter))]
+        public TimeSpan? AttemptTimeout { get; init; }
 
         [CommandOption("--item-deadline <DURATION>")]
         [Description("Give up on an item this long after its first attempt (default: none).")]
-        public string? ItemDeadline { get; init; }
+        [TypeConverter(typeof(DurationConverter))]
+        public TimeSpan? ItemDeadline { get; init; }
 
         [CommandOption("--default-max-tokens <N>")]
         [Description("Completion tokens reserved for requests without max_tokens (default 256).")]
+        [TypeConverter(typeof(NumberConverter<int>))]
         public int? DefaultMaxTokens { get; init; }
 
         [CommandOption("--retry-failed")]
@@ -85,19 +95,23 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 
         [CommandOption("--max-memory <SIZE>")]
         [Description("Pause reading new items when the process nears this much memory, e.g. 512MB (default: no limit).")]
-        public string? MaxMemory { get; init; }
+        [TypeConverter(typeof(SizeConverter))]
+        public long? MaxMemory { get; init; }
 
         [CommandOption("--max-line-bytes <N>")]
         [Description("Longest input line accepted, in bytes (default 8 MiB).")]
+        [TypeConverter(typeof(NumberConverter<int>))]
         public int? MaxLineBytes { get; init; }
 
         [CommandOption("--max-response-bytes <SIZE>")]
         [Description("Longest response body read, counted decompressed, e.g. 256MB (default 64MB; 1KB to 512MB). A success past it fails its item at once; an error page is cut.")]
-        public string? MaxResponseBytes { get; init; }
+        [TypeConverter(typeof(SizeConverter))]
+        public long? MaxResponseBytes { get; init; }
 
         [CommandOption("--progress <MODE>")]
         [Description("auto (default: rich in a terminal, plain lines otherwise), rich, plain or none.")]
-        public string? Progress { get; init; }
+        [TypeConverter(typeof(ChoiceConverter<ProgressMode>))]
+        public ProgressMode? Progress { get; init; }
 
         [CommandOption("-q|--quiet")]
         [Description("No progress display and no summary (errors still go to stderr).")]
@@ -121,6 +135,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 
         [CommandOption("--max-cost <USD>")]
         [Description("Stop sending before the spend (settled plus reserved by requests in flight) could pass this many US dollars; exit 1, and a rerun with a higher cap continues (default: no cap).")]
+        [TypeConverter(typeof(NumberConverter<decimal>))]
         public decimal? MaxCost { get; init; }
 
         [CommandOption("--cache <PATH>")]
@@ -133,7 +148,8 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 
         [CommandOption("--cache-max-size <SIZE>")]
         [Description("Largest the cache file may grow, e.g. 10GB; the least recently used answers are evicted past it (default 2GB).")]
-        public string? CacheMaxSize { get; init; }
+        [TypeConverter(typeof(SizeConverter))]
+        public long? CacheMaxSize { get; init; }
 
         [CommandOption("--no-dedupe")]
         [Description("Send identical requests of the file each time instead of once (default: deterministic ones are sent once and share the answer).")]
@@ -149,6 +165,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 
         [CommandOption("--prometheus-port <PORT>")]
         [Description("Serve Prometheus metrics on http://127.0.0.1:PORT/metrics during the run.")]
+        [TypeConverter(typeof(NumberConverter<int>))]
         public int? PrometheusPort { get; init; }
 
         [CommandOption("--merge")]
@@ -161,15 +178,18 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 
         [CommandOption("--mode <MODE>")]
         [Description("online (default): send at the provider's rate limits; batch: through the provider's Batch API (half the price, up to 24h); auto: online what fits --deadline, the Batch API for the rest.")]
-        public string? Mode { get; init; }
+        [TypeConverter(typeof(ChoiceConverter<BatchApiMode>))]
+        public BatchApiMode? Mode { get; init; }
 
         [CommandOption("--deadline <DURATION>")]
         [Description("With --mode auto: when everything should be done, e.g. 2h (default: the Batch API's 24h window). Fixed on the first run.")]
-        public string? Deadline { get; init; }
+        [TypeConverter(typeof(DurationConverter))]
+        public TimeSpan? Deadline { get; init; }
 
         [CommandOption("--fallback <WHAT>")]
         [Description("Items of a failed, expired or cancelled batch: resubmit (default: a new batch, 3 submissions at most) or online.")]
-        public string? Fallback { get; init; }
+        [TypeConverter(typeof(ChoiceConverter<BatchFallback>))]
+        public BatchFallback? Fallback { get; init; }
 
         [CommandOption("--dry-run")]
         [Description("Print the estimate (tokens and cost online and in batch mode, per model) and the plan, and send nothing. With --mode batch or auto the plan also weighs online time at the limits against the batch turnaround; without --rpm/--tpm that sends one tiny probe request to learn the limits.")]
@@ -177,14 +197,17 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 
         [CommandOption("--poll-interval <DURATION>")]
         [Description("Batch mode: the first wait between status checks, growing to 60s while nothing changes (default 5s).")]
-        public string? PollInterval { get; init; }
+        [TypeConverter(typeof(DurationConverter))]
+        public TimeSpan? PollInterval { get; init; }
 
         [CommandOption("--batch-max-requests <N>")]
         [Description("Batch mode: requests per batch file at most (default 50000, the provider's limit).")]
+        [TypeConverter(typeof(NumberConverter<int>))]
         public int? BatchMaxRequests { get; init; }
 
         [CommandOption("--enqueued-token-limit <N>")]
         [Description("Batch mode: the provider's enqueued-token limit per model, when known (default: learned from token_limit_exceeded).")]
+        [TypeConverter(typeof(NumberConverter<long>))]
         public long? EnqueuedTokenLimit { get; init; }
 
         [CommandOption("--keep-files")]
@@ -197,11 +220,13 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
 
         [CommandOption("--reduce-tokens <N>")]
         [Description("With --reduce: tokens of answers one reduce request combines at most (default: --chunk-tokens).")]
+        [TypeConverter(typeof(NumberConverter<int>))]
         public int? ReduceTokens { get; init; }
 
         [CommandOption("--grace <DURATION>")]
         [Description("After Ctrl+C, how long requests in flight may finish (default 10s).")]
-        public string? Grace { get; init; }
+        [TypeConverter(typeof(DurationConverter))]
+        public TimeSpan? Grace { get; init; }
 
         public override ValidationResult Validate()
         {
@@ -221,11 +246,6 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             CliValues.CheckDuration(problems, "--stall-timeout", StallTimeout, allowZero: false, "15m");
             CliValues.CheckRange(problems, "--concurrency", Concurrency, 1, 100_000);
             CliValues.CheckRange(problems, "--pack", Pack, 1, PackingOptions.ProviderMaxInputs);
-            if (Progress is not null && !TryParseProgress(Progress, out _))
-            {
-                problems.Add($"--progress: '{Progress}' must be auto, rich, plain or none");
-            }
-
             if (OtlpEndpoint is not null && !Uri.TryCreate(OtlpEndpoint, UriKind.Absolute, out _))
             {
                 problems.Add($"--otlp-endpoint: '{UrlRedaction.Redact(OtlpEndpoint)}' is not a URL");
@@ -238,9 +258,9 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
                 problems.Add($"--max-cost: {cap} must be a positive amount of US dollars");
             }
 
-            if (CacheMaxSize is not null && !(CliValues.TryParseSize(CacheMaxSize, out var cacheSize) && cacheSize >= 1024 * 1024))
+            if (CacheMaxSize < 1024 * 1024)
             {
-                problems.Add($"--cache-max-size: '{CacheMaxSize}' is not a size of at least 1MB (e.g. 10GB)");
+                problems.Add($"--cache-max-size: {CliValues.Size(CacheMaxSize.Value)} is not a size of at least 1MB (e.g. 10GB)");
             }
 
             if ((CacheAll || CacheMaxSize is not null) && Cache is null)
@@ -253,25 +273,8 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
                 problems.Add("--parquet needs --merge (or run `llmbatch merge RESULTS --parquet` afterwards)");
             }
 
-            if (Mode is not null && !TryParseMode(Mode, out _))
-            {
-                problems.Add($"--mode: '{Mode}' must be online, batch or auto");
-            }
-
-            if (Deadline is not null && !(CliValues.TryParseDuration(Deadline, out var d) && d > TimeSpan.Zero))
-            {
-                problems.Add($"--deadline: '{Deadline}' is not a duration (e.g. 2h, 90m)");
-            }
-
-            if (Fallback is not null && Fallback is not ("resubmit" or "online"))
-            {
-                problems.Add($"--fallback: '{Fallback}' must be resubmit or online");
-            }
-
-            if (PollInterval is not null && !(CliValues.TryParseDuration(PollInterval, out var p) && p > TimeSpan.Zero))
-            {
-                problems.Add($"--poll-interval: '{PollInterval}' is not a duration (e.g. 5s)");
-            }
+            CliValues.CheckDuration(problems, "--deadline", Deadline, allowZero: false, "2h, 90m");
+            CliValues.CheckDuration(problems, "--poll-interval", PollInterval, allowZero: false, "5s");
 
             if (BatchMaxRequests is < 1 or > 50_000)
             {
@@ -330,7 +333,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
                 options.PackSize = pack;
             }
 
-            if (CliValues.TryParseDuration(StallTimeout, out var stall))
+            if (StallTimeout is { } stall)
             {
                 options.StallTimeout = stall;
             }
@@ -345,17 +348,17 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
                 options.DefaultMaxOutputTokens = t;
             }
 
-            if (CliValues.TryParseDuration(AttemptTimeout, out var timeout))
+            if (AttemptTimeout is { } timeout)
             {
                 options.AttemptTimeout = timeout;
             }
 
-            if (CliValues.TryParseDuration(ItemDeadline, out var deadline))
+            if (ItemDeadline is { } deadline)
             {
                 options.ItemDeadline = deadline;
             }
 
-            if (CliValues.TryParseSize(MaxMemory, out var memory))
+            if (MaxMemory is { } memory)
             {
                 options.MaxMemoryBytes = memory;
             }
@@ -364,24 +367,10 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
         }
 
         /// <summary>The mode asked for (<c>--mode</c>), online when not given.</summary>
-        internal BatchApiMode BatchMode => TryParseMode(Mode, out var mode) ? mode : BatchApiMode.Online;
+        internal BatchApiMode BatchMode => Mode ?? BatchApiMode.Online;
 
-        internal static bool TryParseMode(string? text, out BatchApiMode mode)
-        {
-            mode = BatchApiMode.Online;
-            return text is null || (Enum.TryParse(text, ignoreCase: true, out mode) && Enum.IsDefined(mode) && !char.IsAsciiDigit(text[0]));
-        }
-
-        /// <summary>The <c>--max-response-bytes</c> cap, or null for the provider's default.</summary>
-        internal long? MaxResponseBytesValue => CliValues.TryParseSize(MaxResponseBytes, out var bytes) ? bytes : null;
-
-        internal ProgressMode ProgressMode => Quiet ? ProgressMode.None : TryParseProgress(Progress, out var mode) ? mode : ProgressMode.Auto;
-
-        internal static bool TryParseProgress(string? text, out ProgressMode mode)
-        {
-            mode = ProgressMode.Auto;
-            return text is null || Enum.TryParse(text, ignoreCase: true, out mode);
-        }
+        /// <summary>The progress display: none when quiet, else <c>--progress</c>, auto when not given.</summary>
+        internal ProgressMode ProgressMode => Quiet ? ProgressMode.None : Progress ?? ProgressMode.Auto;
 
         internal string OutputPath => Output ?? DefaultOutput(Input);
 
@@ -455,7 +444,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             }
         }
 
-        using var setup = ProviderSetup.Create(settings.BaseUrl, settings.ApiKeyEnv, check.ByEndpoint, settings.MaxResponseBytesValue);
+        using var setup = ProviderSetup.Create(settings.BaseUrl, settings.ApiKeyEnv, check.ByEndpoint, settings.MaxResponseBytes);
         var provider = setup.Handler;
         if (!settings.Quiet)
         {
@@ -478,7 +467,7 @@ internal sealed class RunCommand : AsyncCommand<RunCommand.Settings>
             RetryFailed = settings.RetryFailed,
             PreserveOrder = settings.PreserveOrder,
         };
-        if (CliValues.TryParseDuration(settings.Grace, out var grace))
+        if (settings.Grace is { } grace)
         {
             job.ShutdownGracePeriod = grace;
         }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using LlmBatch.Caching;
 using LlmBatch.Cli.Commands;
-using LlmBatch.Cli.Infrastructure;
 using LlmBatch.Cost;
 using LlmBatch.Input;
 using LlmBatch.Providers;
@@ -50,7 +49,7 @@ internal sealed class RunCosts : IAsyncDisposable
         if (settings.Cache is { } path)
         {
             var cacheOptions = new SqliteResponseCacheOptions { Path = path };
-            if (CliValues.TryParseSize(settings.CacheMaxSize, out var max))
+            if (settings.CacheMaxSize is { } max)
             {
                 cacheOptions.MaxSizeBytes = max;
             }
