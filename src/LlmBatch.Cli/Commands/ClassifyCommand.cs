@@ -95,7 +95,7 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var labels = (await MergeCommand.ReadLabelsAsync(settings.Labels, settings.LabelsFile, cancellationToken).ConfigureAwait(false))!;
+        var labels = (await ResultsMerge.ReadLabelsAsync(settings.Labels, settings.LabelsFile, cancellationToken).ConfigureAwait(false))!;
         var chat = settings.Method == "chat";
         var model = settings.Model ?? (chat ? null : LocalModels.EmbeddingModelId);
         if (model is null)
@@ -190,7 +190,7 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
         }
 
         Console.WriteLine();
-        var report = await MergeCommand.MergeAndPrintAsync(
+        var report = await ResultsMerge.MergeAndPrintAsync(
             settings.IsDocuments
                 ? DocumentClassification.PerDocumentAsync(LatestResultsAsync(resultsPaths, ct), Documents.DocumentManifest.PathFor(stem + ".results.jsonl"), labelNames, chat, ct)
                 : LatestResultsAsync(resultsPaths, ct),
