@@ -59,14 +59,12 @@ internal static class CliApp
     /// <summary>Turns any failure into a clear message and an exit code; never a stack trace for the user's mistakes.</summary>
     internal static int HandleException(Exception ex, IReadOnlyList<string>? args = null)
     {
-        if (ex is CommandAppException && ConversionFailure(ex.Message, args) is { } explained)
-        {
-            Error(explained);
-            return ExitUsage;
-        }
-
         switch (ex)
         {
+            case CommandRuntimeException { InnerException: Infrastructure.FlagValueException value }:
+                // A converter refused a flag's value while Spectre bound the settings; Spectre wraps its exception.
+                Error(value.Describe(args));
+                return ExitUsage;
             case BatchInputException input:
                 Error(input.Message);
                 return ExitUsage;
@@ -91,35 +89,6 @@ internal static class CliApp
                 Error($"Unexpected error: {ex.GetType().Name}: {ex.Message}");
                 return ExitItemsFailed;
         }
-    }
-
-    // Spectre says "Failed to convert 'abc' to Nullable`1." without naming the option; the argument list does.
-    private static string? ConversionFailure(string message, IReadOnlyList<string>? args)
-    {
-        const string prefix = "Failed to convert '";
-        if (!message.StartsWith(prefix, StringComparison.Ordinal))
-        {
-            return null;
-        }
-
-        var end = message.IndexOf('\'', prefix.Length);
-        if (end < 0)
-        {
-            return null;
-        }
-
-        var value = message[prefix.Length..end];
-        var option = "";
-        for (var i = 1; args is not null && i < args.Count; i++)
-        {
-            if (args[i] == value && args[i - 1].StartsWith('-'))
-            {
-                option = args[i - 1] + ": ";
-                break;
-            }
-        }
-
-        return $"{option}'{value}' is not a valid number";
     }
 
     internal static void Error(string message) =>

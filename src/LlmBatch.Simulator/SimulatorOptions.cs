@@ -324,7 +324,8 @@ public sealed class SimulatorOptions
     /// <summary>
     /// Reads a scenario file: a JSON object whose properties are this class's properties in camelCase
     /// (<c>"requestsPerMinute": 600</c>, <c>"latency": "400ms"</c>, <c>"overflow": "reject"</c>). Durations are strings
-    /// such as <c>"400ms"</c>, <c>"1.5s"</c>, <c>"2m"</c> or numbers of milliseconds. Unknown properties are errors.
+    /// with their unit, such as <c>"400ms"</c>, <c>"1.5s"</c>, <c>"2m"</c> (a bare number other than 0 is refused: it
+    /// meant milliseconds once, and seconds everywhere else). Unknown properties are errors.
     /// </summary>
     /// <param name="path">The scenario file.</param>
     /// <returns>Options holding the defaults overridden by the file; not yet validated.</returns>

@@ -16,7 +16,7 @@ namespace LlmBatch.Cli.Commands;
 internal static class BatchModeRun
 {
     public static async Task<int> ExecuteAsync(
-        RunCommand.Settings settings, string input, BatchValidationReport check, ProviderSetup setup, IBatchEngine engine,
+        RunSettings settings, string input, BatchValidationReport check, ProviderSetup setup, IBatchEngine engine,
         PriceTable? prices, CancellationTokenSource stop, StopSignals signals)
     {
         var mode = settings.BatchMode;
@@ -40,7 +40,7 @@ internal static class BatchModeRun
             BaseUrl = endpoint.BaseUrl,
             ApiKey = endpoint.ApiKey,
             Mode = mode,
-            Fallback = settings.Fallback == "online" ? BatchFallback.Online : BatchFallback.Resubmit,
+            Fallback = settings.Fallback ?? BatchFallback.Resubmit,
             OnlineEngine = engine,
             Cost = (model, prompt, completion, batch) => BatchPricing.Cost(table, model, prompt, completion, batch),
             EnqueuedTokenLimit = settings.EnqueuedTokenLimit,
@@ -59,18 +59,18 @@ internal static class BatchModeRun
             options.MaxRequestsPerFile = perFile;
         }
 
-        if (CliValues.TryParseDuration(settings.Deadline, out var deadline))
+        if (settings.Deadline is { } deadline)
         {
             options.Deadline = deadline;
         }
 
-        if (CliValues.TryParseDuration(settings.PollInterval, out var poll))
+        if (settings.PollInterval is { } poll)
         {
             options.PollInterval = poll;
             options.MaxPollInterval = poll > options.MaxPollInterval ? poll : options.MaxPollInterval;
         }
 
-        if (CliValues.TryParseDuration(settings.Grace, out var grace))
+        if (settings.Grace is { } grace)
         {
             options.ShutdownGracePeriod = grace;
         }
@@ -115,7 +115,7 @@ internal static class BatchModeRun
         if (File.Exists(settings.OutputPath))
         {
             // A run stopped before its first batch ended has no output yet, and nothing to report.
-            await RunCommand.WriteReportAsync(settings, result.Online?.Summary, prices).ConfigureAwait(false);
+            await RunOutputs.WriteReportAsync(settings, result.Online?.Summary, prices).ConfigureAwait(false);
         }
 
         if (!settings.Quiet)
@@ -128,12 +128,12 @@ internal static class BatchModeRun
             return CliApp.ExitInterrupted;
         }
 
-        var mergeFailed = await RunCommand.MergeAsync(settings, input).ConfigureAwait(false);
+        var mergeFailed = await RunOutputs.MergeAsync(settings, input).ConfigureAwait(false);
         return result.FailedInOutput > 0 || mergeFailed > 0 ? CliApp.ExitItemsFailed : CliApp.ExitSuccess;
     }
 
     // The limits for the plan: the flags when given, else what one probe request's headers say.
-    private static async Task<OnlineLimits> LimitsAsync(RunCommand.Settings settings, string input, IBatchHandler provider, CancellationToken cancellationToken)
+    private static async Task<OnlineLimits> LimitsAsync(RunSettings settings, string input, IBatchHandler provider, CancellationToken cancellationToken)
     {
         var concurrency = settings.MaxConcurrency ?? 256;
         if (settings.Rpm is not null || settings.Tpm is not null)

@@ -1,7 +1,6 @@
 using System.ComponentModel;
 using LlmBatch.Cli.Infrastructure;
 using LlmBatch.Sqlite;
-using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace LlmBatch.Cli.Commands;
@@ -13,12 +12,9 @@ internal sealed class CacheClearCommand : AsyncCommand<CacheClearCommand.Setting
     {
         [CommandOption("--older-than <DURATION>")]
         [Description("Delete only answers not stored or used for this long, e.g. 720h or 30m (default: delete every answer).")]
-        public string? OlderThan { get; init; }
+        [TypeConverter(typeof(DurationConverter))]
+        public TimeSpan? OlderThan { get; init; }
 
-        public override ValidationResult Validate() =>
-            OlderThan is not null && !CliValues.TryParseDuration(OlderThan, out _)
-                ? ValidationResult.Error($"--older-than: '{OlderThan}' is not a duration (e.g. 720h, 30m)")
-                : ValidationResult.Success();
     }
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -29,7 +25,9 @@ internal sealed class CacheClearCommand : AsyncCommand<CacheClearCommand.Setting
             return CliApp.ExitUsage;
         }
 
-        DateTimeOffset? since = CliValues.TryParseDuration(settings.OlderThan, out var age) ? DateTimeOffset.UtcNow - age : null;
+        // An age older than the calendar (--older-than 1000000h) keeps every answer, as any age older than the cache does.
+        var now = DateTimeOffset.UtcNow;
+        DateTimeOffset? since = settings.OlderThan is not { } age ? null : age < now - DateTimeOffset.MinValue ? now - age : DateTimeOffset.MinValue;
         var cache = SqliteResponseCache.Open(new SqliteResponseCacheOptions { Path = settings.Path });
         await using (cache.ConfigureAwait(false))
         {

@@ -52,6 +52,7 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
 
         [CommandOption("--label-retries <N>")]
         [Description("Chat method: times an item whose answer is not a label is asked again (default 2); then it is recorded as an error.")]
+        [TypeConverter(typeof(NumberConverter<int>))]
         public int LabelRetries { get; init; } = 2;
 
         [CommandOption("-o|--output <DIR>")]
@@ -64,10 +65,12 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
 
         [CommandOption("--max-concurrency <N>")]
         [Description("Requests in flight at most (default 256).")]
+        [TypeConverter(typeof(NumberConverter<int>))]
         public int? MaxConcurrency { get; init; }
 
         [CommandOption("--pack <N>")]
         [Description("Embeddings sent N inputs to a request (default: as many as the provider takes; 1 sends each alone).")]
+        [TypeConverter(typeof(NumberConverter<int>))]
         public int? Pack { get; init; }
 
         public override Spectre.Console.ValidationResult Validate()
@@ -92,7 +95,7 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var labels = (await MergeCommand.ReadLabelsAsync(settings.Labels, settings.LabelsFile, cancellationToken).ConfigureAwait(false))!;
+        var labels = (await ResultsMerge.ReadLabelsAsync(settings.Labels, settings.LabelsFile, cancellationToken).ConfigureAwait(false))!;
         var chat = settings.Method == "chat";
         var model = settings.Model ?? (chat ? null : LocalModels.EmbeddingModelId);
         if (model is null)
@@ -187,7 +190,7 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
         }
 
         Console.WriteLine();
-        var report = await MergeCommand.MergeAndPrintAsync(
+        var report = await ResultsMerge.MergeAndPrintAsync(
             settings.IsDocuments
                 ? DocumentClassification.PerDocumentAsync(LatestResultsAsync(resultsPaths, ct), Documents.DocumentManifest.PathFor(stem + ".results.jsonl"), labelNames, chat, ct)
                 : LatestResultsAsync(resultsPaths, ct),

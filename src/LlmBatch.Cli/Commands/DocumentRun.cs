@@ -1,4 +1,5 @@
 using System.Globalization;
+using LlmBatch.Cli.Infrastructure;
 using LlmBatch.Cost;
 using LlmBatch.Documents;
 using LlmBatch.Input;
@@ -132,7 +133,7 @@ internal static class DocumentRun
     /// exit code.
     /// </summary>
     internal static async Task<int> MapReduceAsync(
-        RunCommand.Settings settings,
+        RunSettings settings,
         BatchJobOptions job,
         Func<BatchJobOptions, CancellationToken, Task<BatchJobResult>> runPhase,
         PriceTable? prices,
@@ -185,9 +186,9 @@ internal static class DocumentRun
         var mergeFailed = 0L;
         if (settings.Merge)
         {
-            var merged = await MergeCommand.MergeAndPrintAsync(
+            var merged = await ResultsMerge.MergeAndPrintAsync(
                 BatchOutputFile.ReadAsync(settings.OutputPath, CancellationToken.None),
-                new BatchMergeOptions { OutputPrefix = MergeCommand.DefaultPrefix(settings.OutputPath) },
+                new BatchMergeOptions { OutputPrefix = ResultsMerge.DefaultPrefix(settings.OutputPath) },
                 parquet: false,
                 summary,
                 CancellationToken.None).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using LlmBatch.Cli.Infrastructure;
 using LlmBatch.Input;
 using Spectre.Console.Cli;
 
@@ -17,6 +18,7 @@ internal abstract class InputSettings : CommandSettings
 
     [CommandOption("--format <FORMAT>")]
     [Description("auto (by extension: .csv is CSV, .jsonl JSONL, anything else plain text), text, csv or jsonl. Default auto.")]
+    [TypeConverter(typeof(ChoiceConverter<BatchInputFormat>))]
     public BatchInputFormat Format { get; init; } = BatchInputFormat.Auto;
 
     [CommandOption("--column <NAME>")]
@@ -41,6 +43,7 @@ internal abstract class InputSettings : CommandSettings
 
     [CommandOption("--max-tokens <N>")]
     [Description("max_tokens of each request.")]
+    [TypeConverter(typeof(NumberConverter<int>))]
     public int? MaxTokens { get; init; }
 
     [CommandOption("--body <JSON>")]
@@ -49,10 +52,12 @@ internal abstract class InputSettings : CommandSettings
 
     [CommandOption("--chunk-tokens <N>")]
     [Description("Documents: cut each into chunks of at most N tokens (the model's tokenizer), at sections, then paragraphs, sentences, words. Default for embeddings: the model's input limit (254 for the embedded model, 8191 for text-embedding-*); for chat: whole documents.")]
+    [TypeConverter(typeof(NumberConverter<int>))]
     public int? ChunkTokens { get; init; }
 
     [CommandOption("--chunk-overlap <N>")]
     [Description("Documents: tokens each chunk repeats from the end of the one before (default 0).")]
+    [TypeConverter(typeof(NumberConverter<int>))]
     public int? ChunkOverlap { get; init; }
 
     /// <summary>Checks the item options' ranges, each problem naming its flag.</summary>
@@ -65,7 +70,7 @@ internal abstract class InputSettings : CommandSettings
 
     /// <summary>Adds a problem for each item option out of range; commands that validate more call it first.</summary>
     internal void CheckItemFlags(List<string> problems) =>
-        Infrastructure.CliValues.CheckRange(problems, "--max-tokens", MaxTokens, 1, BatchOptions.MaxOutputTokensLimit);
+        CliValues.CheckRange(problems, "--max-tokens", MaxTokens, 1, BatchOptions.MaxOutputTokensLimit);
 
     /// <summary>True when any option of this class was given: the input is then items to prepare, not request lines.</summary>
     internal virtual bool AnyGiven =>

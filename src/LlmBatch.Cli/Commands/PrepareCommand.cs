@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using LlmBatch.Cli.Infrastructure;
 using LlmBatch.Input;
 using Spectre.Console.Cli;
 
@@ -27,13 +28,7 @@ internal sealed class PrepareCommand : AsyncCommand<PrepareCommand.Settings>
 
         var output = settings.Output ?? Path.ChangeExtension(settings.Input, ".requests.jsonl");
         var report = await BatchInputConverter.ConvertFileAsync(settings.Input, output, settings.ToConversionOptions(), cancellationToken).ConfigureAwait(false);
-        Console.WriteLine(Describe(report));
+        Console.WriteLine(PreparePrinter.Describe(report));
         return CliApp.ExitSuccess;
     }
-
-    /// <summary>One line saying what a conversion wrote.</summary>
-    internal static string Describe(BatchConversionReport report) =>
-        $"Wrote {report.Items} requests to {report.OutputPath}" +
-        (report.BlankLinesSkipped > 0 ? $" ({report.BlankLinesSkipped} blank lines skipped)" : "") +
-        (report.MetadataPath is null ? "" : $"; other columns in {report.MetadataPath}");
 }

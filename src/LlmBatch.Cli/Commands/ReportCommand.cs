@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using LlmBatch.Cli.Infrastructure;
 using LlmBatch.Cost;
 using LlmBatch.Reporting;
 using Spectre.Console.Cli;
@@ -24,10 +25,12 @@ internal sealed class ReportCommand : AsyncCommand<ReportCommand.Settings>
 
         [CommandOption("--rpm-limit <N>")]
         [Description("Draw this request budget per minute as the limit line.")]
+        [TypeConverter(typeof(NumberConverter<double>))]
         public double? RequestsPerMinuteLimit { get; init; }
 
         [CommandOption("--tpm-limit <N>")]
         [Description("Draw this token budget per minute as the limit line.")]
+        [TypeConverter(typeof(NumberConverter<double>))]
         public double? TokensPerMinuteLimit { get; init; }
 
         public override Spectre.Console.ValidationResult Validate()

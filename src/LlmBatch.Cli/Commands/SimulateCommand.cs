@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using LlmBatch.Cli.Infrastructure;
 using LlmBatch.Simulator;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -26,6 +27,7 @@ internal sealed class SimulateCommand : AsyncCommand<SimulateCommand.Settings>
 
         [CommandOption("--port <PORT>")]
         [Description("Port to listen on. Default 8089; 0 picks a free port.")]
+        [TypeConverter(typeof(NumberConverter<int>))]
         public int? Port { get; init; }
 
         [CommandOption("--api-key-env <VAR>")]
@@ -34,66 +36,82 @@ internal sealed class SimulateCommand : AsyncCommand<SimulateCommand.Settings>
 
         [CommandOption("--seed <N>")]
         [Description("Seed for content, lengths, jitter and faults. Default 0.")]
+        [TypeConverter(typeof(NumberConverter<long>))]
         public long? Seed { get; init; }
 
         [CommandOption("--latency <DURATION>")]
         [Description("Median time to first token, e.g. 400ms. Default 200ms.")]
-        public string? Latency { get; init; }
+        [TypeConverter(typeof(UnitDurationConverter))]
+        public TimeSpan? Latency { get; init; }
 
         [CommandOption("--latency-jitter <SIGMA>")]
         [Description("Sigma of the lognormal jitter on the latency. Default 0.3.")]
+        [TypeConverter(typeof(NumberConverter<double>))]
         public double? LatencyJitter { get; init; }
 
         [CommandOption("--per-token <DURATION>")]
         [Description("Time per output token. Default 2ms.")]
-        public string? PerToken { get; init; }
+        [TypeConverter(typeof(UnitDurationConverter))]
+        public TimeSpan? PerToken { get; init; }
 
         [CommandOption("--completion-tokens <N>")]
         [Description("Mean completion length before max_tokens caps it. Default 64.")]
+        [TypeConverter(typeof(NumberConverter<int>))]
         public int? CompletionTokens { get; init; }
 
         [CommandOption("--completion-distribution <KIND>")]
         [Description("fixed, uniform, exponential or lognormal. Default lognormal.")]
-        public string? CompletionDistribution { get; init; }
+        [TypeConverter(typeof(ChoiceConverter<SimulatorLengthDistribution>))]
+        public SimulatorLengthDistribution? CompletionDistribution { get; init; }
 
         [CommandOption("--default-max-tokens <N>")]
         [Description("Completion tokens charged when a request sets no max_tokens. Default 256.")]
+        [TypeConverter(typeof(NumberConverter<int>))]
         public int? DefaultMaxTokens { get; init; }
 
         [CommandOption("--embedding-dimensions <N>")]
         [Description("Embedding length when the request sets no dimensions. Default 1536.")]
+        [TypeConverter(typeof(NumberConverter<int>))]
         public int? EmbeddingDimensions { get; init; }
 
         [CommandOption("--rpm <N>")]
         [Description("Requests per minute per API key; 0 for no limit. Default 0.")]
+        [TypeConverter(typeof(NumberConverter<int>))]
         public int? Rpm { get; init; }
 
         [CommandOption("--tpm <N>")]
         [Description("Tokens per minute per API key (prompt + max_tokens at admission); 0 for no limit. Default 0.")]
+        [TypeConverter(typeof(NumberConverter<long>))]
         public long? Tpm { get; init; }
 
         [CommandOption("--burst-seconds <S>")]
         [Description("The enforcement window: seconds' worth of the per-minute rate that may be spent at once. Default 1.")]
+        [TypeConverter(typeof(NumberConverter<double>))]
         public double? BurstSeconds { get; init; }
 
         [CommandOption("--header-scale <SCALE>")]
         [Description("What x-ratelimit-* headers describe: minute (the per-minute budget, as OpenAI's do) or window (the enforced bucket). Default minute.")]
-        public string? HeaderScale { get; init; }
+        [TypeConverter(typeof(ChoiceConverter<SimulatorHeaderScale>))]
+        public SimulatorHeaderScale? HeaderScale { get; init; }
 
         [CommandOption("--window-kind <KIND>")]
         [Description("How the window is enforced: bucket (refilled continuously) or fixed (windows counted from the clock). Default bucket.")]
-        public string? WindowKind { get; init; }
+        [TypeConverter(typeof(ChoiceConverter<SimulatorWindowKind>))]
+        public SimulatorWindowKind? WindowKind { get; init; }
 
         [CommandOption("--neighbour-share <P>")]
         [Description("Share of each limit another client on the same key spends throughout (0 to 0.95). Default 0.")]
+        [TypeConverter(typeof(NumberConverter<double>))]
         public double? NeighbourShare { get; init; }
 
         [CommandOption("--saturation <N>")]
         [Description("GPU server: continuous batching whose per-token time grows with active sequences, past N in proportion; 0 for off. Default 0.")]
+        [TypeConverter(typeof(NumberConverter<int>))]
         public int? Saturation { get; init; }
 
         [CommandOption("--saturation-growth <G>")]
         [Description("With --saturation: how much slower a step is at N active sequences than at one. Default 0.3.")]
+        [TypeConverter(typeof(NumberConverter<double>))]
         public double? SaturationGrowth { get; init; }
 
         [CommandOption("--azure")]
@@ -102,74 +120,92 @@ internal sealed class SimulateCommand : AsyncCommand<SimulateCommand.Settings>
 
         [CommandOption("--max-in-flight <N>")]
         [Description("Requests processed at once at most; 0 for no bound. Default 0.")]
+        [TypeConverter(typeof(NumberConverter<int>))]
         public int? MaxInFlight { get; init; }
 
         [CommandOption("--overflow <MODE>")]
         [Description("Past --max-in-flight: queue (wait for a slot, vLLM), reject (503 at once, Ollama) or reject-429 (429 without headers, TGI). Default queue.")]
-        public string? Overflow { get; init; }
+        [TypeConverter(typeof(ChoiceConverter<SimulatorOverflow>))]
+        public SimulatorOverflow? Overflow { get; init; }
 
         [CommandOption("--p-500 <P>")]
         [Description("Probability of a 500. Default 0.")]
+        [TypeConverter(typeof(NumberConverter<double>))]
         public double? P500 { get; init; }
 
         [CommandOption("--p-503 <P>")]
         [Description("Probability of a 503. Default 0.")]
+        [TypeConverter(typeof(NumberConverter<double>))]
         public double? P503 { get; init; }
 
         [CommandOption("--p-529 <P>")]
         [Description("Probability of a 529 (overloaded). Default 0.")]
+        [TypeConverter(typeof(NumberConverter<double>))]
         public double? P529 { get; init; }
 
         [CommandOption("--p-truncate <P>")]
         [Description("Probability of a 200 whose JSON body is cut in half. Default 0.")]
+        [TypeConverter(typeof(NumberConverter<double>))]
         public double? PTruncate { get; init; }
 
         [CommandOption("--p-reset <P>")]
         [Description("Probability of dropping the connection without a response. Default 0.")]
+        [TypeConverter(typeof(NumberConverter<double>))]
         public double? PReset { get; init; }
 
         [CommandOption("--p-hang <P>")]
         [Description("Probability of holding the request for --hang-duration, then dropping it. Default 0.")]
+        [TypeConverter(typeof(NumberConverter<double>))]
         public double? PHang { get; init; }
 
         [CommandOption("--p-slow <P>")]
         [Description("Probability of answering --slow-factor times slower. Default 0.")]
+        [TypeConverter(typeof(NumberConverter<double>))]
         public double? PSlow { get; init; }
 
         [CommandOption("--hang-duration <DURATION>")]
         [Description("How long a hung request is held. Default 60s.")]
-        public string? HangDuration { get; init; }
+        [TypeConverter(typeof(UnitDurationConverter))]
+        public TimeSpan? HangDuration { get; init; }
 
         [CommandOption("--slow-factor <X>")]
         [Description("Latency multiplier of a slow request. Default 10.")]
+        [TypeConverter(typeof(NumberConverter<double>))]
         public double? SlowFactor { get; init; }
 
         [CommandOption("--batch-duration <DURATION>")]
         [Description("How long a Batch API batch takes from creation to completed; the 24h window is scaled to it. Default 20s.")]
-        public string? BatchDuration { get; init; }
+        [TypeConverter(typeof(UnitDurationConverter))]
+        public TimeSpan? BatchDuration { get; init; }
 
         [CommandOption("--batch-api-latency <DURATION>")]
         [Description("Delay of the answer to an upload or a batch creation (after its effect); downloads are spread over it. Default 0.")]
-        public string? BatchApiLatency { get; init; }
+        [TypeConverter(typeof(UnitDurationConverter))]
+        public TimeSpan? BatchApiLatency { get; init; }
 
         [CommandOption("--batch-enqueued-tokens <N>")]
         [Description("Enqueued-token limit per key and model; a batch past it fails with token_limit_exceeded. Default 0 (none).")]
+        [TypeConverter(typeof(NumberConverter<long>))]
         public long? BatchEnqueuedTokens { get; init; }
 
         [CommandOption("--p-batch-fail <P>")]
         [Description("Probability that a batch fails validation. Default 0.")]
+        [TypeConverter(typeof(NumberConverter<double>))]
         public double? PBatchFail { get; init; }
 
         [CommandOption("--p-batch-expire <P>")]
         [Description("Probability that a batch expires with --batch-expire-unrun of its items never run. Default 0.")]
+        [TypeConverter(typeof(NumberConverter<double>))]
         public double? PBatchExpire { get; init; }
 
         [CommandOption("--batch-expire-unrun <SHARE>")]
         [Description("Share of an expiring batch's items that never run. Default 0.1.")]
+        [TypeConverter(typeof(NumberConverter<double>))]
         public double? BatchExpireUnrun { get; init; }
 
         [CommandOption("--p-batch-item-error <P>")]
         [Description("Probability that a batch item is answered 500 in the error file. Default 0.")]
+        [TypeConverter(typeof(NumberConverter<double>))]
         public double? PBatchItemError { get; init; }
 
         [CommandOption("--log")]
@@ -259,8 +295,8 @@ internal sealed class SimulateCommand : AsyncCommand<SimulateCommand.Settings>
         Set(s.NeighbourShare, v => options.NeighbourShare = v);
         Set(s.Saturation, v => options.Saturation = v);
         Set(s.SaturationGrowth, v => options.SaturationGrowth = v);
-        Choice<SimulatorHeaderScale>("--header-scale", s.HeaderScale, v => options.HeaderScale = v);
-        Choice<SimulatorWindowKind>("--window-kind", s.WindowKind, v => options.WindowKind = v);
+        Set(s.HeaderScale, v => options.HeaderScale = v);
+        Set(s.WindowKind, v => options.WindowKind = v);
         options.Azure |= s.Azure;
         Set(s.MaxInFlight, v => options.MaxInFlight = v);
         Set(s.P500, v => options.P500 = v);
@@ -277,13 +313,13 @@ internal sealed class SimulateCommand : AsyncCommand<SimulateCommand.Settings>
         Set(s.BatchExpireUnrun, v => options.BatchExpireUnrun = v);
         Set(s.PBatchItemError, v => options.PBatchItemError = v);
         options.LogToConsole |= s.Log;
-        Duration("--latency", s.Latency, v => options.Latency = v);
-        Duration("--per-token", s.PerToken, v => options.PerToken = v);
-        Duration("--hang-duration", s.HangDuration, v => options.HangDuration = v);
-        Duration("--batch-duration", s.BatchDuration, v => options.BatchDuration = v);
-        Duration("--batch-api-latency", s.BatchApiLatency, v => options.BatchApiLatency = v);
-        Choice<SimulatorLengthDistribution>("--completion-distribution", s.CompletionDistribution, v => options.CompletionDistribution = v);
-        Choice<SimulatorOverflow>("--overflow", s.Overflow, v => options.Overflow = v);
+        Set(s.Latency, v => options.Latency = v);
+        Set(s.PerToken, v => options.PerToken = v);
+        Set(s.HangDuration, v => options.HangDuration = v);
+        Set(s.BatchDuration, v => options.BatchDuration = v);
+        Set(s.BatchApiLatency, v => options.BatchApiLatency = v);
+        Set(s.CompletionDistribution, v => options.CompletionDistribution = v);
+        Set(s.Overflow, v => options.Overflow = v);
         if (s.ApiKeyEnv is not null)
         {
             var key = Environment.GetEnvironmentVariable(s.ApiKeyEnv);
@@ -311,47 +347,7 @@ internal sealed class SimulateCommand : AsyncCommand<SimulateCommand.Settings>
             throw new BatchOptionsException(problems);
         }
         return options;
-
-        void Duration(string flag, string? text, Action<TimeSpan> set)
-        {
-            if (text is null)
-            {
-                return;
-            }
-
-            if (DurationText.TryParse(text, out var value))
-            {
-                set(value);
-            }
-            else
-            {
-                problems.Add($"{flag}: '{text}' is not a duration (write it like 400ms, 1.5s or 2m).");
-            }
-        }
-
-        void Choice<T>(string flag, string? text, Action<T> set)
-            where T : struct, Enum
-        {
-            if (text is null)
-            {
-                return;
-            }
-
-            // Kebab case on the command line (reject-429) names the member Reject429.
-            if (!char.IsAsciiDigit(text.FirstOrDefault()) && Enum.TryParse<T>(text.Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out var value) && Enum.IsDefined(value))
-            {
-                set(value);
-            }
-            else
-            {
-                problems.Add($"{flag}: '{text}' is not one of {string.Join(", ", Enum.GetNames<T>().Select(Kebab))}.");
-            }
-        }
     }
-
-    /// <summary>An enum member as the command line spells it: Reject429 as reject-429.</summary>
-    private static string Kebab(string name) =>
-        System.Text.RegularExpressions.Regex.Replace(name, "(?<=[a-z])(?=[A-Z0-9])", "-").ToLowerInvariant();
 
     private static void Set<T>(T? value, Action<T> set)
         where T : struct
@@ -375,11 +371,11 @@ internal sealed class SimulateCommand : AsyncCommand<SimulateCommand.Settings>
         var limits = o.RequestsPerMinute == 0 && o.TokensPerMinute == 0
             ? "no rate limits"
             : FormattableString.Invariant($"{(o.Azure ? "Azure-style " : "")}limits {o.RequestsPerMinute} RPM / {o.TokensPerMinute} TPM per key")
-                + (o.Azure ? "" : FormattableString.Invariant($" enforced over {o.BurstSeconds:0.###} s ({Kebab(o.WindowKind.ToString())}), headers per {(o.HeaderScale == SimulatorHeaderScale.Minute ? "minute" : "window")}"))
+                + (o.Azure ? "" : FormattableString.Invariant($" enforced over {o.BurstSeconds:0.###} s ({ChoiceConverter<SimulatorWindowKind>.Name(o.WindowKind)}), headers per {(o.HeaderScale == SimulatorHeaderScale.Minute ? "minute" : "window")}"))
                 + (o.NeighbourShare > 0 ? FormattableString.Invariant($", a neighbour spending {o.NeighbourShare:P0}") : "");
         var faults = o.P500 + o.P503 + o.P529 + o.PTruncate + o.PReset + o.PHang + o.PSlow;
         return FormattableString.Invariant($"latency {o.Latency.TotalMilliseconds:0}ms + {o.PerToken.TotalMilliseconds:0.##}ms/token, {limits}, fault probability {faults:0.###}, ")
-            + FormattableString.Invariant($"capacity {(o.MaxInFlight == 0 ? "unbounded" : $"{o.MaxInFlight} ({Kebab(o.Overflow.ToString())})")}")
+            + FormattableString.Invariant($"capacity {(o.MaxInFlight == 0 ? "unbounded" : $"{o.MaxInFlight} ({ChoiceConverter<SimulatorOverflow>.Name(o.Overflow)})")}")
             + (o.Saturation > 0 ? FormattableString.Invariant($", continuous batching saturating at {o.Saturation} (growth {o.SaturationGrowth:0.##})") : "")
             + FormattableString.Invariant($", batches take {o.BatchDuration.TotalSeconds:0.##}s{(o.BatchEnqueuedTokens > 0 ? $" (enqueued-token limit {o.BatchEnqueuedTokens})" : "")}. Ctrl+C to stop.");
     }

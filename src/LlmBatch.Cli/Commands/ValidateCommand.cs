@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using LlmBatch.Caching;
 using LlmBatch.Cli.Cost;
+using LlmBatch.Cli.Infrastructure;
 using LlmBatch.Cost;
 using LlmBatch.Input;
 using Spectre.Console;
@@ -27,16 +28,19 @@ internal sealed class ValidateCommand : AsyncCommand<ValidateCommand.Settings>
         [CommandOption("--max-errors <N>")]
         [Description("Problems listed at most All are counted.")]
         [DefaultValue(100)]
+        [TypeConverter(typeof(NumberConverter<int>))]
         public int MaxErrors { get; init; } = 100;
 
         [CommandOption("--max-line-bytes <N>")]
         [Description("The longest line accepted, in bytes (8388608 = 8 MiB).")]
         [DefaultValue(BatchValidationOptions.DefaultMaxLineBytes)]
+        [TypeConverter(typeof(NumberConverter<int>))]
         public int MaxLineBytes { get; init; } = BatchValidationOptions.DefaultMaxLineBytes;
 
         [CommandOption("--max-output-tokens <N>")]
         [Description("Completion tokens reserved for a request whose body sets no limit.")]
         [DefaultValue(256)]
+        [TypeConverter(typeof(NumberConverter<int>))]
         public int DefaultMaxOutputTokens { get; init; } = 256;
 
         [CommandOption("--no-tokens")]

@@ -1,7 +1,6 @@
 using System.Globalization;
 using LlmBatch.Caching;
 using LlmBatch.Cli.Commands;
-using LlmBatch.Cli.Infrastructure;
 using LlmBatch.Cost;
 using LlmBatch.Input;
 using LlmBatch.Providers;
@@ -16,10 +15,10 @@ namespace LlmBatch.Cli.Cost;
 /// </summary>
 internal sealed class RunCosts : IAsyncDisposable
 {
-    private readonly RunCommand.Settings _settings;
+    private readonly RunSettings _settings;
     private readonly SqliteResponseCache? _cache;
 
-    private RunCosts(RunCommand.Settings settings, PriceTable prices, SqliteResponseCache? cache, ResponseReuseOptions? reuse)
+    private RunCosts(RunSettings settings, PriceTable prices, SqliteResponseCache? cache, ResponseReuseOptions? reuse)
     {
         _settings = settings;
         Prices = prices;
@@ -33,9 +32,9 @@ internal sealed class RunCosts : IAsyncDisposable
     public ResponseReuseOptions? Reuse { get; }
 
     /// <summary>Reads the flags, opens the cache, and (for deduplication) counts the input's repeats in one pass.</summary>
-    public static async Task<RunCosts> CreateAsync(RunCommand.Settings settings, string input, BatchValidationReport check, CancellationToken cancellationToken)
+    public static async Task<RunCosts> CreateAsync(RunSettings settings, string input, BatchValidationReport check, CancellationToken cancellationToken)
     {
-        var prices = settings.Prices is null ? PriceTable.BuiltIn : RunCommand.LoadPrices(settings.Prices);
+        var prices = settings.Prices is null ? PriceTable.BuiltIn : LoadPrices(settings.Prices);
         if (settings.MaxCost is not null)
         {
             // A cap cannot hold over a model whose cost it cannot count: refuse before anything is sent.
@@ -50,7 +49,7 @@ internal sealed class RunCosts : IAsyncDisposable
         if (settings.Cache is { } path)
         {
             var cacheOptions = new SqliteResponseCacheOptions { Path = path };
-            if (CliValues.TryParseSize(settings.CacheMaxSize, out var max))
+            if (settings.CacheMaxSize is { } max)
             {
                 cacheOptions.MaxSizeBytes = max;
             }
@@ -81,7 +80,7 @@ internal sealed class RunCosts : IAsyncDisposable
     /// What identifies the provider in cache keys: the resolved base URL without user info, query or fragment (never
     /// a credential), or "local" when requests run on the embedded model.
     /// </summary>
-    public static string ProviderIdentity(RunCommand.Settings settings)
+    public static string ProviderIdentity(RunSettings settings)
     {
         var endpoint = ProviderEnvironment.Resolve(settings.BaseUrl, settings.ApiKeyEnv);
         if (endpoint.BaseUrl is not { } url)
@@ -137,6 +136,19 @@ internal sealed class RunCosts : IAsyncDisposable
         if (_cache is not null)
         {
             await _cache.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A price table that cannot be read is a usage error naming the flag, found before anything is sent.</summary>
+    private static PriceTable LoadPrices(string path)
+    {
+        try
+        {
+            return PriceTable.Load(path);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            throw new BatchOptionsException([$"--prices: {ex.Message}"]);
         }
     }
 }

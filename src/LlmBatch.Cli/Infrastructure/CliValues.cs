@@ -1,107 +1,29 @@
 using System.Globalization;
-using LlmBatch.RateLimiting;
 
 namespace LlmBatch.Cli.Infrastructure;
 
 /// <summary>
-/// Parses the human forms the command line accepts, durations (<c>400ms</c>, <c>1.5s</c>, <c>2m</c>) and sizes
-/// (<c>512MB</c>), and checks every value against the same bounds the library enforces, with a message that names the
-/// flag: a value out of range is a usage error, never an overflow later.
+/// Checks typed flag values against the same bounds the library enforces, with a message that names the flag: a value
+/// out of range is a usage error, never an overflow later. Reading the text is the converters' job (<see cref="DurationConverter"/>,
+/// <see cref="SizeConverter"/>, <see cref="NumberConverter{T}"/>, <see cref="ChoiceConverter{T}"/>).
 /// </summary>
 internal static class CliValues
 {
-    /// <summary>Parses a duration of at most <see cref="BatchOptions.MaxDuration"/>; false for anything else.</summary>
-    public static bool TryParseDuration(string? text, out TimeSpan value)
+    /// <summary>Adds a problem naming <paramref name="flag"/> when a given duration is zero (unless allowed) or longer than <see cref="BatchOptions.MaxDuration"/>.</summary>
+    public static void CheckDuration(List<string> problems, string flag, TimeSpan? value, bool allowZero, string example)
     {
-        value = default;
-        if (string.IsNullOrWhiteSpace(text))
+        if (value is { } v && ((v == TimeSpan.Zero && !allowZero) || v > BatchOptions.MaxDuration))
         {
-            return false;
-        }
-
-        if (RateLimitHeaderParser.ParseDurationMilliseconds(text) is { } ms)
-        {
-            if (!(ms <= BatchOptions.MaxDuration.TotalMilliseconds))
-            {
-                return false;
-            }
-
-            value = TimeSpan.FromMilliseconds(ms);
-            return true;
-        }
-
-        return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value) && value >= TimeSpan.Zero && value <= BatchOptions.MaxDuration;
-    }
-
-    /// <summary>Parses a size in bytes (<c>512MB</c>, <c>2GiB</c>, <c>4096</c>); false when it is not one or is not positive.</summary>
-    public static bool TryParseSize(string? text, out long bytes)
-    {
-        bytes = 0;
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            return false;
-        }
-
-        var s = text.Trim();
-        var i = 0;
-        while (i < s.Length && (char.IsAsciiDigit(s[i]) || s[i] == '.'))
-        {
-            i++;
-        }
-
-        if (i == 0 || !double.TryParse(s[..i], NumberStyles.Float, CultureInfo.InvariantCulture, out var n))
-        {
-            return false;
-        }
-
-        double factor = s[i..].Trim().ToUpperInvariant() switch
-        {
-            "" or "B" => 1,
-            "K" or "KB" or "KIB" => 1024,
-            "M" or "MB" or "MIB" => 1024 * 1024,
-            "G" or "GB" or "GIB" => 1024d * 1024 * 1024,
-            "T" or "TB" or "TIB" => 1024d * 1024 * 1024 * 1024,
-            _ => double.NaN,
-        };
-        var total = n * factor;
-        if (double.IsNaN(factor) || !(total >= 1) || total > long.MaxValue / 2)
-        {
-            return false;
-        }
-
-        bytes = (long)total;
-        return true;
-    }
-
-    /// <summary>Adds a problem naming <paramref name="flag"/> when a given duration is not one, or is out of range.</summary>
-    public static void CheckDuration(List<string> problems, string flag, string? text, bool allowZero, string example)
-    {
-        if (text is null)
-        {
-            return;
-        }
-
-        if (RateLimitHeaderParser.ParseDurationMilliseconds(text) is null && !TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out _))
-        {
-            problems.Add($"{flag}: '{text}' is not a duration (e.g. {example})");
-        }
-        else if (!TryParseDuration(text, out var value) || (value == TimeSpan.Zero && !allowZero))
-        {
-            problems.Add($"{flag}: '{text}' is out of range; give a duration {(allowZero ? "from 0" : "above 0")} up to {BatchOptions.MaxDuration.TotalDays:0} days (e.g. {example})");
+            problems.Add($"{flag}: {Duration(v)} is out of range; give a duration {(allowZero ? "from 0" : "above 0")} up to {BatchOptions.MaxDuration.TotalDays:0} days (e.g. {example})");
         }
     }
 
-    /// <summary>Adds a problem naming <paramref name="flag"/> when a given size is not one, or is outside <paramref name="min"/>..<paramref name="max"/>.</summary>
-    public static void CheckSize(List<string> problems, string flag, string? text, long min, long max, string example)
+    /// <summary>Adds a problem naming <paramref name="flag"/> when a given size is outside <paramref name="min"/>..<paramref name="max"/>.</summary>
+    public static void CheckSize(List<string> problems, string flag, long? bytes, long min, long max, string example)
     {
-        if (text is null)
+        if (bytes is { } b && (b < min || b > max))
         {
-            return;
-        }
-
-        if (!TryParseSize(text, out var bytes) || bytes < min || bytes > max)
-        {
-            problems.Add($"{flag}: '{text}' must be a size from {Size(min)} to {Size(max)} (e.g. {example})");
+            problems.Add($"{flag}: {Size(b)} must be a size from {Size(min)} to {Size(max)} (e.g. {example})");
         }
     }
 
@@ -120,7 +42,17 @@ internal static class CliValues
         }
     }
 
-    private static string Size(long bytes) => bytes switch
+    /// <summary>A duration as a flag would give it: <c>1200h</c>, <c>90s</c>, <c>1500ms</c>.</summary>
+    public static string Duration(TimeSpan value) => value switch
+    {
+        _ when value.Ticks % TimeSpan.TicksPerHour == 0 => FormattableString.Invariant($"{(long)value.TotalHours}h"),
+        _ when value.Ticks % TimeSpan.TicksPerMinute == 0 => FormattableString.Invariant($"{(long)value.TotalMinutes}m"),
+        _ when value.Ticks % TimeSpan.TicksPerSecond == 0 => FormattableString.Invariant($"{(long)value.TotalSeconds}s"),
+        _ => FormattableString.Invariant($"{value.TotalMilliseconds:0.###}ms"),
+    };
+
+    /// <summary>A size in the largest binary unit that divides it: <c>512 MiB</c>, <c>1,000 bytes</c>.</summary>
+    public static string Size(long bytes) => bytes switch
     {
         >= 1L << 40 when bytes % (1L << 40) == 0 => $"{bytes >> 40} TiB",
         >= 1L << 30 when bytes % (1L << 30) == 0 => $"{bytes >> 30} GiB",

@@ -152,19 +152,21 @@ internal static class ScenarioFile
 
     private static string? Duration(JsonElement value, Action<TimeSpan> set)
     {
-        if (value.ValueKind == JsonValueKind.Number && value.GetDouble() is var ms && ms >= 0)
+        // Numbers were milliseconds here once, and every duration reader now takes a bare number as seconds: any
+        // number but 0 must carry its unit, as a string, rather than silently mean a thousand times longer.
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetDouble(out var n) && n == 0)
         {
-            set(TimeSpan.FromMilliseconds(ms));
+            set(TimeSpan.Zero);
             return null;
         }
 
-        if (value.ValueKind == JsonValueKind.String && DurationText.TryParse(value.GetString(), out var d))
+        if (value.ValueKind == JsonValueKind.String && DurationText.TryParse(value.GetString(), out var d, unitRequired: true))
         {
             set(d);
             return null;
         }
 
-        return "must be a duration such as \"400ms\", \"1.5s\", \"2m\" or a number of milliseconds.";
+        return "must be a duration with its unit, such as \"400ms\", \"1.5s\" or \"2m\".";
     }
 
     private static string? Enum<T>(JsonElement value, Action<T> set)

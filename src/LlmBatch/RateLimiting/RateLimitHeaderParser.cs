@@ -71,72 +71,9 @@ internal static class RateLimitHeaderParser
 
     /// <summary>
     /// Parses OpenAI's reset durations (<c>1s</c>, <c>120ms</c>, <c>6m0s</c>, <c>1h2m3.5s</c>, <c>20us</c>) and bare seconds
-    /// (<c>0.5</c>), clamped to <see cref="MaxWait"/>.
+    /// (<c>0.5</c>) with the one duration reader, <see cref="DurationText"/>, clamped to <see cref="MaxWait"/>.
     /// </summary>
-    public static TimeSpan? ParseDuration(string? value) => Clamp(ParseDurationMilliseconds(value));
-
-    /// <summary>
-    /// Parses a duration as <see cref="ParseDuration"/> does, without clamping: the milliseconds, possibly infinite,
-    /// or null when the text is not a non-negative duration. For callers that report an out-of-range value instead.
-    /// </summary>
-    public static double? ParseDurationMilliseconds(string? value)
-    {
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            return null;
-        }
-
-        var s = value.AsSpan().Trim();
-        if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var bare))
-        {
-            return bare >= 0 ? bare * 1000 : null;
-        }
-
-        double totalMs = 0;
-        var any = false;
-        while (!s.IsEmpty)
-        {
-            var i = 0;
-            while (i < s.Length && (char.IsAsciiDigit(s[i]) || s[i] == '.'))
-            {
-                i++;
-            }
-
-            if (i == 0 || !double.TryParse(s[..i], NumberStyles.Float, CultureInfo.InvariantCulture, out var n))
-            {
-                return null;
-            }
-
-            s = s[i..];
-            var j = 0;
-            while (j < s.Length && char.IsAsciiLetter(s[j]))
-            {
-                j++;
-            }
-
-            var unit = s[..j];
-            s = s[j..];
-            double factor = unit switch
-            {
-                "h" => 3_600_000,
-                "m" => 60_000,
-                "s" => 1_000,
-                "ms" => 1,
-                "us" or "µs" => 0.001,
-                "ns" => 0.000_001,
-                _ => double.NaN,
-            };
-            if (double.IsNaN(factor))
-            {
-                return null;
-            }
-
-            totalMs += n * factor;
-            any = true;
-        }
-
-        return any ? totalMs : null;
-    }
+    public static TimeSpan? ParseDuration(string? value) => Clamp(DurationText.ParseMilliseconds(value));
 
     /// <summary>Parses <c>retry-after</c>: delta-seconds (integer or decimal) or an HTTP date.</summary>
     public static TimeSpan? ParseRetryAfter(string? value, DateTimeOffset now)

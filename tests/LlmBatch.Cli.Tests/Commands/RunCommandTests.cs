@@ -106,7 +106,7 @@ public sealed class RunCommandTests : TempDirTest
     [InlineData("in.jsonl", true, true)]
     public void NeedsPreparing_ByExtensionOrAnyPrepareFlag(string input, bool templateGiven, bool expected)
     {
-        var settings = new RunCommand.Settings { Input = input, Template = templateGiven ? "{text}" : null };
+        var settings = new RunSettings { Input = input, Template = templateGiven ? "{text}" : null };
 
         Assert.Equal(expected, settings.NeedsPreparing);
     }
@@ -115,7 +115,7 @@ public sealed class RunCommandTests : TempDirTest
     [InlineData("data/reviews.csv", null, "data/reviews.requests.jsonl")]
     [InlineData("reviews.csv", "out/run1.jsonl", "out/run1.requests.jsonl")]
     public void PreparedRequestsPath_BesideTheOutput(string input, string? output, string expected)
-        => Assert.Equal(expected, new RunCommand.Settings { Input = input, Output = output }.PreparedRequestsPath);
+        => Assert.Equal(expected, new RunSettings { Input = input, Output = output }.PreparedRequestsPath);
 
     [Theory]
     [InlineData("docs/", "docs.results.jsonl")]
@@ -124,7 +124,7 @@ public sealed class RunCommandTests : TempDirTest
     [InlineData("reviews.csv", "reviews.results.jsonl")]
     public void OutputPath_NoOutputGiven_BesideTheInputNeverInsideAFolderOrAGlob(string input, string expected)
     {
-        var settings = new RunCommand.Settings { Input = input };
+        var settings = new RunSettings { Input = input };
 
         Assert.Equal(expected, settings.OutputPath);
     }

@@ -14,7 +14,7 @@ public class SimulateCommandTests
         File.WriteAllText(path, """{"requestsPerMinute": 100, "latency": "1s", "p500": 0.1}""");
         try
         {
-            var options = SimulateCommand.BuildOptions(new SimulateCommand.Settings { Scenario = path, Rpm = 600, PerToken = "5ms", Overflow = "reject" });
+            var options = SimulateCommand.BuildOptions(new SimulateCommand.Settings { Scenario = path, Rpm = 600, PerToken = TimeSpan.FromMilliseconds(5), Overflow = SimulatorOverflow.Reject });
             Assert.Equal(600, options.RequestsPerMinute);
             Assert.Equal(TimeSpan.FromSeconds(1), options.Latency);
             Assert.Equal(TimeSpan.FromMilliseconds(5), options.PerToken);
@@ -38,7 +38,7 @@ public class SimulateCommandTests
         {
             var options = SimulateCommand.BuildOptions(new SimulateCommand.Settings
             {
-                Scenario = path, BatchDuration = "20s", BatchApiLatency = "250ms", PBatchExpire = 0.5, BatchExpireUnrun = 0.2, PBatchFail = 0.1,
+                Scenario = path, BatchDuration = TimeSpan.FromSeconds(20), BatchApiLatency = TimeSpan.FromMilliseconds(250), PBatchExpire = 0.5, BatchExpireUnrun = 0.2, PBatchFail = 0.1,
             });
             Assert.Equal(TimeSpan.FromSeconds(20), options.BatchDuration);
             Assert.Equal(TimeSpan.FromMilliseconds(250), options.BatchApiLatency);
@@ -55,7 +55,7 @@ public class SimulateCommandTests
     public void BuildOptions_BatchFaultsOverOne_Error()
     {
         var ex = Assert.Throws<BatchOptionsException>(() =>
-            SimulateCommand.BuildOptions(new SimulateCommand.Settings { PBatchFail = 0.6, PBatchExpire = 0.6, BatchDuration = "0s" }));
+            SimulateCommand.BuildOptions(new SimulateCommand.Settings { PBatchFail = 0.6, PBatchExpire = 0.6, BatchDuration = TimeSpan.Zero }));
         Assert.Contains(ex.Problems, p => p.Contains("PBatchFail and PBatchExpire", StringComparison.Ordinal));
         Assert.Contains(ex.Problems, p => p.StartsWith("BatchDuration", StringComparison.Ordinal));
     }
@@ -64,10 +64,22 @@ public class SimulateCommandTests
     public void BuildOptions_BadValues_OneErrorListingEach()
     {
         var ex = Assert.Throws<BatchOptionsException>(() =>
-            SimulateCommand.BuildOptions(new SimulateCommand.Settings { Latency = "soon", Overflow = "drop", P503 = 1.5 }));
-        Assert.Contains(ex.Problems, p => p.StartsWith("--latency"));
-        Assert.Contains(ex.Problems, p => p.StartsWith("--overflow"));
+            SimulateCommand.BuildOptions(new SimulateCommand.Settings { P503 = 1.5, SaturationGrowth = -1 }));
         Assert.Contains(ex.Problems, p => p.Contains("P503"));
+        Assert.Contains(ex.Problems, p => p.Contains("SaturationGrowth"));
+    }
+
+    [Theory]
+    [InlineData("--overflow", "drop", "must be queue, reject or reject-429")]
+    [InlineData("--window-kind", "sliding", "must be bucket or fixed")]
+    [InlineData("--per-token", "3", "is not a duration with its unit (write it like 400ms, 1.5s or 2m)")]
+    [InlineData("--rpm", "many", "is not a valid whole number")]
+    public async Task RunAsync_BadFlagValue_Exit2NamingTheFlagAndTheForm(string flag, string value, string expected)
+    {
+        var (code, _, stderr) = await CliProcess.RunAsync(["simulate", flag, value], TestContext.Current.CancellationToken);
+
+        Assert.Equal(CliApp.ExitUsage, code);
+        Assert.Equal($"llmbatch: {flag}: '{value}' {expected}", stderr.Trim());
     }
 
     [Fact]
@@ -101,14 +113,16 @@ public class SimulateCommandTests
         Assert.Contains("duplicate successes", rest);
     }
 
-    [Fact]
-    public async Task Simulate_BadDuration_Exit2WithMessage()
+    [Theory]
+    [InlineData("fast")]
+    [InlineData("400")]
+    public async Task Simulate_BadDuration_Exit2WithMessage(string latency)
     {
-        using var process = Start("simulate", "--latency", "fast");
+        using var process = Start("simulate", "--latency", latency);
         var error = await process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
         await process.WaitForExitAsync(TestContext.Current.CancellationToken);
         Assert.Equal(2, process.ExitCode);
-        Assert.Contains("--latency: 'fast' is not a duration", error);
+        Assert.Contains($"--latency: '{latency}' is not a duration", error);
         Assert.DoesNotContain("   at ", error);
     }
 

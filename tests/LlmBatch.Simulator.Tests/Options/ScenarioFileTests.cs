@@ -13,7 +13,7 @@ public class ScenarioFileTests
               "requestsPerMinute": 600,
               "tokens-per-minute": 100000,
               "latency": "400ms",
-              "perToken": 3,
+              "perToken": "3ms",
               "hangDuration": "1m30s",
               "p-500": 0.02,
               "overflow": "reject",
@@ -54,6 +54,19 @@ public class ScenarioFileTests
         Assert.Contains(ex.Problems, p => p.Contains("\"port\" must be a whole number"));
         Assert.Contains(ex.Problems, p => p.Contains("\"overflow\" must be one of: queue, reject"));
     }
+
+    [Theory]
+    [InlineData("""{"latency": 400}""")]
+    [InlineData("""{"latency": "400"}""")]
+    public void ApplyJson_BareNumberDuration_RefusedAskingForTheUnit(string json)
+    {
+        var ex = Assert.Throws<BatchOptionsException>(() => new SimulatorOptions().ApplyJson(json));
+        Assert.Contains("\"latency\" must be a duration with its unit", Assert.Single(ex.Problems), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ApplyJson_ZeroDuration_AcceptedBare() =>
+        Assert.Equal(TimeSpan.Zero, new SimulatorOptions().ApplyJson("""{"perToken": 0}""").PerToken);
 
     [Fact]
     public void ApplyJson_NotJson_NamesSource()
