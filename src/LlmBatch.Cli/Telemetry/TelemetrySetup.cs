@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using LlmBatch.Telemetry;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
@@ -25,11 +26,14 @@ internal static class TelemetrySetup
     public static IDisposable? Start(bool otlp, Uri? otlpEndpoint, int? prometheusPort)
     {
         var useOtlp = otlp || otlpEndpoint is not null || !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(OtlpEndpointVariable));
-        if (!useOtlp && prometheusPort is null)
-        {
-            return null;
-        }
+        return useOtlp || prometheusPort is not null ? StartExporters(useOtlp, otlpEndpoint, prometheusPort) : null;
+    }
 
+    // A method of its own, never inlined: the OpenTelemetry assemblies load only when an exporter is asked for, so
+    // the runs that ask for none (most) do not pay for loading them at start-up.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Exporters StartExporters(bool useOtlp, Uri? otlpEndpoint, int? prometheusPort)
+    {
         var resource = ResourceBuilder.CreateDefault().AddService("llmbatch", serviceVersion: typeof(TelemetrySetup).Assembly.GetName().Version?.ToString());
         var meters = Sdk.CreateMeterProviderBuilder().SetResourceBuilder(resource).AddMeter(LlmBatchTelemetryNames.MeterName);
         TracerProvider? tracer = null;
