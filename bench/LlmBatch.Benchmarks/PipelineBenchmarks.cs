@@ -67,8 +67,12 @@ public class PipelineBenchmarks
     /// <summary>A provider that answers every attempt with the same 200 at once.</summary>
     private sealed class CannedHandler : IBatchHandler
     {
-        private readonly BatchResponse _response = new() { StatusCode = 200, Body = SampleData.ResponseBody, RequestId = "req_bench" };
+        public void Dispose()
+        {
+        }
 
-        public ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken) => new(_response);
+        // A new response per attempt, as a real provider gives: nothing read from one answer carries over to the next.
+        public ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken) =>
+            new(new BatchResponse { StatusCode = 200, Body = SampleData.ResponseBody, RequestId = "req_bench" });
     }
 }

@@ -54,6 +54,12 @@ internal sealed class BatchEngine : IBatchEngine
         _runStarted = time.GetTimestamp();
     }
 
+    /// <summary>Disposes the pipeline: every layer passes it down, so the controller and the provider go with it.</summary>
+    public void Dispose() => _pipeline.Dispose();
+
+    /// <summary>The outermost handler, for tests that ask the pipeline for a layer.</summary>
+    internal IBatchHandler Pipeline => _pipeline;
+
     /// <summary>The memory guard, when <see cref="BatchOptions.MaxMemoryBytes"/> is set.</summary>
     internal MemoryGuard? Memory => _memory;
 

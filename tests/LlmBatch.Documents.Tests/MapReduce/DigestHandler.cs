@@ -15,6 +15,10 @@ internal sealed partial class DigestHandler : IBatchHandler
 {
     public HashSet<string> Failing { get; } = new(StringComparer.Ordinal);
 
+    public void Dispose()
+    {
+    }
+
     public ConcurrentDictionary<string, int> Calls { get; } = new(StringComparer.Ordinal);
 
     public ConcurrentBag<string> Prompts { get; } = [];
