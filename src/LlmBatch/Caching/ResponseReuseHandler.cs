@@ -1,7 +1,6 @@
 using LlmBatch.Input;
 using LlmBatch.Providers;
 using LlmBatch.RateLimiting;
-using LlmBatch.Resilience;
 using Microsoft.Extensions.Logging;
 
 namespace LlmBatch.Caching;
@@ -161,7 +160,7 @@ internal sealed class ResponseReuseHandler : DelegatingBatchHandler
     }
 
     private static bool IsSuccess(BatchResponse response, BatchEndpointKind endpoint) =>
-        response.StatusCode is >= 200 and < 300 && ResponseShape.IsValid(response.Body.Span, endpoint);
+        response.IsValidSuccess(endpoint);
 
     private static BatchResponse SharedCopy(BatchResponse answer, string from) => new()
     {

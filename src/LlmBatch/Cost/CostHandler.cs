@@ -78,9 +78,9 @@ internal sealed class CostHandler : DelegatingBatchHandler
         decimal actual = 0;
         if (response.StatusCode is >= 200 and < 300)
         {
-            if (price is not null && UsageReader.TryRead(response.Body.Span, out var prompt, out var completion, out var cached))
+            if (price is not null && response.Facts is { UsageReported: true } usage)
             {
-                actual = price.Cost(prompt, completion, cached);
+                actual = price.Cost(usage.PromptTokens, usage.CompletionTokens, usage.CachedPromptTokens);
             }
             else if (worstCase is { } worst)
             {

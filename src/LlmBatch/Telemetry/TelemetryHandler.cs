@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using LlmBatch.Input;
 using LlmBatch.Providers;
-using LlmBatch.RateLimiting;
 
 namespace LlmBatch.Telemetry;
 
@@ -75,8 +74,10 @@ internal sealed class TelemetryHandler : DelegatingBatchHandler
         }
 
         if (error is null && (activity is not null || LlmBatchTelemetry.TokenUsage.Enabled)
-            && UsageReader.TryRead(response.Body.Span, out var input, out var output))
+            && response.Facts is { UsageReported: true } usage)
         {
+            var input = usage.PromptTokens;
+            var output = usage.CompletionTokens;
             activity?.SetTag("gen_ai.usage.input_tokens", input);
             activity?.SetTag("gen_ai.usage.output_tokens", output);
             if (LlmBatchTelemetry.TokenUsage.Enabled)
