@@ -32,4 +32,10 @@ public interface IBatchHandler : IDisposable
         ArgumentNullException.ThrowIfNull(serviceType);
         return serviceKey is null && serviceType.IsInstanceOfType(this) ? this : null;
     }
+
+    /// <summary>
+    /// Releases what the handler holds. By default nothing: a provider that holds connections implements it (as the
+    /// built-in HTTP provider does), and one written before handlers were disposable still compiles.
+    /// </summary>
+    void IDisposable.Dispose() => GC.SuppressFinalize(this);
 }

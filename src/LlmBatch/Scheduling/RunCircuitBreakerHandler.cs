@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using LlmBatch.Output;
 using LlmBatch.Providers;
 using LlmBatch.RateLimiting;
@@ -22,6 +23,8 @@ internal sealed class RunCircuitBreakerHandler(IBatchHandler inner, BatchOptions
     /// <summary>Closes the circuit for a new run.</summary>
     public void Reset() => Volatile.Write(ref _open, null);
 
+    // Pooled builder: the state machine of an attempt that really waits below is reused rather than allocated per call.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
     {
         ThrowIfOpen();

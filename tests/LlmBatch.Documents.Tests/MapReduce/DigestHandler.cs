@@ -15,10 +15,6 @@ internal sealed partial class DigestHandler : IBatchHandler
 {
     public HashSet<string> Failing { get; } = new(StringComparer.Ordinal);
 
-    public void Dispose()
-    {
-    }
-
     public ConcurrentDictionary<string, int> Calls { get; } = new(StringComparer.Ordinal);
 
     public ConcurrentBag<string> Prompts { get; } = [];

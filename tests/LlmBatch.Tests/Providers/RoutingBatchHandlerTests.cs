@@ -39,10 +39,6 @@ public sealed class RoutingBatchHandlerTests
 
     private sealed class NamedHandler(string name) : IBatchHandler
     {
-        public void Dispose()
-        {
-        }
-
         public ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken) =>
             ValueTask.FromResult(new BatchResponse { StatusCode = 200, Body = Encoding.UTF8.GetBytes($"{name}:{item.Request.CustomId}") });
     }

@@ -31,10 +31,6 @@ public sealed class RateLimitHandlerTests : IDisposable
     /// <summary>Answers each call with the next of its responses (or throws the next exception) and counts calls.</summary>
     private sealed class ScriptedHandler(params object[] script) : IBatchHandler
     {
-        public void Dispose()
-        {
-        }
-
         private int _next;
 
         public int Calls => _next;

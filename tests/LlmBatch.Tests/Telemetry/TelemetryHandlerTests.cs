@@ -176,10 +176,6 @@ public sealed class TelemetryHandlerTests : IDisposable
 
     private sealed class FakeHandler(Func<BatchCall, BatchResponse> respond) : IBatchHandler
     {
-        public void Dispose()
-        {
-        }
-
         public ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken) => ValueTask.FromResult(respond(item));
     }
 }
