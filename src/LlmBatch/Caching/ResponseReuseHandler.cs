@@ -1,7 +1,6 @@
 using LlmBatch.Input;
 using LlmBatch.Providers;
 using LlmBatch.RateLimiting;
-using LlmBatch.Resilience;
 using Microsoft.Extensions.Logging;
 
 namespace LlmBatch.Caching;
@@ -12,9 +11,8 @@ namespace LlmBatch.Caching;
 /// earlier run already paid for. Only what is reusable under the policy is considered; the rest passes straight through.
 /// A cache that fails is logged and treated as a miss: it never fails an item.
 /// </summary>
-internal sealed class ResponseReuseHandler : IBatchHandler
+internal sealed class ResponseReuseHandler : DelegatingBatchHandler
 {
-    private readonly IBatchHandler _inner;
     private readonly ResponseReuseOptions _options;
     private readonly IBatchResponseCache? _cache;
     private readonly SharedAnswers? _shared;
@@ -23,8 +21,8 @@ internal sealed class ResponseReuseHandler : IBatchHandler
     private readonly ILogger _logger;
 
     public ResponseReuseHandler(IBatchHandler inner, ResponseReuseOptions options, ReuseCounters counters, ILogger logger)
+        : base(inner)
     {
-        _inner = inner;
         _options = options;
         _cache = options.Cache;
         _shared = options.Deduplicate ? new SharedAnswers(options.Repeats, options.MaxRetainedBytes) : null;
@@ -33,14 +31,14 @@ internal sealed class ResponseReuseHandler : IBatchHandler
         _logger = logger;
     }
 
-    public async ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
+    public override async ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
     {
         var request = item.Request;
         if ((_shared is null && _cache is null)
             || !ResponseReuseOptions.IsReusable(request, _options.Policy)
             || !RepeatIndex.TryKey(_provider, request, out var key))
         {
-            return await _inner.SendAsync(item, cancellationToken).ConfigureAwait(false);
+            return await InnerHandler.SendAsync(item, cancellationToken).ConfigureAwait(false);
         }
 
         if (_shared is null)
@@ -136,7 +134,7 @@ internal sealed class ResponseReuseHandler : IBatchHandler
             }
         }
 
-        var response = await _inner.SendAsync(item, cancellationToken).ConfigureAwait(false);
+        var response = await InnerHandler.SendAsync(item, cancellationToken).ConfigureAwait(false);
         if (_cache is not null && IsSuccess(response, request.Endpoint))
         {
             try
@@ -162,7 +160,7 @@ internal sealed class ResponseReuseHandler : IBatchHandler
     }
 
     private static bool IsSuccess(BatchResponse response, BatchEndpointKind endpoint) =>
-        response.StatusCode is >= 200 and < 300 && ResponseShape.IsValid(response.Body.Span, endpoint);
+        response.IsValidSuccess(endpoint);
 
     private static BatchResponse SharedCopy(BatchResponse answer, string from) => new()
     {

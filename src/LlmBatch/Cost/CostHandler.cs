@@ -11,28 +11,27 @@ namespace LlmBatch.Cost;
 /// is settled at its worst case under a cap (the budget must hold) and counted as unpriced otherwise. An attempt that
 /// got no answer, or an error status, costs nothing.
 /// </summary>
-internal sealed class CostHandler : IBatchHandler
+internal sealed class CostHandler : DelegatingBatchHandler
 {
-    private readonly IBatchHandler _inner;
     private readonly CostLedger _ledger;
     private readonly TokenCounter _tokens;
     private readonly int _defaultMaxOutputTokens;
 
     public CostHandler(IBatchHandler inner, CostLedger ledger, TokenCounter tokens, int defaultMaxOutputTokens)
+        : base(inner)
     {
-        _inner = inner;
         _ledger = ledger;
         _tokens = tokens;
         _defaultMaxOutputTokens = defaultMaxOutputTokens;
     }
 
-    public async ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
+    public override async ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
     {
         var request = item.Request;
         var price = _ledger.PriceOf(request.Model);
         if (_ledger.MaxCost is null)
         {
-            var answer = await _inner.SendAsync(item, cancellationToken).ConfigureAwait(false);
+            var answer = await InnerHandler.SendAsync(item, cancellationToken).ConfigureAwait(false);
             Settle(price, answer, reserved: 0, worstCase: null);
             return answer;
         }
@@ -48,7 +47,7 @@ internal sealed class CostHandler : IBatchHandler
         BatchResponse response;
         try
         {
-            response = await _inner.SendAsync(item, cancellationToken).ConfigureAwait(false);
+            response = await InnerHandler.SendAsync(item, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -79,9 +78,9 @@ internal sealed class CostHandler : IBatchHandler
         decimal actual = 0;
         if (response.StatusCode is >= 200 and < 300)
         {
-            if (price is not null && UsageReader.TryRead(response.Body.Span, out var prompt, out var completion, out var cached))
+            if (price is not null && response.Facts is { UsageReported: true } usage)
             {
-                actual = price.Cost(prompt, completion, cached);
+                actual = price.Cost(usage.PromptTokens, usage.CompletionTokens, usage.CachedPromptTokens);
             }
             else if (worstCase is { } worst)
             {

@@ -3,7 +3,11 @@ using LlmBatch.Resilience;
 
 namespace LlmBatch.Providers;
 
-/// <summary>One request on its way through the pipeline, with the state its attempts share.</summary>
+/// <summary>
+/// One request on its way through the pipeline, with the state its attempts share. Middleware reads it; only
+/// LlmBatch's own layers write it (the retry layer counts attempts, the rate limiter its wait, the timeout layer the
+/// attempt's duration), so a custom layer cannot corrupt what the output line reports.
+/// </summary>
 public sealed class BatchCall
 {
     private List<int>? _statuses;
@@ -20,22 +24,22 @@ public sealed class BatchCall
     public BatchRequest Request { get; }
 
     /// <summary>The 1-based number of the attempt under way.</summary>
-    public int Attempt { get; set; }
+    public int Attempt { get; internal set; }
 
     /// <summary>Prompt tokens counted locally, or -1 before they have been counted.</summary>
-    public int EstimatedPromptTokens { get; set; } = -1;
+    public int EstimatedPromptTokens { get; internal set; } = -1;
 
     /// <summary>Tokens reserved against the token budget for the attempt under way.</summary>
-    public long ReservedTokens { get; set; }
+    public long ReservedTokens { get; internal set; }
 
     /// <summary>Time spent waiting for the rate limiter so far, across attempts.</summary>
-    public TimeSpan LimiterWait { get; set; }
+    public TimeSpan LimiterWait { get; internal set; }
 
     /// <summary>Duration of the last attempt.</summary>
-    public TimeSpan LastAttemptDuration { get; set; }
+    public TimeSpan LastAttemptDuration { get; internal set; }
 
     /// <summary>When the first attempt started (from the pipeline's <see cref="TimeProvider"/>).</summary>
-    public DateTimeOffset StartedAt { get; set; }
+    public DateTimeOffset StartedAt { get; internal set; }
 
     /// <summary>
     /// The status of each finished attempt in order (0 when an attempt got no response): at most
@@ -75,7 +79,7 @@ public sealed class BatchCall
 
     /// <summary>Records the outcome of a finished attempt.</summary>
     /// <param name="statusCode">Its HTTP status, or 0 when it got no response.</param>
-    public void RecordAttempt(int statusCode)
+    internal void RecordAttempt(int statusCode)
     {
         _statuses ??= new List<int>(2);
         if (_statuses.Count < MaxRecordedStatuses)

@@ -1,4 +1,5 @@
 using LlmBatch.Caching;
+using LlmBatch.Input;
 using LlmBatch.RateLimiting;
 
 namespace LlmBatch.Providers;
@@ -23,4 +24,28 @@ public sealed class BatchResponse
 
     /// <summary>The custom_id of the identical request of this run whose answer this is, when it was shared; no request was sent for it.</summary>
     public string? SharedWith { get; init; }
+
+    // Read on first use and kept: the retry layer, the rate controller, the cost ledger, telemetry and the engine all
+    // take the usage and the shape from here. Two threads reading at once compute the same value; the flag is written
+    // last, so a reader that sees it sees the facts.
+    private ResponseFacts _facts;
+    private volatile bool _factsRead;
+
+    /// <summary>The body's usage and shape, read once (see <see cref="ResponseFacts"/>).</summary>
+    internal ResponseFacts Facts
+    {
+        get
+        {
+            if (!_factsRead)
+            {
+                _facts = ResponseFacts.Read(Body.Span);
+                _factsRead = true;
+            }
+
+            return _facts;
+        }
+    }
+
+    /// <summary>True for a 2xx whose body has the shape <paramref name="endpoint"/> must return.</summary>
+    internal bool IsValidSuccess(BatchEndpointKind endpoint) => StatusCode is >= 200 and < 300 && Facts.HasShapeOf(endpoint);
 }

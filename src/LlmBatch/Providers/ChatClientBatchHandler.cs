@@ -23,6 +23,11 @@ internal sealed class ChatClientBatchHandler : IBatchHandler
         _timeProvider = timeProvider ?? TimeProvider.System;
     }
 
+    /// <summary>Leaves the client alone: it belongs to whoever made it (the container, in dependency injection).</summary>
+    public void Dispose()
+    {
+    }
+
     /// <inheritdoc />
     public async ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
     {

@@ -24,6 +24,11 @@ internal sealed class EmbeddingGeneratorBatchHandler : IBatchHandler
         _generator = generator;
     }
 
+    /// <summary>Leaves the client alone: it belongs to whoever made it (the container, in dependency injection).</summary>
+    public void Dispose()
+    {
+    }
+
     /// <inheritdoc />
     public async ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
     {

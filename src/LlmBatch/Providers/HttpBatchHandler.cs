@@ -14,7 +14,7 @@ namespace LlmBatch.Providers;
 /// more than <see cref="MaxResponseBytes"/> of one body, counted after decompression: a success past it is a
 /// <see cref="ResponseTooLargeException"/>, an error body past it is cut (only its message is needed).
 /// </summary>
-internal sealed class HttpBatchHandler : IBatchHandler, IDisposable
+internal sealed class HttpBatchHandler : IBatchHandler
 {
     /// <summary>The default cap on one response body, decompressed: 64 MiB, about a hundred times a long chat answer.</summary>
     public const long DefaultMaxResponseBytes = 64L * 1024 * 1024;

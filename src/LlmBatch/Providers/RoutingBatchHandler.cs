@@ -2,7 +2,10 @@ using LlmBatch.Input;
 
 namespace LlmBatch.Providers;
 
-/// <summary>Sends each request to the handler a selector picks for it, or to a fallback when the selector declines.</summary>
+/// <summary>
+/// Sends each request to the handler a selector picks for it, or to a fallback when the selector declines. The router
+/// owns the fallback (disposed with it); the handlers the selector returns belong to whoever made them.
+/// </summary>
 internal sealed class RoutingBatchHandler : IBatchHandler
 {
     private readonly Func<BatchRequest, IBatchHandler?> _choose;
@@ -26,4 +29,14 @@ internal sealed class RoutingBatchHandler : IBatchHandler
         var handler = _choose(item.Request) ?? _fallback;
         return handler.SendAsync(item, cancellationToken);
     }
+
+    /// <inheritdoc />
+    public object? GetService(Type serviceType, object? serviceKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+        return serviceKey is null && serviceType.IsInstanceOfType(this) ? this : _fallback.GetService(serviceType, serviceKey);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _fallback.Dispose();
 }

@@ -8,30 +8,28 @@ namespace LlmBatch.RateLimiting;
 /// outcome back so the controller can settle the reservation, learn from the headers and pause the run on a 429.
 /// It never retries: the retry layer above it decides, and each retry passes through here again.
 /// </summary>
-internal sealed class RateLimitHandler : IBatchHandler
+internal sealed class RateLimitHandler : DelegatingBatchHandler
 {
-    private readonly IBatchHandler _inner;
     private readonly ResourceController _controller;
 
-    /// <summary>Wraps <paramref name="inner"/>.</summary>
+    /// <summary>Wraps <paramref name="inner"/>; the handler owns the controller and disposes it with the pipeline.</summary>
     public RateLimitHandler(IBatchHandler inner, ResourceController controller)
+        : base(inner)
     {
-        ArgumentNullException.ThrowIfNull(inner);
         ArgumentNullException.ThrowIfNull(controller);
-        _inner = inner;
         _controller = controller;
     }
 
     /// <inheritdoc />
     // Pooled builder: the state machine of an attempt that really waits is reused rather than allocated per call.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
+    public override async ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
     {
         var lease = await _controller.AcquireAsync(item, cancellationToken).ConfigureAwait(false);
         BatchResponse response;
         try
         {
-            response = await _inner.SendAsync(item, cancellationToken).ConfigureAwait(false);
+            response = await InnerHandler.SendAsync(item, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -41,5 +39,21 @@ internal sealed class RateLimitHandler : IBatchHandler
 
         _controller.OnResponse(lease, response);
         return response;
+    }
+
+    /// <inheritdoc />
+    public override object? GetService(Type serviceType, object? serviceKey = null) =>
+        serviceKey is null && serviceType == typeof(ResourceController) ? _controller : base.GetService(serviceType, serviceKey);
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            // Waiters still queued are refused, and the controller's timer stops.
+            _controller.Dispose();
+        }
+
+        base.Dispose(disposing);
     }
 }

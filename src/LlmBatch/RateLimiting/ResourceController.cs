@@ -245,8 +245,8 @@ internal sealed class ResourceController : IAdmissionPolicy, IDisposable
         ArgumentNullException.ThrowIfNull(response);
         var kind = ThrottleClassifier.Classify(response, out var scope, out var suggestedWait);
         var success = response.StatusCode is >= 200 and < 300;
-        var settled = success && UsageReader.TryRead(response.Body.Span, out var prompt, out var completion)
-            ? (long)prompt + completion
+        var settled = success && response.Facts is { UsageReported: true } usage
+            ? (long)usage.PromptTokens + usage.CompletionTokens
             : -1;
         var outcome = BudgetOutcome.Answered(response, kind, scope, settled);
         var pause = ServerPause.For(response, kind, suggestedWait, lease.Tokens);

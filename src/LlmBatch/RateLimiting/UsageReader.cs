@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LlmBatch.Json;
+using LlmBatch.Providers;
 
 namespace LlmBatch.RateLimiting;
 
@@ -26,50 +27,16 @@ internal static class UsageReader
     /// <returns>False when the body is not JSON or has no readable top-level <c>usage</c>.</returns>
     public static bool TryRead(ReadOnlySpan<byte> body, out int promptTokens, out int completionTokens, out int cachedPromptTokens)
     {
-        promptTokens = 0;
-        completionTokens = 0;
-        cachedPromptTokens = 0;
-        if (body.IsEmpty)
-        {
-            return false;
-        }
-
-        try
-        {
-            var reader = new Utf8JsonReader(body, JsonLimits.Reader);
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            {
-                return false;
-            }
-
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var isUsage = JsonText.Is(ref reader, "usage"u8);
-                if (!reader.Read())
-                {
-                    return false;
-                }
-
-                if (isUsage && reader.TokenType == JsonTokenType.StartObject)
-                {
-                    return ReadUsage(ref reader, out promptTokens, out completionTokens, out cachedPromptTokens);
-                }
-
-                reader.Skip();
-            }
-        }
-        catch (JsonException)
-        {
-            // A body that is not valid JSON carries no usage; the reservation then stands as charged.
-        }
-
-        promptTokens = 0;
-        completionTokens = 0;
-        cachedPromptTokens = 0;
-        return false;
+        // One reader of bodies: the engine's layers take these facts from BatchResponse, read once per response.
+        var facts = ResponseFacts.Read(body);
+        promptTokens = facts.PromptTokens;
+        completionTokens = facts.CompletionTokens;
+        cachedPromptTokens = facts.CachedPromptTokens;
+        return facts.UsageReported;
     }
 
-    private static bool ReadUsage(ref Utf8JsonReader reader, out int promptTokens, out int completionTokens, out int cachedPromptTokens)
+    /// <summary>Reads a <c>usage</c> object, the reader on its start; leaves it on the object's end.</summary>
+    internal static bool ReadUsage(ref Utf8JsonReader reader, out int promptTokens, out int completionTokens, out int cachedPromptTokens)
     {
         cachedPromptTokens = 0;
         long? prompt = null;

@@ -20,7 +20,7 @@ internal static class RetryClassifier
         if (status is >= 200 and < 300)
         {
             // A 200 whose body is cut or is not the expected object is a server fault worth another attempt.
-            return ResponseShape.IsValid(response.Body.Span, endpoint) ? RetryDecision.Success : RetryDecision.Retry;
+            return response.Facts.HasShapeOf(endpoint) ? RetryDecision.Success : RetryDecision.Retry;
         }
 
         if (response.Headers.ShouldRetry is false)
@@ -64,6 +64,7 @@ internal static class RetryClassifier
     /// <summary>The <c>error.code</c> written for an exception that ended an item.</summary>
     public static string ErrorCode(Exception exception) => exception switch
     {
+        ItemDeadlineExceededException => "deadline_exceeded",
         AttemptTimeoutException => "timeout",
         ResponseTooLargeException => "response_too_large",
         HttpRequestException or IOException or SocketException => "connection_error",

@@ -17,14 +17,13 @@ namespace LlmBatch.Resilience;
 /// such an item is sent again for as long as its deadline and the run's stall watchdog allow. Their backoff grows
 /// with the item's consecutive throttles, so a server that refuses everything is asked less and less often.
 /// </remarks>
-internal sealed class RetryHandler : IBatchHandler
+internal sealed class RetryHandler : DelegatingBatchHandler
 {
-    private readonly IBatchHandler _inner;
     private readonly ResiliencePipeline<BatchResponse> _pipeline;
 
     public RetryHandler(IBatchHandler inner, BatchOptions options, TimeProvider timeProvider, RetryBackoff backoff)
+        : base(inner)
     {
-        _inner = inner;
         var maxFailures = options.MaxAttempts;
         var builder = new ResiliencePipelineBuilder<BatchResponse> { TimeProvider = timeProvider };
         builder.AddRetry(new RetryStrategyOptions<BatchResponse>
@@ -43,7 +42,7 @@ internal sealed class RetryHandler : IBatchHandler
         _pipeline = builder.Build();
     }
 
-    public async ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
+    public override async ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
     {
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(BatchCallContext.Key, item);
@@ -70,7 +69,7 @@ internal sealed class RetryHandler : IBatchHandler
                     }
                 },
                 context,
-                new AttemptState(_inner, item)).ConfigureAwait(false);
+                new AttemptState(InnerHandler, item)).ConfigureAwait(false);
             outcome.ThrowIfException();
             return outcome.Result!;
         }

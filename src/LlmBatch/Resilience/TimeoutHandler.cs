@@ -6,9 +6,9 @@ namespace LlmBatch.Resilience;
 /// Middleware that bounds each attempt by the <see cref="AdaptiveTimeout"/> and feeds it the latencies of successes.
 /// An overrun surfaces as <see cref="AttemptTimeoutException"/> (retryable), never as the caller's cancellation.
 /// </summary>
-internal sealed class TimeoutHandler(IBatchHandler inner, AdaptiveTimeout timeouts, TimeProvider timeProvider) : IBatchHandler
+internal sealed class TimeoutHandler(IBatchHandler inner, AdaptiveTimeout timeouts, TimeProvider timeProvider) : DelegatingBatchHandler(inner)
 {
-    public async ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
+    public override async ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
     {
         var latencyClass = LatencyClass.Of(item.Request);
         using var source = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -16,7 +16,7 @@ internal sealed class TimeoutHandler(IBatchHandler inner, AdaptiveTimeout timeou
         var started = timeProvider.GetTimestamp();
         try
         {
-            var response = await inner.SendAsync(item, source.Token).ConfigureAwait(false);
+            var response = await InnerHandler.SendAsync(item, source.Token).ConfigureAwait(false);
             var elapsed = timeProvider.GetElapsedTime(started);
             item.LastAttemptDuration = elapsed;
             if (response.StatusCode is >= 200 and < 300)

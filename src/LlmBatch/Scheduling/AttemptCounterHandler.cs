@@ -7,16 +7,16 @@ namespace LlmBatch;
 /// Middleware just above the provider that counts attempts on the wire, for progress and the in-flight gauge, and
 /// tells the stall watchdog whether each answer moved the run on or was a throttle.
 /// </summary>
-internal sealed class AttemptCounterHandler(IBatchHandler inner, RunCounters counters, TimeProvider timeProvider) : IBatchHandler
+internal sealed class AttemptCounterHandler(IBatchHandler inner, RunCounters counters, TimeProvider timeProvider) : DelegatingBatchHandler(inner)
 {
-    public async ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
+    public override async ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
     {
         counters.AttemptStarted(item.Attempt);
         var status = 0;
         var throttled = false;
         try
         {
-            var response = await inner.SendAsync(item, cancellationToken).ConfigureAwait(false);
+            var response = await InnerHandler.SendAsync(item, cancellationToken).ConfigureAwait(false);
             status = response.StatusCode;
             throttled = status is 429 or 503 or 529 && ThrottleClassifier.IsThrottle(response);
             return response;

@@ -13,13 +13,13 @@ namespace LlmBatch;
 
 /// <summary>
 /// The dispatcher. Requests are pulled from the input only when a concurrency slot is free (the semaphore is the
-/// bound), each runs through the handler pipeline (retry → rate limit → timeout → counters → telemetry → provider),
+/// bound), each runs through the handler pipeline (circuit breaker → item deadline → reuse → retry → cost → rate limit →
+/// timeout → counters → telemetry → provider),
 /// and its final outcome goes to a bounded channel that the caller drains. No queue between the file and the socket
 /// is unbounded: a slow consumer stops the dispatcher, which stops reading the input.
 /// </summary>
 internal sealed class BatchEngine : IBatchEngine
 {
-    private readonly IBatchHandler _pipeline;
     private readonly BatchOptions _options;
     private readonly TimeProvider _time;
     private readonly ResourceController _controller;
@@ -27,6 +27,7 @@ internal sealed class BatchEngine : IBatchEngine
     private readonly TokenCounter _tokens;
     private readonly RunCounters _counters;
     private readonly ILogger _logger;
+    private readonly RunCircuitBreakerHandler _breaker;
     private long _runStarted;
 
     // Written by concurrent items and the stall watchdog: the first fatal error wins (Interlocked), later ones are dropped.
@@ -43,7 +44,7 @@ internal sealed class BatchEngine : IBatchEngine
         TokenCounter tokens,
         ILogger logger)
     {
-        _pipeline = pipeline;
+        _breaker = new RunCircuitBreakerHandler(pipeline, options, counters);
         _options = options;
         _time = time;
         _controller = controller;
@@ -53,6 +54,12 @@ internal sealed class BatchEngine : IBatchEngine
         _memory = options.MaxMemoryBytes is { } max ? new MemoryGuard(max, time) : null;
         _runStarted = time.GetTimestamp();
     }
+
+    /// <summary>Disposes the pipeline: every layer passes it down, so the controller and the provider go with it.</summary>
+    public void Dispose() => _breaker.Dispose();
+
+    /// <summary>The outermost handler, for tests that ask the pipeline for a layer.</summary>
+    internal IBatchHandler Pipeline => _breaker;
 
     /// <summary>The memory guard, when <see cref="BatchOptions.MaxMemoryBytes"/> is set.</summary>
     internal MemoryGuard? Memory => _memory;
@@ -117,6 +124,7 @@ internal sealed class BatchEngine : IBatchEngine
     {
         _runStarted = _time.GetTimestamp();
         Volatile.Write(ref _fatal, null);
+        _breaker.Reset();
         _counters.MarkProgress(_runStarted);
         _controller.ResumeAdmitting();
         using var dispatchStop = new CancellationTokenSource();
@@ -403,10 +411,11 @@ internal sealed class BatchEngine : IBatchEngine
 
         var members = pack.Members;
         var results = new List<BatchResult>(members.Count);
-        if (outcome.Value.Response is { StatusCode: >= 200 and < 300 } ok && ResponseShape.IsValid(ok.Body.Span, BatchEndpointKind.Embeddings))
+        if (outcome.Value.Response is { } ok && ok.IsValidSuccess(BatchEndpointKind.Embeddings))
         {
-            var reported = UsageReader.TryRead(ok.Body.Span, out var prompt, out _);
-            var split = PackedResponseSplitter.Split(pack, ok.Body.Span, reported ? prompt : -1);
+            var usage = ok.Facts;
+            var reported = usage.UsageReported;
+            var split = PackedResponseSplitter.Split(pack, ok.Body.Span, reported ? usage.PromptTokens : -1);
             for (var i = 0; i < members.Count; i++)
             {
                 var (body, tokens) = split[i];
@@ -447,15 +456,13 @@ internal sealed class BatchEngine : IBatchEngine
     private static bool RefusedAsARequest(int status) => status is 400 or 413 or 422;
 
     /// <summary>
-    /// Sends a call through the pipeline and applies the run-wide rules: a bad key, an exhausted quota or an endpoint
-    /// that was never reachable stops the run; a stop or an abort means no line. Returns null when nothing must be
-    /// written, else the response or the error that ended the call.
+    /// Sends a call through the pipeline. The run-wide rules are layers: the item deadline is the outer timeout layer
+    /// (<see cref="ItemDeadlineHandler"/>) and a bad key, an exhausted quota or an endpoint never reached opens the run's
+    /// circuit (<see cref="RunCircuitBreakerHandler"/>), which stops the run here. Returns null when nothing must be
+    /// written (a stop, an abort, an open circuit), else the response or the error that ended the call.
     /// </summary>
     private async Task<SendOutcome?> SendAsync(BatchCall call, CancellationTokenSource abort)
     {
-        using var deadline = _options.ItemDeadline is { } limit ? new CancellationTokenSource(limit, _time) : null;
-        using var linked = deadline is null ? null : CancellationTokenSource.CreateLinkedTokenSource(abort.Token, deadline.Token);
-        var token = linked?.Token ?? abort.Token;
         try
         {
             if (DispatchStopped)
@@ -463,24 +470,7 @@ internal sealed class BatchEngine : IBatchEngine
                 return null;
             }
 
-            var response = await _pipeline.SendAsync(call, token).ConfigureAwait(false);
-            if (response.StatusCode is 401 or 403 && _options.StopOnAuthenticationFailure && _counters.Succeeded == 0)
-            {
-                // A bad key fails every item the same way: stop, and record nothing so a rerun sends them all.
-                SetFatal(new BatchAuthenticationException(response.StatusCode, ErrorMessageReader.Read(response.Body.Span, response.StatusCode)));
-                await abort.CancelAsync().ConfigureAwait(false);
-                return null;
-            }
-
-            if (response.StatusCode == 429 && ThrottleClassifier.Classify(response, out _) == ThrottleKind.QuotaExhausted)
-            {
-                // An empty account fails every later item the same way, successes before it or not: stop, record nothing.
-                SetFatal(new BatchQuotaExhaustedException(ErrorMessageReader.Read(response.Body.Span, response.StatusCode)));
-                await abort.CancelAsync().ConfigureAwait(false);
-                return null;
-            }
-
-            return new SendOutcome(response, null);
+            return new SendOutcome(await _breaker.SendAsync(call, abort.Token).ConfigureAwait(false), null);
         }
         catch (OperationCanceledException) when (abort.IsCancellationRequested)
         {
@@ -491,14 +481,10 @@ internal sealed class BatchEngine : IBatchEngine
             // Refused before it was sent: no cost, no line; a rerun sends it.
             return null;
         }
-        catch (OperationCanceledException) when (deadline?.IsCancellationRequested == true)
+        catch (RunCircuitOpenException open)
         {
-            return new SendOutcome(null, new BatchError("deadline_exceeded", $"The item did not finish within its deadline of {_options.ItemDeadline!.Value.TotalSeconds:0.###} s."));
-        }
-        catch (Exception ex) when (_options.StopWhenUnreachable && _counters.Succeeded == 0 && RetryClassifier.IsUnreachable(ex))
-        {
-            // Nothing has ever got through: this is the endpoint, not the item. Stop and record nothing.
-            SetFatal(new BatchEndpointUnreachableException(ex));
+            // The run, not the item, is failing: stop, and record nothing so a rerun sends every item.
+            SetFatal(open.Reason);
             await abort.CancelAsync().ConfigureAwait(false);
             return null;
         }
@@ -530,11 +516,12 @@ internal sealed class BatchEngine : IBatchEngine
     private BatchResult FromResponse(BatchCall call, BatchResponse response)
     {
         var body = response.Body;
-        var reported = UsageReader.TryRead(body.Span, out var prompt, out var completion, out var cachedPrompt);
+        var facts = response.Facts;
+        var reported = facts.UsageReported;
         BatchError? error = null;
         if (response.StatusCode is >= 200 and < 300)
         {
-            if (!ResponseShape.IsValid(body.Span, call.Request.Endpoint))
+            if (!facts.HasShapeOf(call.Request.Endpoint))
             {
                 error = new BatchError("invalid_response", $"HTTP {response.StatusCode} with a body that is not a valid {call.Request.Url} response.");
             }
@@ -553,7 +540,7 @@ internal sealed class BatchEngine : IBatchEngine
             ResponseBody = body,
             Error = error,
             LineNumber = call.Request.LineNumber,
-            Stats = Stats(call, reported ? prompt : PromptTokens(call), reported ? completion : 0, reported, response, cachedPrompt),
+            Stats = Stats(call, reported ? facts.PromptTokens : PromptTokens(call), facts.CompletionTokens, reported, response, facts.CachedPromptTokens),
         };
     }
 

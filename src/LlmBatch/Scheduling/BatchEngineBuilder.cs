@@ -12,7 +12,7 @@ namespace LlmBatch;
 /// <summary>
 /// Builds an <see cref="IBatchEngine"/> over a provider. Middleware added with <see cref="Use"/> wraps the provider
 /// and sees every attempt; LlmBatch's own layers (retry, rate limit, timeout, telemetry) wrap all of them:
-/// <c>reuse (dedupe, cache) → retry → cost → rate limit → attempt timeout → counters → telemetry → your middleware
+/// <c>run circuit breaker → item deadline → reuse (dedupe, cache) → retry → cost → rate limit → attempt timeout → counters → telemetry → your middleware
 /// (first added outermost) → provider</c>; the reuse and cost layers are there only when configured.
 /// </summary>
 public sealed class BatchEngineBuilder
@@ -130,6 +130,14 @@ public sealed class BatchEngineBuilder
 
         // Dedupe and response cache: outside retries and rate limits, so an answer they give costs no budget.
         handler = metered.WrapItems(handler);
+
+        // The item deadline bounds everything below it, reuse waits and backoffs included. The run's circuit breaker
+        // goes on top, in the engine, which closes it at the start of each run.
+        if (options.ItemDeadline is { } deadline)
+        {
+            handler = new ItemDeadlineHandler(handler, deadline, time);
+        }
+
         return metered.Engine(new BatchEngine(handler, options, time, controller, counters, TokenCounter.Shared, _loggerFactory.CreateLogger("LlmBatch")));
     }
 }

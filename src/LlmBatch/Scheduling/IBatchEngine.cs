@@ -6,9 +6,9 @@ namespace LlmBatch;
 /// <summary>
 /// Runs a stream of requests through a provider at the fastest pace its limits allow and yields exactly one
 /// <see cref="BatchResult"/> per request, in completion order. Build one with <c>BatchEngineBuilder</c>
-/// or resolve it from dependency injection.
+/// or resolve it from dependency injection. Disposing the engine disposes its handler pipeline, the provider included.
 /// </summary>
-public interface IBatchEngine
+public interface IBatchEngine : IDisposable
 {
     /// <summary>Runs the requests. The input is read only as fast as the engine can dispatch (back-pressure).</summary>
     /// <param name="requests">The requests; custom_ids should be unique.</param>

@@ -28,6 +28,8 @@ internal sealed class MeteredBatchEngine(IBatchEngine inner, CostLedger? ledger,
         inner.StopDispatch();
     }
 
+    public void Dispose() => inner.Dispose();
+
     public BatchProgress GetProgress() => inner.GetProgress() with
     {
         Cost = ledger?.Snapshot(),

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using LlmBatch.Input;
 using LlmBatch.Providers;
-using LlmBatch.RateLimiting;
 
 namespace LlmBatch.Telemetry;
 
@@ -10,20 +9,18 @@ namespace LlmBatch.Telemetry;
 /// Middleware just above the provider: one <see cref="Activity"/> per attempt (GenAI client span) and the per-attempt
 /// metrics (duration, status, 429s, token usage). Costs a branch per attempt when nobody listens.
 /// </summary>
-internal sealed class TelemetryHandler : IBatchHandler
+internal sealed class TelemetryHandler : DelegatingBatchHandler
 {
-    private readonly IBatchHandler _inner;
     private readonly TimeProvider _time;
 
     public TelemetryHandler(IBatchHandler inner, TimeProvider timeProvider)
+        : base(inner)
     {
-        ArgumentNullException.ThrowIfNull(inner);
         ArgumentNullException.ThrowIfNull(timeProvider);
-        _inner = inner;
         _time = timeProvider;
     }
 
-    public async ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
+    public override async ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(item);
         var request = item.Request;
@@ -41,7 +38,7 @@ internal sealed class TelemetryHandler : IBatchHandler
         BatchResponse response;
         try
         {
-            response = await _inner.SendAsync(item, cancellationToken).ConfigureAwait(false);
+            response = await InnerHandler.SendAsync(item, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -77,8 +74,10 @@ internal sealed class TelemetryHandler : IBatchHandler
         }
 
         if (error is null && (activity is not null || LlmBatchTelemetry.TokenUsage.Enabled)
-            && UsageReader.TryRead(response.Body.Span, out var input, out var output))
+            && response.Facts is { UsageReported: true } usage)
         {
+            var input = usage.PromptTokens;
+            var output = usage.CompletionTokens;
             activity?.SetTag("gen_ai.usage.input_tokens", input);
             activity?.SetTag("gen_ai.usage.output_tokens", output);
             if (LlmBatchTelemetry.TokenUsage.Enabled)

@@ -449,12 +449,12 @@ public class BatchEngineTests
         }
     }
 
-    private sealed class CountingMiddleware(IBatchHandler next, Action onAttempt) : IBatchHandler
+    private sealed class CountingMiddleware(IBatchHandler next, Action onAttempt) : DelegatingBatchHandler(next)
     {
-        public ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
+        public override ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
         {
             onAttempt();
-            return next.SendAsync(item, cancellationToken);
+            return base.SendAsync(item, cancellationToken);
         }
     }
 }

@@ -12,6 +12,11 @@ internal sealed class ScriptedHandler(params Func<BatchCall, CancellationToken, 
 
     public int Calls => Volatile.Read(ref _calls);
 
+    /// <summary>How many times the handler was disposed.</summary>
+    public int Disposals { get; private set; }
+
+    public void Dispose() => Disposals++;
+
     public ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
     {
         var n = Interlocked.Increment(ref _calls) - 1;
