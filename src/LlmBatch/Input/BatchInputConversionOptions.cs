@@ -11,6 +11,14 @@ public sealed class BatchInputConversionOptions
     /// <summary>The source format (default <see cref="BatchInputFormat.Auto"/>: by file extension).</summary>
     public BatchInputFormat Format { get; set; } = BatchInputFormat.Auto;
 
+    /// <summary>
+    /// The field separator of CSV input: any single character other than a quote or a line break, for example
+    /// <c>','</c>, <c>'\t'</c> (TSV) or <c>';'</c> (CSV as many European spreadsheets save it). Null (default) means by
+    /// extension: a tab for <c>.tsv</c>, a comma for anything else. A <c>.tsv</c> file is CSV input under
+    /// <see cref="BatchInputFormat.Auto"/>.
+    /// </summary>
+    public char? Delimiter { get; set; }
+
     /// <summary>The CSV column or JSONL field that holds each item's text (default <c>text</c>). Ignored for plain text.</summary>
     public string TextColumn { get; set; } = "text";
 
@@ -47,6 +55,10 @@ public sealed class BatchInputConversionOptions
     /// </summary>
     public string? ExtraBody { get; set; }
 
+    /// <summary>The delimiter for <paramref name="path"/>: <see cref="Delimiter"/>, or by extension when it is null.</summary>
+    internal char ResolveDelimiter(string path) =>
+        Delimiter ?? (Path.GetExtension(path).Equals(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',');
+
     /// <summary>Checks every option and throws one exception listing every problem.</summary>
     /// <exception cref="BatchOptionsException">At least one option is invalid.</exception>
     public void Validate()
@@ -69,6 +81,11 @@ public sealed class BatchInputConversionOptions
         catch (FormatException ex)
         {
             problems.Add(ex.Message);
+        }
+
+        if (Delimiter is '"' or '\r' or '\n')
+        {
+            problems.Add($"Delimiter cannot be {CsvDelimiter.Describe(Delimiter.Value)}; use a comma, a tab, a semicolon or another single character.");
         }
 
         if (!BatchLineParser.TryGetEndpoint(Url ?? "", out _))
