@@ -94,7 +94,7 @@ internal abstract class InputSettings : CommandSettings
         IdColumn = IdColumn,
         Template = Template ?? defaultTemplate,
         Url = url,
-        Model = Model ?? (url.EndsWith("/embeddings", StringComparison.Ordinal) ? LocalModel.LocalModels.EmbeddingModelId : ""),
+        Model = Model ?? (url.EndsWith(EndpointPaths.EmbeddingsRelative, StringComparison.Ordinal) ? LocalModel.LocalModels.EmbeddingModelId : ""),
         SystemPrompt = System,
         MaxTokens = MaxTokens,
         ExtraBody = Body,

@@ -38,7 +38,7 @@ public sealed class BatchInputConversionOptions
     /// The endpoint of every request (default <c>/v1/chat/completions</c>). The text goes in as the user message
     /// (chat), <c>input</c> (embeddings, responses) or <c>prompt</c> (completions).
     /// </summary>
-    public string Url { get; set; } = "/v1/chat/completions";
+    public string Url { get; set; } = EndpointPaths.ChatCompletions;
 
     /// <summary>The <c>model</c> of every request. No default: it must be set.</summary>
     public string Model { get; set; } = "";
@@ -90,7 +90,7 @@ public sealed class BatchInputConversionOptions
 
         if (!BatchLineParser.TryGetEndpoint(Url ?? "", out _))
         {
-            problems.Add($"Url \"{Url}\" is not supported; use /v1/chat/completions, /v1/completions, /v1/embeddings or /v1/responses.");
+            problems.Add($"Url \"{Url}\" is not supported; use {EndpointPaths.Supported}.");
         }
 
         if (string.IsNullOrWhiteSpace(Model))
