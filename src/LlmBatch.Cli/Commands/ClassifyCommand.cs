@@ -120,7 +120,7 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
         }
 
         // The same routing as `run`: local/… embedding models run in-process, anything else goes to the endpoint.
-        using var setup = ProviderSetup.Create(settings.BaseUrl, settings.ApiKeyEnv, new Dictionary<string, long> { [chat ? "/v1/chat/completions" : "/v1/embeddings"] = 1 });
+        using var setup = ProviderSetup.Create(settings.BaseUrl, settings.ApiKeyEnv, new Dictionary<string, long> { [chat ? EndpointPaths.ChatCompletions : EndpointPaths.Embeddings] = 1 });
         var provider = setup.Handler;
         var description = !chat && LocalModels.IsLocalModel(model) ? $"embedded model {LocalModels.EmbeddingModelId}, offline" : setup.Description;
         Console.Error.WriteLine($"llmbatch: classifying with {description}");
@@ -132,7 +132,7 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
         var metadataPath = BatchInputConverter.MetadataPathFor(requestsPath);
         // The shared prepare flags apply as given; what classify adds (the instructions, temperature 0, a short
         // answer) comes first and yields to the user's own --system, --body and --max-tokens.
-        var conversion = settings.ToConversionOptions(chat ? "/v1/chat/completions" : "/v1/embeddings", chat ? "Text to classify:\n{text}" : "{text}");
+        var conversion = settings.ToConversionOptions(chat ? EndpointPaths.ChatCompletions : EndpointPaths.Embeddings, chat ? "Text to classify:\n{text}" : "{text}");
         conversion.Model = model;
         if (chat)
         {

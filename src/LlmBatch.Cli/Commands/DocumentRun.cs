@@ -30,7 +30,7 @@ internal static class DocumentRun
     internal static ChunkingOptions ChunkingFor(InputSettings settings, BatchInputConversionOptions requests)
     {
         var max = settings.ChunkTokens;
-        if (max is null && requests.Url.EndsWith("/embeddings", StringComparison.Ordinal))
+        if (max is null && requests.Url.EndsWith(EndpointPaths.EmbeddingsRelative, StringComparison.Ordinal))
         {
             max = DefaultEmbeddingTokens(requests.Model);
         }

@@ -17,9 +17,13 @@ internal abstract class InputSettings : CommandSettings
     public string Input { get; init; } = "";
 
     [CommandOption("--format <FORMAT>")]
-    [Description("auto (by extension: .csv is CSV, .jsonl JSONL, anything else plain text), text, csv or jsonl. Default auto.")]
+    [Description("auto (by extension: .csv and .tsv are CSV, .jsonl JSONL, anything else plain text), text, csv or jsonl. Default auto.")]
     [TypeConverter(typeof(ChoiceConverter<BatchInputFormat>))]
     public BatchInputFormat Format { get; init; } = BatchInputFormat.Auto;
+
+    [CommandOption("--delimiter <CHAR>")]
+    [Description("The CSV field separator: one character such as ',' or ';' or '|', or tab (also \\t). Default: tab for .tsv, comma otherwise.")]
+    public string? Delimiter { get; init; }
 
     [CommandOption("--column <NAME>")]
     [Description("The CSV column or JSONL field holding the text. Default text.")]
@@ -69,12 +73,18 @@ internal abstract class InputSettings : CommandSettings
     }
 
     /// <summary>Adds a problem for each item option out of range; commands that validate more call it first.</summary>
-    internal void CheckItemFlags(List<string> problems) =>
+    internal void CheckItemFlags(List<string> problems)
+    {
         CliValues.CheckRange(problems, "--max-tokens", MaxTokens, 1, BatchOptions.MaxOutputTokensLimit);
+        if (Delimiter is not null && !CsvDelimiter.TryParse(Delimiter, out _))
+        {
+            problems.Add($"--delimiter must be one character (such as ',' ';' '|') or tab, not '{Delimiter}'");
+        }
+    }
 
     /// <summary>True when any option of this class was given: the input is then items to prepare, not request lines.</summary>
     internal virtual bool AnyGiven =>
-        Format != BatchInputFormat.Auto || Column is not null || IdColumn is not null || Template is not null
+        Format != BatchInputFormat.Auto || Delimiter is not null || Column is not null || IdColumn is not null || Template is not null
         || Model is not null || System is not null || MaxTokens is not null || Body is not null || IsDocuments;
 
     /// <summary>True when the input is documents: a folder, a glob, a document file, or chunking was asked for.</summary>
@@ -84,11 +94,12 @@ internal abstract class InputSettings : CommandSettings
     internal BatchInputConversionOptions ToConversionOptions(string url, string defaultTemplate = "{text}") => new()
     {
         Format = Format,
+        Delimiter = CsvDelimiter.TryParse(Delimiter, out var delimiter) ? delimiter : null,
         TextColumn = Column ?? "text",
         IdColumn = IdColumn,
         Template = Template ?? defaultTemplate,
         Url = url,
-        Model = Model ?? (url.EndsWith("/embeddings", StringComparison.Ordinal) ? LocalModel.LocalModels.EmbeddingModelId : ""),
+        Model = Model ?? (url.EndsWith(EndpointPaths.EmbeddingsRelative, StringComparison.Ordinal) ? LocalModel.LocalModels.EmbeddingModelId : ""),
         SystemPrompt = System,
         MaxTokens = MaxTokens,
         ExtraBody = Body,

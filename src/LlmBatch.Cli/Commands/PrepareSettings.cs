@@ -8,10 +8,10 @@ namespace LlmBatch.Cli.Commands;
 internal abstract class PrepareSettings : InputSettings
 {
     /// <summary>The endpoint when <c>--url</c> is not given.</summary>
-    internal const string DefaultUrl = "/v1/chat/completions";
+    internal const string DefaultUrl = EndpointPaths.ChatCompletions;
 
     [CommandOption("--url <URL>")]
-    [Description("/v1/chat/completions (default), /v1/embeddings, /v1/completions or /v1/responses.")]
+    [Description(EndpointPaths.ChatCompletions + " (default), " + EndpointPaths.Embeddings + ", " + EndpointPaths.Completions + " or " + EndpointPaths.Responses + ".")]
     public string? Url { get; init; }
 
     internal override bool AnyGiven => base.AnyGiven || Url is not null;

@@ -34,7 +34,7 @@ internal sealed class ProviderSetup : IDisposable
         var endpoint = ProviderEnvironment.Resolve(baseUrl, apiKeyEnv);
         if (!endpoint.IsResolved)
         {
-            var remote = endpoints.Where(e => e.Key != "/v1/embeddings").Select(e => $"{e.Value:N0} × {e.Key}").ToList();
+            var remote = endpoints.Where(e => e.Key != EndpointPaths.Embeddings).Select(e => $"{e.Value:N0} × {e.Key}").ToList();
             if (remote.Count > 0)
             {
                 throw new BatchOptionsException([

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using LlmBatch.Input;
+using LlmBatch.Output;
 
 namespace LlmBatch.Documents;
 
@@ -38,20 +39,22 @@ internal sealed record PlanLine
             yield break;
         }
 
-        using var reader = new StreamReader(path);
-        long number = 0;
-        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } text)
+        var reader = JsonlLineReader.Open(path);
+        await using var readerScope = reader.ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            number++;
-            if (text.Length == 0)
+            var number = reader.LineNumber;
+            if (reader.IsBlank)
             {
                 continue;
             }
 
+            reader.ThrowIfProblem();
+
             PlanLine? line;
             try
             {
-                using var doc = JsonDocument.Parse(text);
+                using var doc = JsonDocument.Parse(reader.Line);
                 var root = doc.RootElement;
                 line = new PlanLine
                 {

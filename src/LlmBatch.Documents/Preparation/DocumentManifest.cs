@@ -39,7 +39,7 @@ public static class DocumentManifest
             using var reader = new JsonlLineReader(stream, path);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (BatchOutputFile.IsBlank(reader.Line.Span))
+                if (reader.IsBlank)
                 {
                     continue;
                 }

@@ -57,7 +57,7 @@ internal static class RequestFileSync
                 using var reader = new JsonlLineReader(input, outputPath);
                 while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
-                    if (BatchOutputFile.IsBlank(reader.Line.Span))
+                    if (reader.IsBlank)
                     {
                         continue;
                     }

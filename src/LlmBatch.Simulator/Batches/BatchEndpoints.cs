@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using LlmBatch.BatchApi;
+using LlmBatch.Input;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
@@ -19,15 +20,15 @@ internal sealed class BatchEndpoints(BatchService service, Func<HttpRequest, (st
     private const long MaxUploadBytes = 512L * 1024 * 1024;
     private const int DownloadPieces = 10;
     private static readonly string[] Purposes = ["batch", "fine-tune", "assistants", "user_data", "vision", "evals"];
-    private static readonly string[] Endpoints = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses"];
+    private static readonly string[] Endpoints = [EndpointPaths.ChatCompletions, EndpointPaths.Completions, EndpointPaths.Embeddings, EndpointPaths.Responses];
 
     private SimulatorOptions Options => service.Options;
 
     /// <summary>The <c>/stats</c> key of a Files or Batches API path, or null for any other path.</summary>
     public static string? StatsPath(string path) => Route(path) switch
     {
-        (var rest, _) when rest.StartsWith("/files", StringComparison.Ordinal) => "/v1/files",
-        (var rest, _) when rest.StartsWith("/batches", StringComparison.Ordinal) => "/v1/batches",
+        (var rest, _) when rest.StartsWith(EndpointPaths.FilesRelative, StringComparison.Ordinal) => EndpointPaths.Files,
+        (var rest, _) when rest.StartsWith(EndpointPaths.BatchesRelative, StringComparison.Ordinal) => EndpointPaths.Batches,
         _ => null,
     };
 
@@ -77,7 +78,7 @@ internal sealed class BatchEndpoints(BatchService service, Func<HttpRequest, (st
             return (path["/openai".Length..], true);
         }
 
-        return path.StartsWith("/v1/", StringComparison.Ordinal) ? (path["/v1".Length..], false) : ("", false);
+        return path.StartsWith(EndpointPaths.Prefix + "/", StringComparison.Ordinal) ? (path[EndpointPaths.Prefix.Length..], false) : ("", false);
     }
 
     private async Task<int> UploadAsync(HttpContext context)
@@ -245,7 +246,7 @@ internal sealed class BatchEndpoints(BatchService service, Func<HttpRequest, (st
             return await ErrorAsync(context, 400, $"Missing required parameter: '{missing}'.", "invalid_request_error", missing, "missing_required_parameter").ConfigureAwait(false);
         }
 
-        var endpoints = azure ? Endpoints.Concat(Endpoints.Select(x => x[3..])).ToArray() : Endpoints;
+        var endpoints = azure ? Endpoints.Concat(Endpoints.Select(x => x[EndpointPaths.Prefix.Length..])).ToArray() : Endpoints;
         if (!endpoints.Contains(endpoint))
         {
             return await ErrorAsync(context, 400, $"'{endpoint}' is not one of {string.Join(", ", endpoints)} - 'endpoint'", "invalid_request_error", "endpoint", null).ConfigureAwait(false);

@@ -97,16 +97,9 @@ internal static class BatchInputCheck
         azure ? string.Equals(StripV1(url), StripV1(endpoint), StringComparison.Ordinal) : string.Equals(url, endpoint, StringComparison.Ordinal);
 
     /// <summary>The endpoint kind of a url in either spelling, or null.</summary>
-    public static BatchEndpointKind? KindOf(string url) => StripV1(url) switch
-    {
-        "/chat/completions" => BatchEndpointKind.ChatCompletions,
-        "/completions" => BatchEndpointKind.Completions,
-        "/embeddings" => BatchEndpointKind.Embeddings,
-        "/responses" => BatchEndpointKind.Responses,
-        _ => null,
-    };
+    public static BatchEndpointKind? KindOf(string url) => EndpointPaths.TryGetKind(url, out var kind) ? kind : null;
 
-    private static string StripV1(string url) => url.StartsWith("/v1/", StringComparison.Ordinal) ? url[3..] : url;
+    private static string StripV1(string url) => url.StartsWith(EndpointPaths.Prefix + "/", StringComparison.Ordinal) ? url[EndpointPaths.Prefix.Length..] : url;
 
     private static BatchLine ParseLine(ReadOnlySpan<byte> line, int lineStart, int number, string endpoint, bool azure, out BatchProblem? problem, out string model, out long inputs)
     {

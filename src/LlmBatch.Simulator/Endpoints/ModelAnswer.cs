@@ -15,9 +15,7 @@ internal sealed class ModelAnswer(SimulatorOptions options, ContentGenerator con
     /// <summary>The online path of each endpoint kind the simulator serves, or null when it serves none.</summary>
     public static string? PathOf(BatchEndpointKind kind) => kind switch
     {
-        BatchEndpointKind.ChatCompletions => "/v1/chat/completions",
-        BatchEndpointKind.Completions => "/v1/completions",
-        BatchEndpointKind.Embeddings => "/v1/embeddings",
+        BatchEndpointKind.ChatCompletions or BatchEndpointKind.Completions or BatchEndpointKind.Embeddings => EndpointPaths.For(kind),
         _ => null,
     };
 

@@ -13,10 +13,10 @@ namespace LlmBatch.Simulator;
 /// </summary>
 internal sealed class SimulatorHandler : IDisposable
 {
-    private const string ChatPath = "/v1/chat/completions";
-    private const string CompletionsPath = "/v1/completions";
-    private const string EmbeddingsPath = "/v1/embeddings";
-    private const string ModelsPath = "/v1/models";
+    private const string ChatPath = EndpointPaths.ChatCompletions;
+    private const string CompletionsPath = EndpointPaths.Completions;
+    private const string EmbeddingsPath = EndpointPaths.Embeddings;
+    private const string ModelsPath = EndpointPaths.Models;
     private const string ClientClosed = "client closed the connection";
 
     private readonly SimulatorOptions _options;

@@ -29,23 +29,23 @@ internal sealed class BatchApiUrls
     /// <summary>True for Azure's dated API, whose lines name endpoints without <c>/v1</c>.</summary>
     public bool AzureDated { get; }
 
-    public Uri Files => Resolve("/files");
+    public Uri Files => Resolve(EndpointPaths.FilesRelative);
 
-    public Uri Batches => Resolve("/batches");
+    public Uri Batches => Resolve(EndpointPaths.BatchesRelative);
 
-    public Uri File(string id) => Resolve("/files/" + Uri.EscapeDataString(id));
+    public Uri File(string id) => Resolve(EndpointPaths.FilesRelative + "/" + Uri.EscapeDataString(id));
 
-    public Uri FileContent(string id) => Resolve("/files/" + Uri.EscapeDataString(id) + "/content");
+    public Uri FileContent(string id) => Resolve(EndpointPaths.FilesRelative + "/" + Uri.EscapeDataString(id) + "/content");
 
-    public Uri Batch(string id) => Resolve("/batches/" + Uri.EscapeDataString(id));
+    public Uri Batch(string id) => Resolve(EndpointPaths.BatchesRelative + "/" + Uri.EscapeDataString(id));
 
-    public Uri Cancel(string id) => Resolve("/batches/" + Uri.EscapeDataString(id) + "/cancel");
+    public Uri Cancel(string id) => Resolve(EndpointPaths.BatchesRelative + "/" + Uri.EscapeDataString(id) + "/cancel");
 
     /// <summary>The <c>url</c> written in each line of an input file for this endpoint kind.</summary>
-    public string LineUrl(BatchEndpointKind kind) => AzureDated ? Bare(kind) : "/v1" + Bare(kind);
+    public string LineUrl(BatchEndpointKind kind) => AzureDated ? Bare(kind) : EndpointPaths.Prefix + Bare(kind);
 
     /// <summary>The <c>endpoint</c> given when creating a batch.</summary>
-    public string Endpoint(BatchEndpointKind kind) => Azure ? Bare(kind) : "/v1" + Bare(kind);
+    public string Endpoint(BatchEndpointKind kind) => Azure ? Bare(kind) : EndpointPaths.Prefix + Bare(kind);
 
     /// <summary><paramref name="uri"/> with <paramref name="query"/> added to the query it already has.</summary>
     public static Uri WithQuery(Uri uri, string query)
@@ -56,7 +56,7 @@ internal sealed class BatchApiUrls
         return builder.Uri;
     }
 
-    private static string Bare(BatchEndpointKind kind) => HttpBatchHandler.EndpointPath(kind);
+    private static string Bare(BatchEndpointKind kind) => EndpointPaths.Relative(kind);
 
     private Uri Resolve(string path) => HttpBatchHandler.ResolveEndpoint(_baseUrl, path);
 }

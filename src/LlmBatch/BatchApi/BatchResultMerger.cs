@@ -36,7 +36,7 @@ internal sealed class BatchResultMerger(BatchApiClient client, Func<BatchResult,
                 using var reader = new JsonlLineReader(stream, $"the Batch API file {fileId}");
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    if (BatchOutputFile.IsBlank(reader.Line.Span) || OutputLineParser.Parse(reader.Line.Span, out _, out _) is not { } result)
+                    if (reader.IsBlank || reader.Problem != JsonlLineProblem.None || OutputLineParser.Parse(reader.Line.Span, out _, out _) is not { } result)
                     {
                         continue;
                     }

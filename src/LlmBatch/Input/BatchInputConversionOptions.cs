@@ -11,6 +11,14 @@ public sealed class BatchInputConversionOptions
     /// <summary>The source format (default <see cref="BatchInputFormat.Auto"/>: by file extension).</summary>
     public BatchInputFormat Format { get; set; } = BatchInputFormat.Auto;
 
+    /// <summary>
+    /// The field separator of CSV input: any single character other than a quote or a line break, for example
+    /// <c>','</c>, <c>'\t'</c> (TSV) or <c>';'</c> (CSV as many European spreadsheets save it). Null (default) means by
+    /// extension: a tab for <c>.tsv</c>, a comma for anything else. A <c>.tsv</c> file is CSV input under
+    /// <see cref="BatchInputFormat.Auto"/>.
+    /// </summary>
+    public char? Delimiter { get; set; }
+
     /// <summary>The CSV column or JSONL field that holds each item's text (default <c>text</c>). Ignored for plain text.</summary>
     public string TextColumn { get; set; } = "text";
 
@@ -30,7 +38,7 @@ public sealed class BatchInputConversionOptions
     /// The endpoint of every request (default <c>/v1/chat/completions</c>). The text goes in as the user message
     /// (chat), <c>input</c> (embeddings, responses) or <c>prompt</c> (completions).
     /// </summary>
-    public string Url { get; set; } = "/v1/chat/completions";
+    public string Url { get; set; } = EndpointPaths.ChatCompletions;
 
     /// <summary>The <c>model</c> of every request. No default: it must be set.</summary>
     public string Model { get; set; } = "";
@@ -46,6 +54,10 @@ public sealed class BatchInputConversionOptions
     /// <c>response_format</c>; null (default) for none. It must not set <c>model</c>, <c>messages</c>, <c>input</c> or <c>prompt</c>.
     /// </summary>
     public string? ExtraBody { get; set; }
+
+    /// <summary>The delimiter for <paramref name="path"/>: <see cref="Delimiter"/>, or by extension when it is null.</summary>
+    internal char ResolveDelimiter(string path) =>
+        Delimiter ?? (Path.GetExtension(path).Equals(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',');
 
     /// <summary>Checks every option and throws one exception listing every problem.</summary>
     /// <exception cref="BatchOptionsException">At least one option is invalid.</exception>
@@ -71,9 +83,14 @@ public sealed class BatchInputConversionOptions
             problems.Add(ex.Message);
         }
 
+        if (Delimiter is '"' or '\r' or '\n')
+        {
+            problems.Add($"Delimiter cannot be {CsvDelimiter.Describe(Delimiter.Value)}; use a comma, a tab, a semicolon or another single character.");
+        }
+
         if (!BatchLineParser.TryGetEndpoint(Url ?? "", out _))
         {
-            problems.Add($"Url \"{Url}\" is not supported; use /v1/chat/completions, /v1/completions, /v1/embeddings or /v1/responses.");
+            problems.Add($"Url \"{Url}\" is not supported; use {EndpointPaths.Supported}.");
         }
 
         if (string.IsNullOrWhiteSpace(Model))

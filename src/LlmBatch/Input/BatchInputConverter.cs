@@ -1,9 +1,7 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
-using System.Text;
 using System.Text.Json;
 using LlmBatch.Files;
-using LlmBatch.Json;
 using LlmBatch.Output;
 
 namespace LlmBatch.Input;
@@ -15,8 +13,6 @@ namespace LlmBatch.Input;
 /// </summary>
 public static class BatchInputConverter
 {
-    private const int MaxListedErrors = 100;
-
     /// <summary>
     /// Reads a simple input file as requests. The whole file is checked before the first item is returned, so a
     /// problem on the last line stops the run before anything is sent.
@@ -35,14 +31,14 @@ public static class BatchInputConverter
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        var state = new ParseState();
+        var state = new ConversionState();
         await foreach (var _ in ParseAsync(path, options, state, cancellationToken).ConfigureAwait(false))
         {
             // The first pass only checks: nothing is returned from a file with problems.
         }
 
         state.ThrowIfErrors();
-        await foreach (var item in ParseAsync(path, options, new ParseState(), cancellationToken).ConfigureAwait(false))
+        await foreach (var item in ParseAsync(path, options, new ConversionState(), cancellationToken).ConfigureAwait(false))
         {
             yield return item;
         }
@@ -78,7 +74,7 @@ public static class BatchInputConverter
             }
         }
 
-        var check = new ParseState();
+        var check = new ConversionState();
         await foreach (var _ in ParseAsync(inputPath, options, check, cancellationToken).ConfigureAwait(false))
         {
         }
@@ -88,7 +84,7 @@ public static class BatchInputConverter
         var metadataPath = MetadataPathFor(outputPath);
         long items = 0;
         var anyMetadata = false;
-        var state = new ParseState();
+        var state = new ConversionState();
         var buffer = new ArrayBufferWriter<byte>(4096);
 
         // Unique temp files, created exclusively: a fixed name such as requests.jsonl.tmp could be a planted link.
@@ -241,7 +237,7 @@ public static class BatchInputConverter
 
         return Path.GetExtension(path).ToLowerInvariant() switch
         {
-            ".csv" => BatchInputFormat.Csv,
+            ".csv" or ".tsv" => BatchInputFormat.Csv,
             ".jsonl" or ".ndjson" => BatchInputFormat.Jsonl,
             _ => BatchInputFormat.Text,
         };
@@ -250,7 +246,7 @@ public static class BatchInputConverter
     private static async IAsyncEnumerable<PreparedBatchItem> ParseAsync(
         string path,
         BatchInputConversionOptions options,
-        ParseState state,
+        ConversionState state,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (!File.Exists(path))
@@ -262,14 +258,23 @@ public static class BatchInputConverter
         var template = PromptTemplate.Parse(options.Template);
         BatchLineParser.TryGetEndpoint(options.Url, out var endpoint);
         var format = ResolveFormat(path, options.Format);
-        using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, new FileStreamOptions { Access = FileAccess.Read, Share = FileShare.Read, BufferSize = 1 << 16, Options = FileOptions.SequentialScan });
-        var source = format switch
+        JsonlLineReader reader;
+        try
         {
-            BatchInputFormat.Csv => ReadCsvAsync(reader, path, options, state, cancellationToken),
-            BatchInputFormat.Jsonl => ReadJsonlAsync(reader, path, options, state, cancellationToken),
-            _ => ReadTextAsync(reader, state, cancellationToken),
-        };
+            reader = JsonlLineReader.Open(path, BatchValidationOptions.DefaultMaxLineBytes);
+        }
+        catch (BatchInputException ex)
+        {
+            foreach (var e in ex.Errors)
+            {
+                state.Add(e);
+            }
 
+            yield break;
+        }
+
+        await using var readerScope = reader.ConfigureAwait(false);
+        var source = ItemSources.ReadAsync(reader, format, options, state, cancellationToken);
         await foreach (var row in source.ConfigureAwait(false))
         {
             state.ItemNumber++;
@@ -321,212 +326,5 @@ public static class BatchInputConverter
         }
 
         return null;
-    }
-
-    private static async IAsyncEnumerable<SourceRow> ReadTextAsync(StreamReader reader, ParseState state, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        long line = 0;
-        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } text)
-        {
-            line++;
-            if (text.Trim().Length == 0)
-            {
-                state.BlankLines++;
-                continue;
-            }
-
-            yield return new SourceRow(line, null, null, text, "line", []);
-        }
-    }
-
-    private static async IAsyncEnumerable<SourceRow> ReadCsvAsync(StreamReader reader, string path, BatchInputConversionOptions options, ParseState state, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        // The CSV reader is synchronous over a buffered reader; reading the file ahead in one go keeps the
-        // parser simple and costs nothing for the file sizes a hand-made CSV has.
-        var content = await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false);
-        var csv = new CsvRecordReader(new StringReader(content), path);
-        var fields = new List<string>();
-        string[]? header = null;
-        int textIndex = -1, idIndex = -1;
-        while (csv.TryRead(fields, out var line, out var error))
-        {
-            if (error is not null)
-            {
-                state.Add(error);
-                continue;
-            }
-
-            if (fields.Count == 0)
-            {
-                state.BlankLines++;
-                continue;
-            }
-
-            if (header is null)
-            {
-                header = [.. fields.Select(f => f.Trim())];
-                textIndex = Array.IndexOf(header, options.TextColumn);
-                if (textIndex < 0)
-                {
-                    state.Add(new BatchInputError(path, line, options.TextColumn, $"no such column; the header has: {string.Join(", ", header)}"));
-                    yield break;
-                }
-
-                if (options.IdColumn is not null)
-                {
-                    idIndex = Array.IndexOf(header, options.IdColumn);
-                    if (idIndex < 0)
-                    {
-                        state.Add(new BatchInputError(path, line, options.IdColumn, $"no such column; the header has: {string.Join(", ", header)}"));
-                        yield break;
-                    }
-                }
-                else
-                {
-                    idIndex = Array.IndexOf(header, "custom_id");
-                    if (idIndex < 0)
-                    {
-                        idIndex = Array.IndexOf(header, "id");
-                    }
-                }
-
-                continue;
-            }
-
-            if (fields.Count != header.Length)
-            {
-                state.Add(new BatchInputError(path, line, "", $"the row has {fields.Count} fields but the header has {header.Length}; a field with a comma must be in double quotes"));
-                continue;
-            }
-
-            var metadata = new List<KeyValuePair<string, string>>(header.Length);
-            for (var i = 0; i < header.Length; i++)
-            {
-                if (i != textIndex && i != idIndex)
-                {
-                    metadata.Add(new(header[i], fields[i]));
-                }
-            }
-
-            yield return new SourceRow(line, idIndex >= 0 ? fields[idIndex].Trim() : null, idIndex >= 0 ? header[idIndex] : null, fields[textIndex], header[textIndex], metadata);
-        }
-
-        if (header is null)
-        {
-            state.Add(new BatchInputError(path, 0, "", "the file is empty; a CSV input needs a header row and at least one data row"));
-        }
-    }
-
-    private static async IAsyncEnumerable<SourceRow> ReadJsonlAsync(StreamReader reader, string path, BatchInputConversionOptions options, ParseState state, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        long line = 0;
-        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } text)
-        {
-            line++;
-            if (text.Trim().Length == 0)
-            {
-                state.BlankLines++;
-                continue;
-            }
-
-            SourceRow? row = null;
-            try
-            {
-                using var doc = JsonDocument.Parse(text, JsonLimits.Document);
-                if (doc.RootElement.ValueKind != JsonValueKind.Object)
-                {
-                    state.Add(new BatchInputError(path, line, "", "the line is not a JSON object"));
-                    continue;
-                }
-
-                string? body = null, id = null;
-                string? idField = null;
-                var metadata = new List<KeyValuePair<string, string>>();
-                foreach (var p in doc.RootElement.EnumerateObject())
-                {
-                    var isId = options.IdColumn is not null ? p.Name == options.IdColumn : p.Name is "custom_id" or "id";
-                    if (p.Name == options.TextColumn)
-                    {
-                        if (p.Value.ValueKind != JsonValueKind.String)
-                        {
-                            state.Add(new BatchInputError(path, line, p.Name, $"must be a string (found {p.Value.ValueKind.ToString().ToLowerInvariant()})"));
-                            body = null;
-                            goto next;
-                        }
-
-                        // Text cut in the middle of an emoji is sent with U+FFFD in place of the lone half.
-                        body = JsonText.GetLenient(p.Value);
-                    }
-                    else if (isId && idField is null)
-                    {
-                        id = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() : p.Value.GetRawText();
-                        idField = p.Name;
-                    }
-                    else
-                    {
-                        metadata.Add(new(p.Name, p.Value.ValueKind == JsonValueKind.String ? JsonText.GetLenient(p.Value) : p.Value.GetRawText()));
-                    }
-                }
-
-                if (body is null)
-                {
-                    state.Add(new BatchInputError(path, line, options.TextColumn, "is missing"));
-                }
-                else if (options.IdColumn is not null && idField is null)
-                {
-                    state.Add(new BatchInputError(path, line, options.IdColumn, "is missing"));
-                }
-                else
-                {
-                    row = new SourceRow(line, id, idField, body, options.TextColumn, metadata);
-                }
-            }
-            catch (JsonException ex)
-            {
-                state.Add(new BatchInputError(path, line, "", $"invalid JSON: {ex.Message.Split(" Path:")[0]}"));
-            }
-            catch (InvalidOperationException)
-            {
-                // A key or an id (they become custom_ids and column names) with an escaped lone surrogate.
-                state.Add(new BatchInputError(path, line, "", "a key or the id holds an unpaired surrogate escape (such as \\ud83d); keys and ids must be valid Unicode"));
-            }
-
-        next:
-            if (row is not null)
-            {
-                yield return row;
-            }
-        }
-    }
-
-    private sealed record SourceRow(long Line, string? Id, string? IdField, string Text, string TextField, IReadOnlyList<KeyValuePair<string, string>> Metadata);
-
-    private sealed class ParseState
-    {
-        private readonly List<BatchInputError> _errors = [];
-        private long _total;
-
-        public HashSet<string> Ids { get; } = new(StringComparer.Ordinal);
-
-        public long BlankLines { get; set; }
-
-        public long ItemNumber { get; set; }
-
-        public void Add(BatchInputError error)
-        {
-            _total++;
-            if (_errors.Count < MaxListedErrors)
-            {
-                _errors.Add(error);
-            }
-        }
-
-        public void ThrowIfErrors()
-        {
-            if (_total > 0)
-            {
-                throw new BatchInputException(_errors, _total);
-            }
-        }
     }
 }

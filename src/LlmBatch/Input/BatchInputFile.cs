@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using LlmBatch.Output;
 
 namespace LlmBatch.Input;
 
@@ -70,7 +71,7 @@ public static class BatchInputFile
         options ??= new BatchValidationOptions();
         options.Validate();
         var maxLineBytes = options.MaxLineBytes;
-        return BatchFileReader.ValidateAsync(() => BatchFileReader.Open(path, maxLineBytes), canReopen: true, path, options, cancellationToken);
+        return BatchFileValidator.ValidateAsync(() => JsonlLineReader.Open(path, maxLineBytes), canReopen: true, path, options, cancellationToken);
     }
 
     /// <summary>
@@ -91,7 +92,7 @@ public static class BatchInputFile
         options.Validate();
         var maxLineBytes = options.MaxLineBytes;
         var origin = stream.CanSeek ? stream.Position : 0;
-        return BatchFileReader.ValidateAsync(
+        return BatchFileValidator.ValidateAsync(
             () =>
             {
                 if (stream.CanSeek)
@@ -99,7 +100,7 @@ public static class BatchInputFile
                     stream.Position = origin;
                 }
 
-                return new BatchFileReader(stream, displayName, maxLineBytes, ownsStream: false);
+                return new JsonlLineReader(stream, displayName, maxLineBytes);
             },
             stream.CanSeek,
             displayName,
@@ -115,7 +116,7 @@ public static class BatchInputFile
     internal static async IAsyncEnumerable<BatchRequest> ReadValidatedAsync(string path, int maxLineBytes = BatchValidationOptions.DefaultMaxLineBytes, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         // Opened on first MoveNextAsync, so an enumerable never enumerated holds no file handle.
-        var requests = BatchFileReader.ReadRequestsAsync(BatchFileReader.Open(path, maxLineBytes), checkDuplicates: false, cancellationToken);
+        var requests = BatchRequestReader.ReadAsync(JsonlLineReader.Open(path, maxLineBytes), checkDuplicates: false, cancellationToken);
         await foreach (var request in requests.ConfigureAwait(false))
         {
             yield return request;
@@ -139,9 +140,9 @@ public static class BatchInputFile
 
     private static async IAsyncEnumerable<BatchRequest> ReadCheckedAsync(string path, BatchValidationOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var report = await BatchFileReader.ValidateAsync(() => BatchFileReader.Open(path, options.MaxLineBytes), canReopen: true, path, options, cancellationToken).ConfigureAwait(false);
+        var report = await BatchFileValidator.ValidateAsync(() => JsonlLineReader.Open(path, options.MaxLineBytes), canReopen: true, path, options, cancellationToken).ConfigureAwait(false);
         report.ThrowIfInvalid();
-        var requests = BatchFileReader.ReadRequestsAsync(BatchFileReader.Open(path, options.MaxLineBytes), checkDuplicates: false, cancellationToken);
+        var requests = BatchRequestReader.ReadAsync(JsonlLineReader.Open(path, options.MaxLineBytes), checkDuplicates: false, cancellationToken);
         await foreach (var request in requests.ConfigureAwait(false))
         {
             yield return request;
@@ -160,7 +161,7 @@ public static class BatchInputFile
             checkDuplicates = false;
         }
 
-        var requests = BatchFileReader.ReadRequestsAsync(new BatchFileReader(stream, displayName, options.MaxLineBytes, ownsStream: false), checkDuplicates, cancellationToken);
+        var requests = BatchRequestReader.ReadAsync(new JsonlLineReader(stream, displayName, options.MaxLineBytes), checkDuplicates, cancellationToken);
         await foreach (var request in requests.ConfigureAwait(false))
         {
             yield return request;

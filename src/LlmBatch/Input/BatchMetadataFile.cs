@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using LlmBatch.Json;
+using LlmBatch.Output;
 
 namespace LlmBatch.Input;
 
@@ -33,20 +34,26 @@ internal static class BatchMetadataFile
     public static async Task<List<(string CustomId, IReadOnlyList<KeyValuePair<string, string>> Metadata)>> ReadAsync(string path, CancellationToken cancellationToken)
     {
         var result = new List<(string, IReadOnlyList<KeyValuePair<string, string>>)>();
-        using var reader = new StreamReader(path);
-        long line = 0;
+        var reader = JsonlLineReader.Open(path);
+        await using var readerScope = reader.ConfigureAwait(false);
         var errors = new List<BatchInputError>();
-        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } text)
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            line++;
-            if (text.Trim().Length == 0)
+            var line = reader.LineNumber;
+            if (reader.IsBlank)
             {
+                continue;
+            }
+
+            if (reader.ProblemError() is { } problem)
+            {
+                errors.Add(problem);
                 continue;
             }
 
             try
             {
-                using var doc = JsonDocument.Parse(text, JsonLimits.Document);
+                using var doc = JsonDocument.Parse(reader.Line, JsonLimits.Document);
                 if (!doc.RootElement.TryGetProperty("custom_id", out var id) || id.ValueKind != JsonValueKind.String)
                 {
                     errors.Add(new BatchInputError(path, line, "custom_id", "is missing or not a string"));

@@ -3,173 +3,142 @@ using System.Text;
 namespace LlmBatch.Input;
 
 /// <summary>
-/// Reads RFC 4180 CSV records: fields separated by commas, optionally in double quotes, a doubled quote inside a
-/// quoted field for a quote, line breaks allowed inside quoted fields. Written here rather than taken from CsvHelper
-/// so that the core library keeps no CSV dependency and every error can name the exact line it starts on.
+/// Reads RFC 4180 records (CSV, TSV or any single-character delimiter) from the lines the one line reader gives it:
+/// fields separated by the delimiter, optionally in double quotes, a doubled quote inside a quoted field for a quote,
+/// line breaks allowed inside quoted fields (the record then continues on the next line, joined with <c>\n</c>).
+/// Written here rather than taken from CsvHelper so that the core library keeps no CSV dependency, line rules (BOM,
+/// CRLF, UTF-8, line cap) are those of every other input, and every error can name the line a record starts on and
+/// the column at fault.
 /// </summary>
 internal sealed class CsvRecordReader
 {
-    private readonly TextReader _reader;
     private readonly string _path;
+    private readonly char _delimiter;
     private readonly StringBuilder _field = new();
-    private long _line = 1;
-    private int _peeked = -2;
+    private bool _continues;
+    private bool _quoted;
+    private bool _afterQuote;
+    private bool _fieldStarted;
 
-    public CsvRecordReader(TextReader reader, string path)
+    public CsvRecordReader(string path, char delimiter)
     {
-        _reader = reader;
         _path = path;
+        _delimiter = delimiter;
     }
 
+    /// <summary>The fields of the record just completed; empty for a blank line.</summary>
+    public List<string> Fields { get; } = [];
+
+    /// <summary>The line the current record starts on.</summary>
+    public long StartLine { get; private set; }
+
+    /// <summary>The column names, once known, so that errors name the column rather than its number.</summary>
+    public string[]? Header { get; set; }
+
+    /// <summary>Whether a quoted field is open at the end of the last line, so the record goes on.</summary>
+    public bool Continues => _continues;
+
     /// <summary>
-    /// Reads the next record. Returns false at the end of the input. A blank line yields an empty field list.
-    /// A malformed record sets <paramref name="error"/> and is skipped up to the end of its line.
+    /// Adds one line. Returns true when a record is complete (<see cref="Fields"/>; empty for a blank line) or
+    /// malformed (<paramref name="error"/> set, the rest of the line skipped); false when a quoted field goes on to the next line.
     /// </summary>
-    public bool TryRead(List<string> fields, out long startLine, out BatchInputError? error)
+    public bool AddLine(ReadOnlySpan<char> line, long lineNumber, out BatchInputError? error)
     {
-        fields.Clear();
         error = null;
-        startLine = _line;
-        if (Peek() < 0)
+        if (_continues)
         {
-            return false;
+            _field.Append('\n');
+        }
+        else
+        {
+            Reset();
+            StartLine = lineNumber;
         }
 
-        _field.Clear();
-        var quoted = false;
-        var afterQuote = false;
-        var fieldStarted = false;
-        while (true)
+        for (var i = 0; i < line.Length; i++)
         {
-            var c = Read();
-            if (c < 0)
+            var c = line[i];
+            if (_quoted)
             {
-                if (quoted)
+                if (c != '"')
                 {
-                    error = new BatchInputError(_path, startLine, $"field {fields.Count + 1}", "a quoted field is never closed: the closing \" is missing");
-                    return true;
+                    _field.Append(c);
                 }
-
-                EndField(fields, fieldStarted);
-                return true;
-            }
-
-            if (quoted)
-            {
-                if (c == '"')
+                else if (i + 1 < line.Length && line[i + 1] == '"')
                 {
-                    if (Peek() == '"')
-                    {
-                        Read();
-                        _field.Append('"');
-                    }
-                    else
-                    {
-                        quoted = false;
-                        afterQuote = true;
-                    }
+                    _field.Append('"');
+                    i++;
                 }
                 else
                 {
-                    if (c == '\n')
-                    {
-                        _line++;
-                    }
-
-                    _field.Append((char)c);
+                    _quoted = false;
+                    _afterQuote = true;
                 }
 
                 continue;
             }
 
-            switch (c)
+            if (c == _delimiter)
             {
-                case ',':
-                    fields.Add(_field.ToString());
-                    _field.Clear();
-                    afterQuote = false;
-                    fieldStarted = true;
-                    continue;
-                case '\r':
-                    if (Peek() == '\n')
-                    {
-                        continue;
-                    }
-
-                    goto case '\n';
-                case '\n':
-                    _line++;
-                    EndField(fields, fieldStarted);
-                    return true;
-                case '"' when _field.Length == 0 && !afterQuote:
-                    quoted = true;
-                    fieldStarted = true;
-                    continue;
+                Fields.Add(_field.ToString());
+                _field.Clear();
+                _afterQuote = false;
+                _fieldStarted = true;
+                continue;
             }
 
-            if (afterQuote || c == '"')
+            if (c == '"' && _field.Length == 0 && !_afterQuote)
             {
-                var column = fields.Count + 1;
-                SkipToEndOfLine();
-                error = new BatchInputError(_path, startLine, $"field {column}", afterQuote
+                _quoted = true;
+                _fieldStarted = true;
+                continue;
+            }
+
+            if (_afterQuote || c == '"')
+            {
+                error = new BatchInputError(_path, StartLine, FieldName(Fields.Count), _afterQuote
                     ? "unexpected text after a closing quote; a quote inside a quoted field is written as \"\""
                     : "a quote inside an unquoted field; put the whole field in quotes and double the inner quote (\"\")");
+                _continues = false;
                 return true;
             }
 
-            _field.Append((char)c);
-            fieldStarted = true;
+            _field.Append(c);
+            _fieldStarted = true;
         }
-    }
 
-    private void EndField(List<string> fields, bool fieldStarted)
-    {
+        _continues = _quoted;
+        if (_continues)
+        {
+            return false;
+        }
+
         // A line with nothing on it is a blank record, not a record of one empty field.
-        if (fieldStarted || _field.Length > 0)
+        if (_fieldStarted || _field.Length > 0)
         {
-            fields.Add(_field.ToString());
+            Fields.Add(_field.ToString());
         }
 
+        return true;
+    }
+
+    /// <summary>At the end of the input: the error of a quoted field never closed, or null.</summary>
+    public BatchInputError? Finish() => _continues
+        ? new BatchInputError(_path, StartLine, FieldName(Fields.Count), "a quoted field is never closed: the closing \" is missing")
+        : null;
+
+    /// <summary>Drops a record cut short by a line that could not be read.</summary>
+    public void Abandon() => _continues = false;
+
+    private string FieldName(int index) =>
+        Header is { } header && index < header.Length ? header[index] : $"field {index + 1}";
+
+    private void Reset()
+    {
+        Fields.Clear();
         _field.Clear();
-    }
-
-    private void SkipToEndOfLine()
-    {
-        while (true)
-        {
-            var c = Read();
-            if (c < 0)
-            {
-                return;
-            }
-
-            if (c == '\n')
-            {
-                _line++;
-                return;
-            }
-        }
-    }
-
-    private int Peek()
-    {
-        if (_peeked == -2)
-        {
-            _peeked = _reader.Read();
-        }
-
-        return _peeked;
-    }
-
-    private int Read()
-    {
-        if (_peeked != -2)
-        {
-            var c = _peeked;
-            _peeked = -2;
-            return c;
-        }
-
-        return _reader.Read();
+        _quoted = false;
+        _afterQuote = false;
+        _fieldStarted = false;
     }
 }

@@ -29,12 +29,13 @@ public static class BatchOutputFile
             using var reader = new JsonlLineReader(stream, path);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (IsBlank(reader.Line.Span))
+                if (reader.IsBlank)
                 {
                     continue;
                 }
 
-                var result = OutputLineParser.Parse(reader.Line.Span, out var field, out var problem);
+                string field = "", problem = "";
+                var result = reader.Problem == JsonlLineProblem.None ? OutputLineParser.Parse(reader.Line.Span, out field, out problem) : null;
                 if (result is null)
                 {
                     // Only a last line without its line end is a torn write (or one still being written).
@@ -43,6 +44,7 @@ public static class BatchOutputFile
                         yield break;
                     }
 
+                    reader.ThrowIfProblem();
                     throw new BatchInputException(new BatchInputError(path, reader.LineNumber, field, problem));
                 }
 
@@ -55,5 +57,5 @@ public static class BatchOutputFile
     internal static BatchInputError InvalidLine(string path, long line) =>
         new(path, line, "", "not a valid output line; fix or remove it, then run again");
 
-    internal static bool IsBlank(ReadOnlySpan<byte> line) => line.IndexOfAnyExcept((byte)' ', (byte)'\t', (byte)'\r') < 0;
+    internal static bool IsBlank(ReadOnlySpan<byte> line) => JsonlLineReader.IsBlankSpan(line);
 }

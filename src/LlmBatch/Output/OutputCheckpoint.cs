@@ -74,17 +74,20 @@ internal sealed class OutputCheckpoint
             using var reader = new JsonlLineReader(stream, outputPath);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (BatchOutputFile.IsBlank(reader.Line.Span))
+                if (reader.IsBlank)
                 {
                     continue;
                 }
 
-                if (!OutputLineScanner.TryScan(reader.Line.Span, out var hash, out var success))
+                var hash = UInt128.Zero;
+                var success = false;
+                if (reader.Problem != JsonlLineProblem.None || !OutputLineScanner.TryScan(reader.Line.Span, out hash, out success))
                 {
                     // Only a last line without its line end is what a crash mid-write leaves; a complete line that is
                     // wrong was written that way (or edited), and cutting it would lose a result.
                     if (reader.Terminated)
                     {
+                        reader.ThrowIfProblem();
                         throw new BatchInputException(BatchOutputFile.InvalidLine(outputPath, reader.LineNumber));
                     }
 
@@ -176,7 +179,7 @@ internal sealed class OutputCheckpoint
                 using var reader = new JsonlLineReader(stream, path);
                 while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
-                    if (!OutputLineScanner.TryScan(reader.Line.Span, out var hash, out var success))
+                    if (reader.Problem != JsonlLineProblem.None || !OutputLineScanner.TryScan(reader.Line.Span, out var hash, out var success))
                     {
                         continue;
                     }

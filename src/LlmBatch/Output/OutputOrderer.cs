@@ -42,7 +42,7 @@ internal static class OutputOrderer
                     using var reader = new JsonlLineReader(input, inputPath);
                     while (await reader.ReadAsync(ct).ConfigureAwait(false))
                     {
-                        if (!OutputLineScanner.TryScan(reader.Line.Span, out var hash, out _))
+                        if (reader.Problem != JsonlLineProblem.None || !OutputLineScanner.TryScan(reader.Line.Span, out var hash, out _))
                         {
                             continue;
                         }
@@ -90,16 +90,18 @@ internal static class OutputOrderer
             using var reader = new JsonlLineReader(stream, outputPath);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (BatchOutputFile.IsBlank(reader.Line.Span))
+                if (reader.IsBlank)
                 {
                     continue;
                 }
 
-                if (!OutputLineScanner.TryScan(reader.Line.Span, out var hash, out _))
+                var hash = UInt128.Zero;
+                if (reader.Problem != JsonlLineProblem.None || !OutputLineScanner.TryScan(reader.Line.Span, out hash, out _))
                 {
                     // A torn last line (no line end) is dropped; a complete line that is wrong is an error.
                     if (reader.Terminated)
                     {
+                        reader.ThrowIfProblem();
                         throw new BatchInputException(BatchOutputFile.InvalidLine(outputPath, reader.LineNumber));
                     }
 

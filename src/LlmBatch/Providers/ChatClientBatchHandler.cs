@@ -35,7 +35,7 @@ internal sealed class ChatClientBatchHandler : IBatchHandler
         var request = item.Request;
         if (request.Endpoint != BatchEndpointKind.ChatCompletions)
         {
-            return OpenAIErrorResponse.UnsupportedEndpoint(request, "/v1/chat/completions");
+            return OpenAIErrorResponse.UnsupportedEndpoint(request, EndpointPaths.ChatCompletions);
         }
 
         List<ChatMessage> messages;

@@ -36,7 +36,7 @@ internal sealed class EmbeddingGeneratorBatchHandler : IBatchHandler
         var request = item.Request;
         if (request.Endpoint != BatchEndpointKind.Embeddings)
         {
-            return OpenAIErrorResponse.UnsupportedEndpoint(request, "/v1/embeddings");
+            return OpenAIErrorResponse.UnsupportedEndpoint(request, EndpointPaths.Embeddings);
         }
 
         EmbeddingRequest parsed;

@@ -145,7 +145,7 @@ internal sealed class HttpBatchHandler : IBatchHandler
         var path = baseUrl.AbsolutePath.TrimEnd('/');
         if (path.Length == 0)
         {
-            path = "/v1";
+            path = EndpointPaths.Prefix;
         }
 
         var builder = new UriBuilder(baseUrl)
@@ -180,14 +180,7 @@ internal sealed class HttpBatchHandler : IBatchHandler
         || host.EndsWith(".services.ai.azure.com", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The path of an endpoint under the API root, for example <c>/chat/completions</c>.</summary>
-    internal static string EndpointPath(BatchEndpointKind kind) => kind switch
-    {
-        BatchEndpointKind.ChatCompletions => "/chat/completions",
-        BatchEndpointKind.Completions => "/completions",
-        BatchEndpointKind.Embeddings => "/embeddings",
-        BatchEndpointKind.Responses => "/responses",
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown endpoint kind."),
-    };
+    internal static string EndpointPath(BatchEndpointKind kind) => EndpointPaths.Relative(kind);
 
     private static void ValidateKey(string apiKey)
     {

@@ -88,11 +88,11 @@ public sealed class HostileTextFuzzTests
         Sample(Mutated(InputSeeds), line =>
         {
             using var stream = new MemoryStream([.. line, (byte)'\n']);
-            var reader = new BatchFileReader(stream, "fuzz.jsonl", BatchValidationOptions.DefaultMaxLineBytes, ownsStream: false);
+            using var reader = new JsonlLineReader(stream, "fuzz.jsonl", BatchValidationOptions.DefaultMaxLineBytes);
             var errors = new List<BatchInputError>();
-            while (reader.ReadLineAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult())
+            while (reader.ReadAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult())
             {
-                var request = reader.CheckLine(errors, copyBody: true, firstContentLine: true, out var blank, out _);
+                var request = BatchLineChecker.Check(reader, errors, copyBody: true, firstContentLine: true, out var blank, out _);
                 if (request is null)
                 {
                     Assert.True(blank || errors.Count > 0, "a rejected line names its problem");

@@ -12,7 +12,7 @@ public class BatchInputConverterTests
         Template = template,
     };
 
-    private static async Task<List<PreparedBatchItem>> ReadAll(string path, BatchInputConversionOptions options)
+    internal static async Task<List<PreparedBatchItem>> ReadAll(string path, BatchInputConversionOptions options)
     {
         var list = new List<PreparedBatchItem>();
         await foreach (var item in BatchInputConverter.ReadAsync(path, options, TestContext.Current.CancellationToken))

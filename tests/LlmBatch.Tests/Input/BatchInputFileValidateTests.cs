@@ -73,6 +73,21 @@ public class BatchInputFileValidateTests
     }
 
     [Fact]
+    public async Task ValidateAsync_BomOnALaterLine_ReportedWithLineNotSkipped()
+    {
+        // One rule for every reader: a BOM belongs at the start of the file only (see JsonlLineReader).
+        var text = "\uFEFF" + TempFile.Chat("a") + "\n\uFEFF" + TempFile.Chat("b") + "\n" + TempFile.Chat("c") + "\n";
+        using var file = TempFile.WithBytes(Encoding.UTF8.GetBytes(text));
+
+        var report = await BatchInputFile.ValidateAsync(file.Path, NoTokens, Ct);
+
+        var error = Assert.Single(report.Errors);
+        Assert.Equal(2, error.Line);
+        Assert.Contains("byte order mark", error.Message, StringComparison.Ordinal);
+        Assert.Equal(2, report.Requests);
+    }
+
+    [Fact]
     public async Task ValidateAsync_LastLineWithoutNewlineButComplete_Accepted()
     {
         using var file = TempFile.WithText(TempFile.Chat("a") + "\n" + TempFile.Chat("b"));

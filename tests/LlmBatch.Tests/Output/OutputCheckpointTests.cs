@@ -116,6 +116,37 @@ public class OutputCheckpointTests
     }
 
     [Fact]
+    public async Task OpenAsync_InvalidUtf8InACompleteLine_ThrowsNamingLineAndByte()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("out.jsonl");
+        var a = Encoding.UTF8.GetBytes(ResultFactory.Line(ResultFactory.Success("a")));
+        var b = Encoding.UTF8.GetBytes(ResultFactory.Line(ResultFactory.Success("b")).Replace("\"b\"", "\"b\u00ff\"", StringComparison.Ordinal));
+        b[Array.IndexOf(b, (byte)0xC3)] = 0xFF;
+        await File.WriteAllBytesAsync(path, [.. a, .. b], TestContext.Current.CancellationToken);
+
+        var ex = await Assert.ThrowsAsync<BatchInputException>(() => OutputCheckpoint.OpenAsync(path, false, TestContext.Current.CancellationToken));
+
+        Assert.Equal(2, ex.Errors[0].Line);
+        Assert.Contains("not valid UTF-8 (byte 0xFF", ex.Errors[0].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OpenAsync_TornLastLineEndingMidCharacter_IsCut()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("out.jsonl");
+        var good = Encoding.UTF8.GetBytes(ResultFactory.Lines(ResultFactory.Success("a")));
+        byte[] torn = [.. Encoding.UTF8.GetBytes("{\"custom_id\":\"b\",\"x\":\""), 0xE6, 0x9D];
+        await File.WriteAllBytesAsync(path, [.. good, .. torn], TestContext.Current.CancellationToken);
+
+        var cp = await OutputCheckpoint.OpenAsync(path, retryFailed: false, TestContext.Current.CancellationToken);
+
+        Assert.Equal(torn.Length, cp.RepairedBytes);
+        Assert.Equal(good, await File.ReadAllBytesAsync(path, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
     public async Task OpenAsync_CorruptMiddleLine_ThrowsNamingLine()
     {
         using var dir = new TempDir();

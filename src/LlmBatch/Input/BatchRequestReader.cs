@@ -1,0 +1,58 @@
+using System.Runtime.CompilerServices;
+using LlmBatch.Output;
+
+namespace LlmBatch.Input;
+
+/// <summary>
+/// Yields the requests of an input for a run, each owning its body bytes, and stops at the first problem with a
+/// <see cref="BatchInputException"/>. A run normally reads a file <see cref="BatchFileValidator"/> has passed already,
+/// so this pass only turns lines into requests.
+/// </summary>
+internal static class BatchRequestReader
+{
+    /// <summary>Reads every request of <paramref name="reader"/>, disposing it at the end.</summary>
+    /// <param name="reader">The input's lines.</param>
+    /// <param name="checkDuplicates">Check each custom_id against the earlier ones (needed when the input was not
+    /// validated first, for example a stream that cannot be read twice).</param>
+    /// <param name="cancellationToken">Stops reading.</param>
+    public static async IAsyncEnumerable<BatchRequest> ReadAsync(
+        JsonlLineReader reader,
+        bool checkDuplicates,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using (reader.ConfigureAwait(false))
+        {
+            var errors = new List<BatchInputError>(4);
+            var ids = checkDuplicates ? new CustomIdSet() : null;
+            var firstContentLine = true;
+            long requests = 0;
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var request = BatchLineChecker.Check(reader, errors, copyBody: true, firstContentLine, out var blank, out _);
+                if (blank)
+                {
+                    continue;
+                }
+
+                firstContentLine = false;
+                if (request is null)
+                {
+                    throw new BatchInputException(errors.ToArray());
+                }
+
+                if (ids is not null && !ids.Add(CustomIdHash.Key(request.CustomId)))
+                {
+                    throw new BatchInputException(BatchFileValidator.DuplicateError(reader.Path, reader.LineNumber, request.CustomId, firstLine: 0));
+                }
+
+                requests++;
+                yield return request;
+            }
+
+            if (requests == 0)
+            {
+                throw new BatchInputException(BatchFileValidator.NoRequests(reader.Path));
+            }
+        }
+    }
+}
