@@ -30,7 +30,7 @@ internal sealed class MergeCommand : AsyncCommand<MergeCommand.Settings>
         public bool Csv { get; init; }
 
         [CommandOption("--parquet")]
-        [Description("Also write embeddings as PREFIX.parquet: columns custom_id (string) and embedding (list<float>), rows as in PREFIX.npy. For a run over documents (RESULTS.documents.jsonl beside it): one row per chunk with path, chunk, start, end, overlap, page, page_end, tokens, text and vector.")]
+        [Description("Also write Parquet, in row groups: embeddings as PREFIX.parquet, columns custom_id (string) and embedding (list<float>), rows as in PREFIX.npy; text as PREFIX.merged.parquet, columns custom_id, status, content, finish_reason, error_code, error_message, prompt_tokens, completion_tokens, total_tokens, metadata (JSON), in input order. For a run over documents (RESULTS.documents.jsonl beside it): one row per chunk with path, chunk, start, end, overlap, page, page_end, tokens, text and vector.")]
         public bool Parquet { get; init; }
 
         [CommandOption("--documents <FILE>")]
@@ -105,7 +105,7 @@ internal sealed class MergeCommand : AsyncCommand<MergeCommand.Settings>
     /// </summary>
     internal static void CheckTargets(string prefix, params string?[] keep)
     {
-        foreach (var extension in (ReadOnlySpan<string>)[".merged.jsonl", ".merged.csv", ".npy", ".ids.txt", ".classes.csv", ".parquet"])
+        foreach (var extension in (ReadOnlySpan<string>)[".merged.jsonl", ".merged.csv", ".merged.parquet", ".npy", ".ids.txt", ".classes.csv", ".parquet"])
         {
             foreach (var file in keep)
             {
@@ -127,18 +127,19 @@ internal sealed class MergeCommand : AsyncCommand<MergeCommand.Settings>
     /// </summary>
     internal static async Task<BatchMergeReport> MergeAndPrintAsync(IAsyncEnumerable<BatchResult> results, BatchMergeOptions options, bool parquet, TextWriter output, CancellationToken cancellationToken)
     {
+        if (parquet && options.OutputPrefix is { } prefix)
+        {
+            // Written in the merge's one ordered pass, a row group at a time, never by reading the .npy back.
+            options.ExtraOutput = kind => kind == BatchMergeKind.Text
+                ? new Output.ParquetTextSink(Output.ParquetTextSink.PathFor(prefix))
+                : new Output.ParquetEmbeddingsSink(Output.ParquetEmbeddingsFile.PathFor(prefix));
+        }
+
         var report = await BatchResultsMerger.MergeAsync(results, options, cancellationToken).ConfigureAwait(false);
         Print(report, output);
-        if (parquet && options.OutputPrefix is not null)
+        if (parquet && options.OutputPrefix is not null && report.Kind != BatchMergeKind.Text && report.EmbeddingRows == 0)
         {
-            if (report.EmbeddingRows > 0)
-            {
-                output.WriteLine($"Wrote {await Output.ParquetEmbeddingsFile.WriteFromNpyAsync(options.OutputPrefix, cancellationToken).ConfigureAwait(false)}");
-            }
-            else
-            {
-                CliApp.Error("--parquet: the results hold no embeddings, so no Parquet file was written");
-            }
+            CliApp.Error("--parquet: the results hold no embeddings, so no Parquet file was written");
         }
 
         return report;
