@@ -1,4 +1,5 @@
 using LlmBatch.Output;
+using LlmBatch.Results;
 using Parquet;
 using Parquet.Serialization;
 
@@ -64,5 +65,6 @@ internal sealed class ParquetRowGroupWriter<T>(string path, int rowGroupSize) : 
         RowGroups++;
         _rows.Clear();
         _groupBytes = 0;
+        MemoryRelief.AfterBatch();
     }
 }

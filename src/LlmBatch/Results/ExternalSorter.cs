@@ -6,7 +6,8 @@ namespace LlmBatch.Results;
 /// <c>fanIn</c> are first merged in groups, so the open files and their read buffers stay bounded too. Memory is
 /// the budget plus one item and one buffer per run merged, whatever the count. The comparison must be a total
 /// order (ties broken by a unique sequence): the merge is then deterministic and equal to an in-memory sort.
-/// Run files are created delete-on-close in <c>directory</c> and vanish when the sorter is disposed.
+/// Run files are created delete-on-close in <c>directory</c> (and unlinked at once where the OS allows), so they
+/// vanish when the sorter is disposed, and on Linux and macOS even when the process is killed.
 /// </summary>
 internal sealed class ExternalSorter<T> : IDisposable
 {
@@ -122,16 +123,21 @@ internal sealed class ExternalSorter<T> : IDisposable
         SpilledRuns++;
         _buffer.Clear();
         _buffered = 0;
+        MemoryRelief.AfterBatch();
     }
 
-    private Run NewRun() =>
-        new(new FileStream(
-            Path.Combine(_directory, $"run-{Guid.NewGuid():N}.bin"),
-            FileMode.CreateNew,
-            FileAccess.ReadWrite,
-            FileShare.None,
-            FileBufferSize,
-            FileOptions.DeleteOnClose | FileOptions.SequentialScan));
+    private Run NewRun()
+    {
+        var path = Path.Combine(_directory, $"run-{Guid.NewGuid():N}.bin");
+        var stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, FileBufferSize, FileOptions.DeleteOnClose | FileOptions.SequentialScan);
+        if (!OperatingSystem.IsWindows())
+        {
+            // Unlinked at once, the open handle keeps it: the run's space is freed even if the process is killed.
+            File.Delete(path);
+        }
+
+        return new Run(stream);
+    }
 
     private IEnumerable<T> Merge(List<Run> runs)
     {
