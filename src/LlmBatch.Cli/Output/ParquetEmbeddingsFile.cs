@@ -14,7 +14,7 @@ namespace LlmBatch.Cli.Output;
 /// </summary>
 internal static class ParquetEmbeddingsFile
 {
-    /// <summary>Rows per row group: about 12 MB of 384-dimension vectors, small enough to write without a spike (a group is also cut at 16 MB).</summary>
+    /// <summary>Rows per row group at most (a group is also cut at <see cref="ParquetRowGroupWriter{T}.MaxGroupBytes"/>, about 5,400 rows of 384 dimensions).</summary>
     internal const int RowGroupSize = 8192;
 
     /// <summary>The Parquet file written beside <c>PREFIX.npy</c>.</summary>

@@ -13,8 +13,12 @@ namespace LlmBatch.Cli.Output;
 internal sealed class ParquetRowGroupWriter<T>(string path, int rowGroupSize) : IAsyncDisposable
     where T : new()
 {
-    /// <summary>The most bytes of rows (as the caller counts them) a group holds: 16 MB keeps a 3,072-dimension group small.</summary>
-    internal const long MaxGroupBytes = 16L << 20;
+    /// <summary>
+    /// The most bytes of rows (as the caller counts them) a group holds: 8 MB. Parquet.Net builds a group's
+    /// flattened values, levels, pages and compressed pages at once, several times the rows' size; at 16 MB a merge
+    /// of 1,536-dimension vectors peaked above 300 MB.
+    /// </summary>
+    internal const long MaxGroupBytes = 8L << 20;
 
     private readonly List<T> _rows = new(Math.Min(rowGroupSize, 1 << 16));
     private AtomicFile? _file;
