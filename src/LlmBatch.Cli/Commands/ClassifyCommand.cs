@@ -388,24 +388,39 @@ internal sealed class ClassifyCommand : AsyncCommand<ClassifyCommand.Settings>
     /// <summary>Each custom_id's result from the latest file that has one.</summary>
     private static async IAsyncEnumerable<BatchResult> LatestResultsAsync(List<string> paths, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
-        var latest = new Dictionary<string, BatchResult>(StringComparer.Ordinal);
-        var order = new List<string>();
-        foreach (var path in paths)
+        // Only the retry rounds' answers are held (a few items that named no label); the first results file, which
+        // has every item, streams through, so a classification of millions of items does not hold them all.
+        var retried = new Dictionary<string, BatchResult>(StringComparer.Ordinal);
+        var retriedOrder = new List<string>();
+        foreach (var path in paths.Skip(1))
         {
             await foreach (var r in BatchOutputFile.ReadAsync(path, ct).ConfigureAwait(false))
             {
-                if (!latest.ContainsKey(r.CustomId))
+                if (retried.TryAdd(r.CustomId, r))
                 {
-                    order.Add(r.CustomId);
+                    retriedOrder.Add(r.CustomId);
                 }
-
-                latest[r.CustomId] = r;
+                else
+                {
+                    retried[r.CustomId] = r;
+                }
             }
         }
 
-        foreach (var id in order)
+        // The first file has one line per item; a retried item not in it (it should not happen) still comes, last.
+        var pending = new HashSet<string>(retriedOrder, StringComparer.Ordinal);
+        await foreach (var r in BatchOutputFile.ReadAsync(paths[0], ct).ConfigureAwait(false))
         {
-            yield return latest[id];
+            pending.Remove(r.CustomId);
+            yield return retried.GetValueOrDefault(r.CustomId, r);
+        }
+
+        foreach (var id in retriedOrder)
+        {
+            if (pending.Contains(id))
+            {
+                yield return retried[id];
+            }
         }
     }
 }

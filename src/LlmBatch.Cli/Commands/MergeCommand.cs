@@ -30,7 +30,7 @@ internal sealed class MergeCommand : AsyncCommand<MergeCommand.Settings>
         public bool Csv { get; init; }
 
         [CommandOption("--parquet")]
-        [Description("Also write embeddings as PREFIX.parquet: columns custom_id (string) and embedding (list<float>), rows as in PREFIX.npy. For a run over documents (RESULTS.documents.jsonl beside it): one row per chunk with path, chunk, start, end, overlap, page, page_end, tokens, text and vector.")]
+        [Description("Also write Parquet, in row groups: embeddings as PREFIX.parquet, columns custom_id (string) and embedding (list<float>), rows as in PREFIX.npy; text as PREFIX.merged.parquet, columns custom_id, status, content, finish_reason, error_code, error_message, prompt_tokens, completion_tokens, total_tokens, metadata (JSON), in input order. For a run over documents (RESULTS.documents.jsonl beside it): one row per chunk with path, chunk, start, end, overlap, page, page_end, tokens, text and vector.")]
         public bool Parquet { get; init; }
 
         [CommandOption("--documents <FILE>")]

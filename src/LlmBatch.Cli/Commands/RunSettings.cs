@@ -166,7 +166,7 @@ internal sealed class RunSettings : PrepareSettings
     public bool Merge { get; init; }
 
     [CommandOption("--parquet")]
-    [Description("With --merge: also write the embeddings as PREFIX.parquet (custom_id, embedding list<float>).")]
+    [Description("With --merge: also write Parquet in row groups: embeddings as PREFIX.parquet (custom_id, embedding list<float>), text as PREFIX.merged.parquet (custom_id, status, content, tokens...).")]
     public bool Parquet { get; init; }
 
     [CommandOption("--mode <MODE>")]

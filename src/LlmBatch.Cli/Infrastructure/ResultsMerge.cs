@@ -18,7 +18,7 @@ internal static class ResultsMerge
     /// </summary>
     public static void CheckTargets(string prefix, params string?[] keep)
     {
-        foreach (var extension in (ReadOnlySpan<string>)[".merged.jsonl", ".merged.csv", ".npy", ".ids.txt", ".classes.csv", ".parquet"])
+        foreach (var extension in (ReadOnlySpan<string>)[".merged.jsonl", ".merged.csv", ".merged.parquet", ".npy", ".ids.txt", ".classes.csv", ".parquet"])
         {
             foreach (var file in keep)
             {
@@ -40,18 +40,19 @@ internal static class ResultsMerge
     /// </summary>
     public static async Task<BatchMergeReport> MergeAndPrintAsync(IAsyncEnumerable<BatchResult> results, BatchMergeOptions options, bool parquet, TextWriter output, CancellationToken cancellationToken)
     {
+        if (parquet && options.OutputPrefix is { } prefix)
+        {
+            // Written in the merge's one ordered pass, a row group at a time, never by reading the .npy back.
+            options.ExtraOutput = kind => kind == BatchMergeKind.Text
+                ? new Output.ParquetTextSink(Output.ParquetTextSink.PathFor(prefix))
+                : new Output.ParquetEmbeddingsSink(Output.ParquetEmbeddingsFile.PathFor(prefix));
+        }
+
         var report = await BatchResultsMerger.MergeAsync(results, options, cancellationToken).ConfigureAwait(false);
         Print(report, output);
-        if (parquet && options.OutputPrefix is not null)
+        if (parquet && options.OutputPrefix is not null && report.Kind != BatchMergeKind.Text && report.EmbeddingRows == 0)
         {
-            if (report.EmbeddingRows > 0)
-            {
-                output.WriteLine($"Wrote {await Output.ParquetEmbeddingsFile.WriteFromNpyAsync(options.OutputPrefix, cancellationToken).ConfigureAwait(false)}");
-            }
-            else
-            {
-                CliApp.Error("--parquet: the results hold no embeddings, so no Parquet file was written");
-            }
+            CliApp.Error("--parquet: the results hold no embeddings, so no Parquet file was written");
         }
 
         return report;

@@ -1,7 +1,5 @@
 using LlmBatch.Documents;
 using LlmBatch.Results;
-using Parquet;
-using Parquet.Serialization;
 
 namespace LlmBatch.Cli.Output;
 
@@ -26,8 +24,8 @@ internal static class ParquetChunksFile
         using var index = await OutputIndex.OpenAsync(resultsPath, cancellationToken).ConfigureAwait(false);
         var chunksPath = prefix + ".parquet";
         var documentsPath = documentVectors ? prefix + ".documents.parquet" : null;
-        var chunks = new Sink<ParquetChunkRow>(chunksPath + ".tmp");
-        var documents = documentsPath is null ? null : new Sink<ParquetDocumentRow>(documentsPath + ".tmp");
+        var chunks = new ParquetRowGroupWriter<ParquetChunkRow>(chunksPath, RowGroupSize);
+        var documents = documentsPath is null ? null : new ParquetRowGroupWriter<ParquetDocumentRow>(documentsPath, RowGroupSize);
         long rows = 0, missing = 0;
         try
         {
@@ -37,7 +35,7 @@ internal static class ParquetChunksFile
             {
                 if (entry.IsDocumentEnd && documents is not null && sum is not null)
                 {
-                    await documents.AddAsync(new ParquetDocumentRow { Path = entry.Path, Chunks = pooled, Vector = UnitMean(sum) }, cancellationToken).ConfigureAwait(false);
+                    await documents.AddAsync(new ParquetDocumentRow { Path = entry.Path, Chunks = pooled, Vector = UnitMean(sum) }, 4L * sum.Length, cancellationToken).ConfigureAwait(false);
                 }
 
                 if (!entry.IsChunk)
@@ -80,13 +78,13 @@ internal static class ParquetChunksFile
                     Tokens = entry.Tokens,
                     Text = entry.Text ?? "",
                     Vector = vector,
-                }, cancellationToken).ConfigureAwait(false);
+                }, (4L * vector.Length) + (2L * (entry.Text?.Length ?? 0)), cancellationToken).ConfigureAwait(false);
             }
 
-            await chunks.CompleteAsync(chunksPath, cancellationToken).ConfigureAwait(false);
+            await chunks.CompleteAsync(cancellationToken).ConfigureAwait(false);
             if (documents is not null)
             {
-                await documents.CompleteAsync(documentsPath!, cancellationToken).ConfigureAwait(false);
+                await documents.CompleteAsync(cancellationToken).ConfigureAwait(false);
             }
         }
         finally
@@ -117,54 +115,5 @@ internal static class ParquetChunksFile
         }
 
         return v;
-    }
-
-    /// <summary>Rows buffered up to a row group, then appended to the file as one.</summary>
-    private sealed class Sink<T>(string tempPath) : IAsyncDisposable
-        where T : new()
-    {
-        private readonly List<T> _rows = new(RowGroupSize);
-        private FileStream? _stream;
-
-        public long Count { get; private set; }
-
-        public async Task AddAsync(T row, CancellationToken cancellationToken)
-        {
-            _rows.Add(row);
-            Count++;
-            if (_rows.Count == RowGroupSize)
-            {
-                await FlushAsync(cancellationToken).ConfigureAwait(false);
-            }
-        }
-
-        public async Task CompleteAsync(string path, CancellationToken cancellationToken)
-        {
-            if (_rows.Count > 0 || _stream is null)
-            {
-                await FlushAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            await _stream!.DisposeAsync().ConfigureAwait(false);
-            _stream = null;
-            File.Move(tempPath, path, overwrite: true);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (_stream is not null)
-            {
-                await _stream.DisposeAsync().ConfigureAwait(false);
-                File.Delete(tempPath);
-            }
-        }
-
-        private async Task FlushAsync(CancellationToken cancellationToken)
-        {
-            var append = _stream is not null;
-            _stream ??= new FileStream(tempPath, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16);
-            await ParquetSerializer.SerializeAsync(_rows, _stream, new ParquetOptions { Append = append, RowGroupSize = RowGroupSize }, cancellationToken: cancellationToken).ConfigureAwait(false);
-            _rows.Clear();
-        }
     }
 }

@@ -1,7 +1,6 @@
-using LlmBatch.Output;
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using LlmBatch.Results;
-using Parquet;
-using Parquet.Serialization;
 
 namespace LlmBatch.Cli.Output;
 
@@ -10,32 +9,53 @@ namespace LlmBatch.Cli.Output;
 /// <c>embedding</c> (list of float32), one row per row of the <c>.npy</c> matrix and in the same order. A list column
 /// rather than one column per dimension: pandas, polars, pyarrow and DuckDB read it as one array per row, the schema
 /// does not change with the model's size, and the file's readers never have to reassemble 384 or 3,072 columns.
-/// Kept in the CLI so that the core library does not carry Parquet.Net.
+/// Kept in the CLI so that the core library does not carry Parquet.Net. The merge writes it during its ordered pass
+/// (<see cref="ParquetEmbeddingsSink"/>); this converts an existing <c>.npy</c>, row by row as well.
 /// </summary>
 internal static class ParquetEmbeddingsFile
 {
-    /// <summary>Rows per row group: about 12 MB of 384-dimension vectors, small enough to write without a spike.</summary>
+    /// <summary>Rows per row group at most (a group is also cut at <see cref="ParquetRowGroupWriter{T}.MaxGroupBytes"/>, about 5,400 rows of 384 dimensions).</summary>
     internal const int RowGroupSize = 8192;
 
     /// <summary>The Parquet file written beside <c>PREFIX.npy</c>.</summary>
     internal static string PathFor(string prefix) => prefix + ".parquet";
 
-    /// <summary>Reads <c>PREFIX.npy</c> and <c>PREFIX.ids.txt</c> (as the merger wrote them) and writes <c>PREFIX.parquet</c>.</summary>
+    /// <summary>Reads <c>PREFIX.npy</c> and <c>PREFIX.ids.txt</c> (as the merger wrote them) a row at a time and writes <c>PREFIX.parquet</c>.</summary>
     /// <returns>The Parquet file's path.</returns>
+    /// <exception cref="InvalidDataException">The ids and the matrix disagree in length.</exception>
     internal static async Task<string> WriteFromNpyAsync(string prefix, CancellationToken cancellationToken)
     {
-        float[] data;
-        int rows, columns;
-        var npy = File.OpenRead(prefix + ".npy");
+        var npy = new FileStream(prefix + ".npy", FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
         await using (npy.ConfigureAwait(false))
         {
-            (data, rows, columns) = NpyFile.ReadFloat32(npy);
-        }
+            var (rows, columns) = NpyFile.ReadHeader(npy);
+            using var ids = new StreamReader(prefix + ".ids.txt");
+            var path = PathFor(prefix);
+            var sink = new ParquetEmbeddingsSink(path);
+            await using (sink.ConfigureAwait(false))
+            {
+                for (var i = 0; i < rows; i++)
+                {
+                    var id = await ids.ReadLineAsync(cancellationToken).ConfigureAwait(false)
+                        ?? throw new InvalidDataException($"{prefix}.ids.txt has {i} ids for the {rows} rows of {prefix}.npy.");
+                    var vector = new float[columns];
+                    npy.ReadExactly(MemoryMarshal.AsBytes(vector.AsSpan()));
+                    if (!BitConverter.IsLittleEndian)
+                    {
+                        for (var k = 0; k < vector.Length; k++)
+                        {
+                            vector[k] = BinaryPrimitives.ReadSingleLittleEndian(BitConverter.GetBytes(vector[k]));
+                        }
+                    }
 
-        var ids = await File.ReadAllLinesAsync(prefix + ".ids.txt", cancellationToken).ConfigureAwait(false);
-        var path = PathFor(prefix);
-        await WriteAsync(path, ids, data, rows, columns, cancellationToken).ConfigureAwait(false);
-        return path;
+                    await sink.WriteVectorAsync(id, vector, cancellationToken).ConfigureAwait(false);
+                }
+
+                await sink.CompleteAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return path;
+        }
     }
 
     /// <summary>Writes a row-major float32 matrix and its ids.</summary>
@@ -47,22 +67,15 @@ internal static class ParquetEmbeddingsFile
             throw new ArgumentException($"{ids.Count} ids for a {rows} x {columns} matrix of {data.Length} values.", nameof(ids));
         }
 
-        var options = new ParquetOptions { RowGroupSize = RowGroupSize };
-
-        // A unique temp file created exclusively, then renamed: a fixed name such as PREFIX.parquet.tmp could be a planted link.
-        var file = AtomicFile.Begin(path, throughLink: false);
-        await using (file.ConfigureAwait(false))
+        var sink = new ParquetEmbeddingsSink(path);
+        await using (sink.ConfigureAwait(false))
         {
-            await ParquetSerializer.SerializeAsync(Rows(ids, data, columns), file.Stream, options, cancellationToken: cancellationToken).ConfigureAwait(false);
-            await file.CommitAsync().ConfigureAwait(false);
-        }
-    }
+            for (var i = 0; i < ids.Count; i++)
+            {
+                await sink.WriteVectorAsync(ids[i], data.AsSpan(i * columns, columns).ToArray(), cancellationToken).ConfigureAwait(false);
+            }
 
-    private static IEnumerable<ParquetEmbeddingRow> Rows(IReadOnlyList<string> ids, float[] data, int columns)
-    {
-        for (var i = 0; i < ids.Count; i++)
-        {
-            yield return new ParquetEmbeddingRow { CustomId = ids[i], Embedding = data.AsSpan(i * columns, columns).ToArray() };
+            await sink.CompleteAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 }

@@ -30,10 +30,12 @@ internal static class BatchMetadataFile
         output.Write("\n"u8);
     }
 
-    /// <summary>Reads a metadata file: the items in file order with their columns.</summary>
-    public static async Task<List<(string CustomId, IReadOnlyList<KeyValuePair<string, string>> Metadata)>> ReadAsync(string path, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads a metadata file one item at a time, in file order with its columns (a merge of 10 M items must not hold
+    /// them all). Every bad line is reported at the end, in one exception, after the good ones.
+    /// </summary>
+    public static async IAsyncEnumerable<(string CustomId, IReadOnlyList<KeyValuePair<string, string>> Metadata)> ReadAsync(string path, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var result = new List<(string, IReadOnlyList<KeyValuePair<string, string>>)>();
         var reader = JsonlLineReader.Open(path);
         await using var readerScope = reader.ConfigureAwait(false);
         var errors = new List<BatchInputError>();
@@ -51,6 +53,7 @@ internal static class BatchMetadataFile
                 continue;
             }
 
+            (string, IReadOnlyList<KeyValuePair<string, string>>)? item = null;
             try
             {
                 using var doc = JsonDocument.Parse(reader.Line, JsonLimits.Document);
@@ -69,7 +72,7 @@ internal static class BatchMetadataFile
                     }
                 }
 
-                result.Add((id.GetString()!, fields));
+                item = (id.GetString()!, fields);
             }
             catch (JsonException ex)
             {
@@ -79,13 +82,16 @@ internal static class BatchMetadataFile
             {
                 errors.Add(new BatchInputError(path, line, "", "a key or the custom_id holds an unpaired surrogate escape (such as \\ud83d)"));
             }
+
+            if (item is { } found)
+            {
+                yield return found;
+            }
         }
 
         if (errors.Count > 0)
         {
             throw new BatchInputException(errors);
         }
-
-        return result;
     }
 }

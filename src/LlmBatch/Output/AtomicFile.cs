@@ -29,8 +29,9 @@ internal sealed class AtomicFile : IAsyncDisposable, IDisposable
     /// Starts replacing <paramref name="path"/>. With <paramref name="throughLink"/> a path that is a link replaces the
     /// file it points to (an output the user reaches by a link stays a link); without it, whatever is at the path is
     /// replaced, a link included, so content never goes through a link someone else may have put there.
+    /// <c>readable</c> opens the temporary file for reading too (a Parquet append reads back its footer).
     /// </summary>
-    public static AtomicFile Begin(string path, bool throughLink)
+    public static AtomicFile Begin(string path, bool throughLink, bool readable = false)
     {
         var target = throughLink ? FileIdentity.Canonical(path) : Path.GetFullPath(path);
         var directory = Path.GetDirectoryName(target)!;
@@ -41,7 +42,7 @@ internal sealed class AtomicFile : IAsyncDisposable, IDisposable
             mode = File.GetUnixFileMode(target);
         }
 
-        var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16, useAsync: true);
+        var stream = new FileStream(temp, FileMode.CreateNew, readable ? FileAccess.ReadWrite : FileAccess.Write, FileShare.None, bufferSize: 1 << 16, useAsync: true);
         try
         {
             if (mode is { } m && !OperatingSystem.IsWindows())

@@ -33,6 +33,22 @@ public sealed class BatchMergeOptions
     /// <summary>How many of the least confident classifications to list (default 10).</summary>
     public int LeastConfidentCount { get; set; } = 10;
 
+    /// <summary>
+    /// Where the merge puts its temporary sort runs, or null (default) for the system's temporary directory. The
+    /// merge holds a bounded buffer in memory and spills the rest there, about as many bytes as the merged output,
+    /// in a subdirectory of its own that it removes when done.
+    /// </summary>
+    public string? TempDirectory { get; set; }
+
+    /// <summary>The bytes of rows a sort holds in memory before it spills a run to disk (32 MB).</summary>
+    internal long SortBufferBytes { get; set; } = 32L << 20;
+
+    /// <summary>The most runs merged at once; more are first merged in groups, to bound the open files (64).</summary>
+    internal int SortFanIn { get; set; } = 64;
+
+    /// <summary>An extra output for the merged kind (the CLI's Parquet writers), or null for none.</summary>
+    internal Func<BatchMergeKind, IMergedRowSink?>? ExtraOutput { get; set; }
+
     /// <summary>Checks every option and throws one exception listing every problem.</summary>
     /// <exception cref="BatchOptionsException">At least one option is invalid.</exception>
     public void Validate()
@@ -51,6 +67,11 @@ public sealed class BatchMergeOptions
         if (MetadataPath is not null && !File.Exists(MetadataPath))
         {
             problems.Add($"MetadataPath \"{MetadataPath}\" does not exist.");
+        }
+
+        if (TempDirectory is not null && !Directory.Exists(TempDirectory))
+        {
+            problems.Add($"TempDirectory \"{TempDirectory}\" does not exist.");
         }
 
         if (GoldColumn is not null && MetadataPath is null)

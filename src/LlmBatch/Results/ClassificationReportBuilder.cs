@@ -7,7 +7,9 @@ internal sealed class ClassificationReportBuilder
     private readonly Dictionary<string, int> _index;
     private readonly long[] _counts;
     private readonly Dictionary<(int Gold, int Predicted), long> _confusion = [];
-    private readonly List<ClassifiedItem> _scored = [];
+    // The least confident items only, as a max-heap of at most _keep: a merge of 10 M items must not hold them all.
+    private readonly PriorityQueue<ClassifiedItem, ClassifiedItem> _scored = new(Comparer<ClassifiedItem>.Create(static (a, b) => ByConfidence(b, a)));
+    private readonly int _keep;
     private readonly List<string> _extraGold = [];
     private long _failed;
     private long _withGold;
@@ -15,9 +17,12 @@ internal sealed class ClassificationReportBuilder
 
     /// <summary>Creates the builder for a label set.</summary>
     /// <param name="labels">The labels, in display order.</param>
-    public ClassificationReportBuilder(IEnumerable<string> labels)
+    /// <param name="keepLeastConfident">The most least-confident items <see cref="Build"/> may be asked for (default: all).</param>
+    public ClassificationReportBuilder(IEnumerable<string> labels, int keepLeastConfident = int.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(labels);
+        ArgumentOutOfRangeException.ThrowIfNegative(keepLeastConfident);
+        _keep = keepLeastConfident;
         _labels = [.. labels];
         _index = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < _labels.Count; i++)
@@ -60,9 +65,16 @@ internal sealed class ClassificationReportBuilder
             _confusion[(g, p)] = _confusion.GetValueOrDefault((g, p)) + 1;
         }
 
-        if (item.Margin is not null)
+        if (item.Margin is not null && _keep > 0)
         {
-            _scored.Add(item);
+            if (_scored.Count < _keep)
+            {
+                _scored.Enqueue(item, item);
+            }
+            else if (ByConfidence(item, _scored.Peek()) < 0)
+            {
+                _scored.DequeueEnqueue(item, item);
+            }
         }
     }
 
@@ -107,7 +119,8 @@ internal sealed class ClassificationReportBuilder
             matrix = rows;
         }
 
-        var least = _scored
+        var least = _scored.UnorderedItems
+            .Select(e => e.Element)
             .OrderBy(i => i.Margin)
             .ThenBy(i => i.CustomId, StringComparer.Ordinal)
             .Take(leastConfident)
@@ -125,5 +138,12 @@ internal sealed class ClassificationReportBuilder
             ConfusionLabels = _withGold > 0 ? confusionLabels : [],
             LeastConfident = least,
         };
+    }
+
+    // Least confident first: the smallest margin, then the custom_id.
+    private static int ByConfidence(ClassifiedItem a, ClassifiedItem b)
+    {
+        var c = Nullable.Compare(a.Margin, b.Margin);
+        return c != 0 ? c : string.CompareOrdinal(a.CustomId, b.CustomId);
     }
 }

@@ -93,6 +93,25 @@ internal static class NpyFile
     /// <exception cref="InvalidDataException">The file is not a 2-D little-endian float32 C-order array.</exception>
     public static (float[] Data, int Rows, int Columns) ReadFloat32(Stream stream)
     {
+        var (rows, columns) = ReadHeader(stream);
+        var data = new float[checked(rows * columns)];
+        stream.ReadExactly(MemoryMarshal.AsBytes(data.AsSpan()));
+        if (!BitConverter.IsLittleEndian)
+        {
+            for (var i = 0; i < data.Length; i++)
+            {
+                data[i] = BinaryPrimitives.ReadSingleLittleEndian(BitConverter.GetBytes(data[i]));
+            }
+        }
+
+        return (data, rows, columns);
+    }
+
+    /// <summary>Reads the header of a 2-D <c>&lt;f4</c> C-order <c>.npy</c> file, leaving the stream at the first value.</summary>
+    /// <returns>The shape.</returns>
+    /// <exception cref="InvalidDataException">The file is not a 2-D little-endian float32 C-order array.</exception>
+    public static (int Rows, int Columns) ReadHeader(Stream stream)
+    {
         ArgumentNullException.ThrowIfNull(stream);
         Span<byte> pre = stackalloc byte[10];
         stream.ReadExactly(pre);
@@ -125,20 +144,15 @@ internal static class NpyFile
 
         var rows = int.Parse(dims[0], CultureInfo.InvariantCulture);
         var columns = int.Parse(dims[1], CultureInfo.InvariantCulture);
-        var data = new float[checked(rows * columns)];
-        stream.ReadExactly(MemoryMarshal.AsBytes(data.AsSpan()));
-        if (!BitConverter.IsLittleEndian)
-        {
-            for (var i = 0; i < data.Length; i++)
-            {
-                data[i] = BinaryPrimitives.ReadSingleLittleEndian(BitConverter.GetBytes(data[i]));
-            }
-        }
-
-        return (data, rows, columns);
+        return (rows, columns);
     }
 
-    private static byte[] BuildHeader(int rows, int columns)
+    /// <summary>
+    /// The header of a 2-D float32 C-order array. It is 128 bytes for any shape a long can hold (the dictionary is
+    /// padded to a multiple of 64), which is what lets <see cref="NpyWriter"/> write a placeholder first and patch
+    /// the real row count in at the end.
+    /// </summary>
+    internal static byte[] BuildHeader(long rows, int columns)
     {
         var dict = $"{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {columns}), }}";
         // Magic (6) + version (2) + length (2) + dict + padding + '\n' must be a multiple of 64, as NumPy writes it,

@@ -84,10 +84,15 @@ internal static class ResultContent
     /// Reads the generated text of a chat completion (<c>choices[0].message.content</c>), a completion
     /// (<c>choices[0].text</c>) or a response (the <c>output_text</c> parts of <c>output</c>), with its finish reason.
     /// </summary>
-    public static bool TryReadText(ReadOnlyMemory<byte> body, out string content, out string? finishReason)
+    public static bool TryReadText(ReadOnlyMemory<byte> body, out string content, out string? finishReason) =>
+        TryReadText(body, out content, out finishReason, out _);
+
+    /// <summary>As <see cref="TryReadText(ReadOnlyMemory{byte}, out string, out string?)"/>, with the token counts of <c>usage</c> from the same parse.</summary>
+    public static bool TryReadText(ReadOnlyMemory<byte> body, out string content, out string? finishReason, out ResultUsage usage)
     {
         content = "";
         finishReason = null;
+        usage = default;
         if (body.IsEmpty)
         {
             return false;
@@ -101,6 +106,8 @@ internal static class ResultContent
             {
                 return false;
             }
+
+            usage = ReadUsage(root);
 
             if (root.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array && choices.GetArrayLength() > 0)
             {
@@ -176,6 +183,20 @@ internal static class ResultContent
             // Not the shape expected (a server's odd answer): no text, never a crash of the merge.
             return false;
         }
+    }
+
+    // Chat and completions say prompt/completion tokens; the Responses API says input/output tokens.
+    private static ResultUsage ReadUsage(JsonElement root)
+    {
+        if (!root.TryGetProperty("usage", out var u) || u.ValueKind != JsonValueKind.Object)
+        {
+            return default;
+        }
+
+        return new ResultUsage(Count(u, "prompt_tokens", "input_tokens"), Count(u, "completion_tokens", "output_tokens"), Count(u, "total_tokens", "total_tokens"));
+
+        static long? Count(JsonElement usage, string name, string otherName) =>
+            (usage.TryGetProperty(name, out var v) || usage.TryGetProperty(otherName, out v)) && v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var n) ? n : null;
     }
 
     /// <summary>True when the body looks like an embeddings response.</summary>

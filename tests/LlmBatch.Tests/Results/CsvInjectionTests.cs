@@ -21,7 +21,7 @@ public sealed class CsvInjectionTests
     [InlineData("plain, text", "\"plain, text\"")]
     [InlineData("", "")]
     public void CsvField_FormulaStarts_Neutralised(string value, string expected) =>
-        Assert.Equal(expected, BatchResultsMerger.CsvField(value));
+        Assert.Equal(expected, CsvText.Field(value));
 
     [Fact]
     public async Task MergeAsync_CsvFromHostileContentIdsAndColumns_NoCellStartsAFormula()
