@@ -338,7 +338,7 @@ internal sealed partial class Harness(string cli, string baseline, string floor,
         var figures = new List<Figure>
         {
             new($"peak RSS at {small / 1000:N0} k", Rss(oursSmall), Rss(theirSmall)),
-            new($"peak RSS at {large / 1000:N0} k", Rss(oursLarge), Rss(theirLarge), "< 150 MB", oursLarge.Run.MaxRssMb < 150),
+            new($"peak RSS at {large / 1000:N0} k", Rss(oursLarge), Rss(theirLarge), "< 120 MB", oursLarge.Run.MaxRssMb < 120),
             new("ratio large/small", $"{ratio:0.00}", theirSmall is null || theirLarge is null ? "-" : $"{theirLarge.Run.MaxRssMb / theirSmall.Run.MaxRssMb:0.00}", "<= 1.2", ratio <= 1.2),
             new($"wall at {large / 1000:N0} k", Wall(oursLarge), theirLarge is null ? "-" : Wall(theirLarge)),
             new("items correct (both sizes)", Both(oursSmall, oursLarge), theirSmall is null || theirLarge is null ? "-" : Both(theirSmall, theirLarge), "all", oursSmall.Check.AllCorrect && oursLarge.Check.AllCorrect),
