@@ -10,8 +10,8 @@ namespace LlmBatch.Concurrency;
 /// Over 400 lines because it does one job, one control loop: slow start, the cuts on refusal and the throughput
 /// gradient read and write the same limit, threshold and window history on every answer, and the rules below only
 /// make sense together (every cut, for a refusal or for queueing, ends slow start where it cuts to, and growth slows
-/// near the level of the last refusal); a quarter of the file is
-/// the algorithm's description and the reasons for its constants.
+/// near the level of the last refusal); a quarter of the file is the algorithm's description and the reasons for its
+/// constants.
 /// </summary>
 /// <remarks>
 /// <para>
