@@ -7,6 +7,11 @@ namespace LlmBatch.Concurrency;
 /// Servers that send no rate-limit headers (vLLM, Ollama, llama.cpp, TGI, LM Studio, gateways) are bound by their
 /// processing slots, not by a budget: past them they queue (latency grows, throughput does not) or refuse (503, 529,
 /// a 429 without headers). This finds the concurrency of highest goodput and holds it.
+/// Over 400 lines because it does one job, one control loop: slow start, the cuts on refusal and the throughput
+/// gradient read and write the same limit, threshold and window history on every answer, and the rules below only
+/// make sense together (every cut, for a refusal or for queueing, ends slow start where it cuts to, and growth slows
+/// near the level of the last refusal); a quarter of the file is the algorithm's description and the reasons for its
+/// constants.
 /// </summary>
 /// <remarks>
 /// <para>

@@ -7,6 +7,9 @@ namespace LlmBatch.Output;
 /// <summary>
 /// Turns one output line, ours or the provider's Batch API output, back into a <see cref="BatchResult"/>.
 /// Unknown keys are ignored, so files from newer tools or the provider read without trouble.
+/// Over 400 lines because it does one job: the rules of an output line, key by key, in one <see cref="Utf8JsonReader"/>
+/// pass over a <c>ref struct</c> reader that cannot be stored; our <c>llmbatch</c> block alone has sixteen fields
+/// (<see cref="BatchItemStats"/>). Split, each piece would still take the same reader by <c>ref</c> from this one pass.
 /// </summary>
 internal static class OutputLineParser
 {

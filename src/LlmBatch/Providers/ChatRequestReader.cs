@@ -10,6 +10,10 @@ namespace LlmBatch.Providers;
 /// <see cref="ChatOptions"/> has no place for (<c>user</c>, <c>metadata</c>, <c>logprobs</c>, ...) are ignored;
 /// fields of the wrong type and features an <see cref="IChatClient"/> cannot honour (<c>n</c> above 1) are refused
 /// with a <see cref="ProviderRequestException"/> naming the field.
+/// Over 400 lines because it does one job: the mapping of one request shape, the chat-completions body, field by field
+/// (messages, content parts, tool calls, tools, tool choice, stop, response format) onto <see cref="ChatOptions"/> and
+/// <see cref="ChatMessage"/>, with one set of type checks and one error form; it is the inverse of a single OpenAI
+/// request schema, and the pieces would only be read together.
 /// </summary>
 internal static class ChatRequestReader
 {

@@ -11,6 +11,10 @@ namespace LlmBatch.RateLimiting;
 /// Uses the tiktoken encodings <c>o200k_base</c> (gpt-4o, gpt-4.1, gpt-4.5, gpt-5, o-series, chatgpt, and any
 /// model it does not recognise) and <c>cl100k_base</c> (gpt-4, gpt-3.5, text-embedding-*).
 /// Deterministic and thread-safe; each encoding is loaded once, on first use.
+/// Over 400 lines because it does one job: the prompt tokens of a request body, for the four shapes a body takes
+/// (chat messages with their content parts, Responses <c>input</c>, completions <c>prompt</c>, embeddings
+/// <c>input</c>), each walked by one <see cref="Utf8JsonReader"/> pass with the same bounded string counter and
+/// message framing; split per shape, the pieces would share the tokenizer choice and that counter across files.
 /// </summary>
 internal sealed class TokenCounter
 {
