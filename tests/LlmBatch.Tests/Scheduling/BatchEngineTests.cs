@@ -484,6 +484,27 @@ public class BatchEngineTests
     }
 
     [Fact]
+    public async Task Start_OneRunsKeyRefused_OnlyThatRunStops()
+    {
+        var provider = new ScriptedHandler((item, ct) => item.Request.CustomId.StartsWith('a')
+            ? ScriptedHandler.Status(401, """{"error":{"message":"Incorrect API key provided."}}""")(item, ct)
+            : ScriptedHandler.Status(200)(item, ct));
+        using var engine = Engine(provider, o => o.MaxConcurrency = 2);
+
+        await using var a = engine.Start(Named("a", 20), TestContext.Current.CancellationToken);
+        await using var b = engine.Start(Named("b", 30), TestContext.Current.CancellationToken);
+        var readB = Collect(b.Results);
+
+        await Assert.ThrowsAsync<BatchAuthenticationException>(() => Collect(a.Results));
+        await Assert.ThrowsAsync<BatchAuthenticationException>(() => a.Completion);
+        var resultsB = await readB;
+        Assert.Equal(30, resultsB.Count);
+        Assert.All(resultsB, r => Assert.True(r.IsSuccess));
+        Assert.Equal(30, (await b.Completion).Succeeded);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Collect(b.Results));
+    }
+
+    [Fact]
     public async Task RunAsync_SecondRunWhileFirstRuns_BothComplete()
     {
         using var engine = Engine(new ScriptedHandler(ScriptedHandler.Status(200)), o => o.MaxConcurrency = 1);
