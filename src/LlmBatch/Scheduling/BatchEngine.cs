@@ -16,7 +16,7 @@ namespace LlmBatch;
 /// and its final outcome goes to a bounded channel that the caller drains. No queue between the file and the socket
 /// is unbounded: a slow consumer stops the dispatcher, which stops reading the input.
 /// </summary>
-internal sealed class BatchEngine : IBatchEngine
+internal sealed class BatchEngine : IBatchEngine, IResultSinkEngine
 {
     private readonly BatchOptions _options;
     private readonly TimeProvider _time;
@@ -112,7 +112,10 @@ internal sealed class BatchEngine : IBatchEngine
     public IAsyncEnumerable<BatchResult> RunAsync(IAsyncEnumerable<BatchRequest> requests, CancellationToken cancellationToken = default) =>
         BatchEngineRun.ReadToEndAsync(this, requests, cancellationToken);
 
-    public IBatchRun Start(IAsyncEnumerable<BatchRequest> requests, CancellationToken cancellationToken = default)
+    public IBatchRun Start(IAsyncEnumerable<BatchRequest> requests, CancellationToken cancellationToken = default) =>
+        Start(requests, null, cancellationToken);
+
+    public IBatchRun Start(IAsyncEnumerable<BatchRequest> requests, Func<BatchResult, ValueTask>? sink, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(requests);
         if (_options.TokensPerMinute is not null)
@@ -121,7 +124,7 @@ internal sealed class BatchEngine : IBatchEngine
             _ = Task.Run(_tokens.WarmUp, CancellationToken.None);
         }
 
-        var run = new BatchEngineRun(this, _time.GetTimestamp(), _options.MaxConcurrency, cancellationToken);
+        var run = new BatchEngineRun(this, _time.GetTimestamp(), _options.MaxConcurrency, sink, cancellationToken);
         lock (_runs)
         {
             _runs.Add(run);
@@ -251,7 +254,7 @@ internal sealed class BatchEngine : IBatchEngine
             run.State.SetFatal(inputError);
         }
 
-        run.Writer.TryComplete();
+        run.Complete();
 
         async Task LaunchPackAsync(EmbeddingPack pack)
         {
@@ -277,7 +280,7 @@ internal sealed class BatchEngine : IBatchEngine
             {
                 run.State.Counters.ItemCompleted(result, _time.GetTimestamp());
                 LlmBatchTelemetry.RecordItemCompleted(result);
-                await run.Writer.WriteAsync(result, CancellationToken.None).ConfigureAwait(false);
+                await DeliverAsync(run, result).ConfigureAwait(false);
             }
         }
         catch (Exception ex)
@@ -294,6 +297,20 @@ internal sealed class BatchEngine : IBatchEngine
         }
     }
 
+    /// <summary>Hands a result on; a sink that fails (the output file's disk is full) ends the run with its error.</summary>
+    private static async ValueTask DeliverAsync(BatchEngineRun run, BatchResult result)
+    {
+        try
+        {
+            await run.DeliverAsync(result).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            run.State.SetFatal(ex);
+            run.Cancel();
+        }
+    }
+
     private async Task RunItemAsync(BatchRequest request, BatchEngineRun run, SemaphoreSlim slots)
     {
         try
@@ -303,7 +320,7 @@ internal sealed class BatchEngine : IBatchEngine
             {
                 run.State.Counters.ItemCompleted(result, _time.GetTimestamp());
                 LlmBatchTelemetry.RecordItemCompleted(result);
-                await run.Writer.WriteAsync(result, CancellationToken.None).ConfigureAwait(false);
+                await DeliverAsync(run, result).ConfigureAwait(false);
             }
         }
         catch (Exception ex)

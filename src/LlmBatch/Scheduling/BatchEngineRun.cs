@@ -15,15 +15,17 @@ internal sealed class BatchEngineRun : IBatchRun
     private readonly BatchEngine _engine;
     private readonly Channel<BatchResult> _results;
     private readonly CancellationToken _cancellationToken;
+    private readonly Func<BatchResult, ValueTask>? _sink;
     private readonly TaskCompletionSource<BatchProgress> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<IDisposable> _owned = new(3);
     private Task? _dispatcher;
     private Task? _ended;  // guarded by _owned
     private int _read;
 
-    public BatchEngineRun(BatchEngine engine, long started, int capacity, CancellationToken cancellationToken)
+    public BatchEngineRun(BatchEngine engine, long started, int capacity, Func<BatchResult, ValueTask>? sink, CancellationToken cancellationToken)
     {
         _engine = engine;
+        _sink = sink;
         _cancellationToken = cancellationToken;
         State = new BatchRunState(started);
         Abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -53,8 +55,15 @@ internal sealed class BatchEngineRun : IBatchRun
     /// <summary>Cancelled to abandon the run: items on the wire yield nothing.</summary>
     public CancellationTokenSource Abort { get; }
 
-    /// <summary>Where the run's items write their results.</summary>
-    public ChannelWriter<BatchResult> Writer => _results.Writer;
+    /// <summary>
+    /// Hands one result on: to the consumer's own sink when it gave one (the output writer's queue, so a result goes
+    /// through one channel on its way to the file), else to the run's channel that <see cref="Results"/> reads.
+    /// </summary>
+    public ValueTask DeliverAsync(BatchResult result) =>
+        _sink is null ? _results.Writer.WriteAsync(result, CancellationToken.None) : _sink(result);
+
+    /// <summary>Every item has delivered its result: <see cref="Results"/> ends once the last one is read.</summary>
+    public void Complete() => _results.Writer.TryComplete();
 
     public IAsyncEnumerable<BatchResult> Results => ReadAsync();
 

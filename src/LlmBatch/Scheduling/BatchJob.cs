@@ -48,8 +48,24 @@ public static class BatchJob
             var requests = BatchInputFile.ReadValidatedAsync(options.InputPath, options.Validation.MaxLineBytes, CancellationToken.None);
             var pending = Pending(requests, checkpoint, options.Include, skipped, excluded, cancellationToken);
 
-            // A run of its own: a stop ends this job's dispatch only, not other work on a shared engine.
-            var run = engine.Start(pending, abort.Token);
+            // A run of its own: a stop ends this job's dispatch only, not other work on a shared engine. Our engine's
+            // items hand their results straight to the writer's queue (one channel, one loop: the writer's, which
+            // also summarises); another engine's results are read and queued here.
+            IBatchRun run;
+            if (engine is IResultSinkEngine sinking)
+            {
+                writer.Taken = result =>
+                {
+                    summary.Add(result);
+                    written++;
+                };
+                run = sinking.Start(pending, result => writer.WriteAsync(result, CancellationToken.None), abort.Token);
+            }
+            else
+            {
+                run = engine.Start(pending, abort.Token);
+            }
+
             await using var disposeRun = run.ConfigureAwait(false);
             using var stop = RegisterGracefulStop(run.StopDispatch, abort, options.ShutdownGracePeriod, options.TimeProvider, cancellationToken);
             try

@@ -11,14 +11,17 @@ namespace LlmBatch;
 /// ledger first, so attempts waiting for budget are released unsent, then the engine; a stop of one run leaves the
 /// ledger open for the others.
 /// </summary>
-internal sealed class MeteredBatchEngine(IBatchEngine inner, CostLedger? ledger, ReuseCounters? reused) : IBatchEngine
+internal sealed class MeteredBatchEngine(IBatchEngine inner, CostLedger? ledger, ReuseCounters? reused) : IBatchEngine, IResultSinkEngine
 {
     private int _active;
 
     public IAsyncEnumerable<BatchResult> RunAsync(IAsyncEnumerable<BatchRequest> requests, CancellationToken cancellationToken = default) =>
         BatchEngineRun.ReadToEndAsync(this, requests, cancellationToken);
 
-    public IBatchRun Start(IAsyncEnumerable<BatchRequest> requests, CancellationToken cancellationToken = default)
+    public IBatchRun Start(IAsyncEnumerable<BatchRequest> requests, CancellationToken cancellationToken = default) =>
+        Start(requests, null, cancellationToken);
+
+    public IBatchRun Start(IAsyncEnumerable<BatchRequest> requests, Func<BatchResult, ValueTask>? sink, CancellationToken cancellationToken)
     {
         if (Interlocked.Increment(ref _active) == 1)
         {
@@ -29,7 +32,9 @@ internal sealed class MeteredBatchEngine(IBatchEngine inner, CostLedger? ledger,
         IBatchRun run;
         try
         {
-            run = inner.Start(requests, cancellationToken);
+            run = inner is IResultSinkEngine sinking ? sinking.Start(requests, sink, cancellationToken)
+                : sink is null ? inner.Start(requests, cancellationToken)
+                : throw new NotSupportedException("The inner engine cannot hand results to a sink.");
         }
         catch
         {
