@@ -280,7 +280,15 @@ internal sealed class BatchEngine : IBatchEngine, IResultSinkEngine
             {
                 run.State.Counters.ItemCompleted(result, _time.GetTimestamp());
                 LlmBatchTelemetry.RecordItemCompleted(result);
-                await DeliverAsync(run, result).ConfigureAwait(false);
+                try
+                {
+                    // Inline rather than a helper method: its state machine would be boxed per item whenever the consumer is behind.
+                    await run.DeliverAsync(result).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    DeliveryFailed(run, ex);
+                }
             }
         }
         catch (Exception ex)
@@ -297,18 +305,11 @@ internal sealed class BatchEngine : IBatchEngine, IResultSinkEngine
         }
     }
 
-    /// <summary>Hands a result on; a sink that fails (the output file's disk is full) ends the run with its error.</summary>
-    private static async ValueTask DeliverAsync(BatchEngineRun run, BatchResult result)
+    /// <summary>A sink that failed (the output file's disk is full) ends the run with its error.</summary>
+    private static void DeliveryFailed(BatchEngineRun run, Exception error)
     {
-        try
-        {
-            await run.DeliverAsync(result).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            run.State.SetFatal(ex);
-            run.Cancel();
-        }
+        run.State.SetFatal(error);
+        run.Cancel();
     }
 
     private async Task RunItemAsync(BatchRequest request, BatchEngineRun run, SemaphoreSlim slots)
@@ -320,7 +321,15 @@ internal sealed class BatchEngine : IBatchEngine, IResultSinkEngine
             {
                 run.State.Counters.ItemCompleted(result, _time.GetTimestamp());
                 LlmBatchTelemetry.RecordItemCompleted(result);
-                await DeliverAsync(run, result).ConfigureAwait(false);
+                try
+                {
+                    // Inline rather than a helper method: its state machine would be boxed per item whenever the consumer is behind.
+                    await run.DeliverAsync(result).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    DeliveryFailed(run, ex);
+                }
             }
         }
         catch (Exception ex)
@@ -423,7 +432,6 @@ internal sealed class BatchEngine : IBatchEngine, IResultSinkEngine
     /// </summary>
     private async Task<SendOutcome?> SendAsync(BatchCall call, BatchEngineRun run)
     {
-        var abort = run.Abort;
         try
         {
             if (run.State.IsStopped)
@@ -431,9 +439,9 @@ internal sealed class BatchEngine : IBatchEngine, IResultSinkEngine
                 return null;
             }
 
-            return new SendOutcome(await _breaker.SendAsync(call, abort.Token).ConfigureAwait(false), null);
+            return new SendOutcome(await _breaker.SendAsync(call, run.Abort.Token).ConfigureAwait(false), null);
         }
-        catch (OperationCanceledException) when (abort.IsCancellationRequested)
+        catch (OperationCanceledException) when (run.Abort.IsCancellationRequested)
         {
             return null;
         }
