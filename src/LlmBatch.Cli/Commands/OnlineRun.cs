@@ -14,20 +14,18 @@ namespace LlmBatch.Cli.Commands;
 internal static class OnlineRun
 {
     public static async Task<int> ExecuteAsync(
-        RunSettings settings, string input, BatchValidationReport check, BatchValidationOptions validation, BatchEngineBuilder builder,
+        RunSettings settings, string input, BatchValidationReport check, BatchValidationOptions validation, IBatchEngine engine,
         PriceTable prices, CancellationTokenSource stop, StopSignals signals)
     {
         var job = settings.ToJobOptions(input, validation);
 
-        // One job with its progress display; a map-reduce runs one per phase, each on an engine of its own so that
-        // its progress counts its own items.
-        IBatchEngine? engine = null;
+        // One job with its progress display; a map-reduce runs one per phase, each a run of its own on the engine, so
+        // the engine's progress (that of the run started last) counts the phase's own items.
         async Task<BatchJobResult> RunPhaseAsync(BatchJobOptions phase, CancellationToken ct)
         {
             var phaseCheck = phase.InputPath == input ? check : await BatchInputFile.ValidateAsync(phase.InputPath, validation, ct).ConfigureAwait(false);
             phaseCheck.ThrowIfInvalid();
             phase.CheckedInput = phaseCheck;
-            engine = builder.Build();
             var totals = new ProgressTotals { Items = phaseCheck.Requests };
             var started = false;
             phase.Resumed = done =>
@@ -61,7 +59,7 @@ internal static class OnlineRun
         }
 
         var result = await RunPhaseAsync(job, stop.Token).ConfigureAwait(false);
-        var live = engine!.GetProgress();
+        var live = engine.GetProgress();
         var skipped = settings.IsDocuments ? await DocumentRun.ReadSkippedAsync(Documents.DocumentManifest.PathFor(settings.OutputPath), CancellationToken.None).ConfigureAwait(false) : [];
         await RunOutputs.WriteReportAsync(settings, result.Summary, prices, settings.IsDocuments ? DocumentRun.ForReport(skipped) : null).ConfigureAwait(false);
         if (!settings.Quiet)

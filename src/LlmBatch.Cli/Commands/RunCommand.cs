@@ -54,13 +54,14 @@ internal sealed class RunCommand : AsyncCommand<RunSettings>
 
         using var telemetry = TelemetrySetup.Start(settings.Otlp || settings.OtlpEndpoint is not null, settings.OtlpEndpoint is null ? null : new Uri(settings.OtlpEndpoint), settings.PrometheusPort);
         using var loggers = CliLogging.Create(settings.Verbose);
-        var builder = costs.Apply(new BatchEngineBuilder(provider).WithOptions(options).WithLoggerFactory(loggers), options);
+        // One engine for the whole command (every phase of a map-reduce is a run of its own on it), disposed with it.
+        using var engine = costs.Apply(new BatchEngineBuilder(provider).WithOptions(options).WithLoggerFactory(loggers), options).Build();
         if (settings.BatchMode != BatchApiMode.Online)
         {
             // The Batch API modes and their plan live in BatchModeRun; the engine serves their online part.
-            return await BatchModeRun.ExecuteAsync(settings, input, check, setup, builder.Build(), costs.Prices, stop, signals).ConfigureAwait(false);
+            return await BatchModeRun.ExecuteAsync(settings, input, check, setup, engine, costs.Prices, stop, signals).ConfigureAwait(false);
         }
 
-        return await OnlineRun.ExecuteAsync(settings, input, check, validation, builder, costs.Prices, stop, signals).ConfigureAwait(false);
+        return await OnlineRun.ExecuteAsync(settings, input, check, validation, engine, costs.Prices, stop, signals).ConfigureAwait(false);
     }
 }

@@ -52,6 +52,13 @@ internal sealed class BatchOutputWriter : IAsyncDisposable
     /// <summary>The output file.</summary>
     public string Path { get; }
 
+    /// <summary>
+    /// Told of each result as the writer's loop takes it (one thread, in write order), so a caller that hands results
+    /// straight to <see cref="WriteAsync"/> from many producers can summarise them without a second queue. Set it
+    /// before the first write.
+    /// </summary>
+    public Action<BatchResult>? Taken { get; set; }
+
     /// <summary>Lines handed to the OS so far (visible to readers of the file, kept by a kill -9).</summary>
     public long LinesWritten => Interlocked.Read(ref _lines);
 
@@ -205,9 +212,11 @@ internal sealed class BatchOutputWriter : IAsyncDisposable
             {
                 var buffer = _buffer;
                 var count = 0;
+                var taken = Taken;
                 while (buffer.WrittenCount < MaxBytesPerWrite && reader.TryRead(out var result))
                 {
                     ResultLineWriter.Write(buffer, result);
+                    taken?.Invoke(result);
                     count++;
                 }
 

@@ -23,6 +23,9 @@ public sealed class BatchCall
     /// <summary>The request.</summary>
     public BatchRequest Request { get; }
 
+    /// <summary>The engine run the call belongs to (null for a call sent straight through a pipeline): where run-level layers keep their facts.</summary>
+    internal BatchRunState? Run { get; init; }
+
     /// <summary>The 1-based number of the attempt under way.</summary>
     public int Attempt { get; internal set; }
 

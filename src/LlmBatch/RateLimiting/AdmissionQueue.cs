@@ -149,6 +149,36 @@ internal sealed class AdmissionQueue : IDisposable
         return taken;
     }
 
+    /// <summary>
+    /// Takes one run's waiters out of the queue, keeping the order of the others. Call under the owner's lock, then
+    /// <see cref="Waiter.Refuse"/> each outside it.
+    /// </summary>
+    public List<Waiter> TakeAll(BatchRunState run)
+    {
+        List<Waiter> taken = [];
+        for (var i = _queue.Count; i > 0; i--)
+        {
+            var waiter = _queue.Dequeue();
+            if (waiter.Finished)
+            {
+                continue;
+            }
+
+            if (ReferenceEquals(waiter.Call.Run, run))
+            {
+                waiter.Finished = true;
+                _waiting--;
+                taken.Add(waiter);
+            }
+            else
+            {
+                _queue.Enqueue(waiter);
+            }
+        }
+
+        return taken;
+    }
+
     /// <summary>Takes the head out of the queue, to fail it outside the owner's lock (<see cref="Waiter.Refuse"/>); null when nobody waits.</summary>
     public Waiter? TakeHead()
     {
@@ -165,7 +195,7 @@ internal sealed class AdmissionQueue : IDisposable
         return null;
     }
 
-    /// <summary>Stops the timer. Call under the owner's lock, then fail <see cref="TakeAll"/>'s waiters outside it.</summary>
+    /// <summary>Stops the timer. Call under the owner's lock, then fail <see cref="TakeAll()"/>'s waiters outside it.</summary>
     public void Dispose()
     {
         _disposed = true;
@@ -203,7 +233,7 @@ internal sealed class AdmissionQueue : IDisposable
 
         public CancellationTokenRegistration Registration { get; set; }
 
-        /// <summary>Fails a waiter taken by <see cref="TakeAll"/>; call outside the lock.</summary>
+        /// <summary>Fails a waiter taken by <see cref="TakeAll()"/>; call outside the lock.</summary>
         public void Refuse(Exception error)
         {
             Registration.Unregister();

@@ -177,7 +177,7 @@ internal sealed class ResourceController : IAdmissionPolicy, IDisposable
     /// <param name="call">The call about to send an attempt.</param>
     /// <param name="cancellationToken">Cancels the wait; a cancelled waiter holds no reservation.</param>
     /// <returns>The lease to hand back to <see cref="OnResponse"/> or <see cref="OnFailure"/>.</returns>
-    /// <exception cref="DispatchStoppedException">Dispatch has been stopped (<see cref="StopAdmitting"/>).</exception>
+    /// <exception cref="DispatchStoppedException">Dispatch has been stopped (<see cref="StopAdmitting()"/>).</exception>
     public ValueTask<RateLease> AcquireAsync(BatchCall call, CancellationToken cancellationToken)
     {
         var tokens = TokenCost(call);
@@ -190,7 +190,7 @@ internal sealed class ResourceController : IAdmissionPolicy, IDisposable
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_stopped)
+            if (_stopped || call.Run?.IsStopped == true)
             {
                 return ValueTask.FromException<RateLease>(new DispatchStoppedException());
             }
@@ -224,7 +224,29 @@ internal sealed class ResourceController : IAdmissionPolicy, IDisposable
         }
     }
 
-    /// <summary>Admits again after <see cref="StopAdmitting"/> (a new run on the same engine).</summary>
+    /// <summary>
+    /// Stops admitting one run's calls: its waiters are refused with <see cref="DispatchStoppedException"/> (and so is
+    /// every later acquisition of a call of that run), while the other runs sharing the controller keep their places.
+    /// </summary>
+    /// <param name="run">The run, already marked stopped (<see cref="BatchRunState.Stop"/>).</param>
+    internal void StopAdmitting(BatchRunState run)
+    {
+        List<AdmissionQueue.Waiter> refused;
+        lock (_lock)
+        {
+            refused = _queue.TakeAll(run);
+
+            // A refused head may have been what the next run's waiter queued behind.
+            _queue.Pump(_time.GetTimestamp());
+        }
+
+        foreach (var waiter in refused)
+        {
+            waiter.Refuse(new DispatchStoppedException());
+        }
+    }
+
+    /// <summary>Admits again after <see cref="StopAdmitting()"/> (a new run on the same engine).</summary>
     public void ResumeAdmitting()
     {
         lock (_lock)

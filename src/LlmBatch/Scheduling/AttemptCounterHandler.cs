@@ -11,7 +11,9 @@ internal sealed class AttemptCounterHandler(IBatchHandler inner, RunCounters cou
 {
     public override async ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
     {
-        counters.AttemptStarted(item.Attempt);
+        // The call's run keeps its own counts, so two runs on one engine report apart.
+        var counts = item.Run?.Counters ?? counters;
+        counts.AttemptStarted(item.Attempt);
         var status = 0;
         var throttled = false;
         try
@@ -23,7 +25,7 @@ internal sealed class AttemptCounterHandler(IBatchHandler inner, RunCounters cou
         }
         finally
         {
-            counters.AttemptEnded(status, throttled, timeProvider.GetTimestamp());
+            counts.AttemptEnded(status, throttled, timeProvider.GetTimestamp());
         }
     }
 }

@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Threading.Channels;
 using LlmBatch.Input;
 using LlmBatch.Output;
 using LlmBatch.Packing;
@@ -18,7 +16,7 @@ namespace LlmBatch;
 /// and its final outcome goes to a bounded channel that the caller drains. No queue between the file and the socket
 /// is unbounded: a slow consumer stops the dispatcher, which stops reading the input.
 /// </summary>
-internal sealed class BatchEngine : IBatchEngine
+internal sealed class BatchEngine : IBatchEngine, IResultSinkEngine
 {
     private readonly BatchOptions _options;
     private readonly TimeProvider _time;
@@ -28,12 +26,11 @@ internal sealed class BatchEngine : IBatchEngine
     private readonly RunCounters _counters;
     private readonly ILogger _logger;
     private readonly RunCircuitBreakerHandler _breaker;
-    private long _runStarted;
+    private readonly long _built;
 
-    // Written by concurrent items and the stall watchdog: the first fatal error wins (Interlocked), later ones are dropped.
-    private Exception? _fatal;
-    private int _running;
-    private CancellationTokenSource? _dispatchStop;
+    // The runs under way, for StopDispatch of every run; the last one started answers GetProgress.
+    private readonly HashSet<BatchEngineRun> _runs = [];
+    private BatchEngineRun? _last;
 
     public BatchEngine(
         IBatchHandler pipeline,
@@ -52,7 +49,7 @@ internal sealed class BatchEngine : IBatchEngine
         _tokens = tokens;
         _logger = logger;
         _memory = options.MaxMemoryBytes is { } max ? new MemoryGuard(max, time) : null;
-        _runStarted = time.GetTimestamp();
+        _built = time.GetTimestamp();
     }
 
     /// <summary>Disposes the pipeline: every layer passes it down, so the controller and the provider go with it.</summary>
@@ -64,26 +61,33 @@ internal sealed class BatchEngine : IBatchEngine
     /// <summary>The memory guard, when <see cref="BatchOptions.MaxMemoryBytes"/> is set.</summary>
     internal MemoryGuard? Memory => _memory;
 
+    /// <summary>The admission controller every run shares (one rate budget per endpoint).</summary>
+    internal ResourceController Controller => _controller;
+
     public void StopDispatch()
     {
-        _controller.StopAdmitting();
-        try
+        BatchEngineRun[] runs;
+        lock (_runs)
         {
-            Volatile.Read(ref _dispatchStop)?.Cancel();
+            runs = [.. _runs];
         }
-        catch (ObjectDisposedException)
+
+        foreach (var run in runs)
         {
-            // The run ended meanwhile.
+            run.StopDispatch();
         }
     }
 
-    private bool DispatchStopped => Volatile.Read(ref _dispatchStop)?.IsCancellationRequested == true;
-
     private bool NeedsTokenCounts => _options.TokensPerMinute is not null || _controller.TokensPerMinuteLimit is not null;
 
-    public BatchProgress GetProgress() =>
-        _counters.Snapshot(
-            _time.GetElapsedTime(_runStarted),
+    public BatchProgress GetProgress() => Volatile.Read(ref _last)?.GetProgress() ?? Progress(_counters, _built);
+
+    /// <summary>A snapshot of one run: its own counts, the shared controller's limits and waiters.</summary>
+    internal BatchProgress Progress(BatchRunState run) => Progress(run.Counters, run.Started);
+
+    private BatchProgress Progress(RunCounters counters, long started) =>
+        counters.Snapshot(
+            _time.GetElapsedTime(started),
             _controller.WaitingCount,
             _controller.RequestsPerMinuteLimit,
             _controller.TokensPerMinuteLimit,
@@ -96,93 +100,39 @@ internal sealed class BatchEngine : IBatchEngine
             ConcurrencyTimeline = _controller.ConcurrencyTimeline(),
         };
 
-    private void SetFatal(Exception error) => Interlocked.CompareExchange(ref _fatal, error, null);
-
-    public async IAsyncEnumerable<BatchResult> RunAsync(IAsyncEnumerable<BatchRequest> requests, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <summary>Forgets a run that has ended.</summary>
+    internal void Ended(BatchEngineRun run)
     {
-        ArgumentNullException.ThrowIfNull(requests);
-        if (Interlocked.Exchange(ref _running, 1) == 1)
+        lock (_runs)
         {
-            // Progress and the stop-on-failure rules are per run; two runs at once would mix them.
-            throw new InvalidOperationException("This engine is already running a batch; build another engine (sharing the provider) for a concurrent batch.");
-        }
-
-        try
-        {
-            await foreach (var result in RunCoreAsync(requests, cancellationToken).ConfigureAwait(false))
-            {
-                yield return result;
-            }
-        }
-        finally
-        {
-            Volatile.Write(ref _running, 0);
+            _runs.Remove(run);
         }
     }
 
-    private async IAsyncEnumerable<BatchResult> RunCoreAsync(IAsyncEnumerable<BatchRequest> requests, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        _runStarted = _time.GetTimestamp();
-        Volatile.Write(ref _fatal, null);
-        _breaker.Reset();
-        _counters.MarkProgress(_runStarted);
-        _controller.ResumeAdmitting();
-        using var dispatchStop = new CancellationTokenSource();
-        Volatile.Write(ref _dispatchStop, dispatchStop);
+    public IAsyncEnumerable<BatchResult> RunAsync(IAsyncEnumerable<BatchRequest> requests, CancellationToken cancellationToken = default) =>
+        BatchEngineRun.ReadToEndAsync(this, requests, cancellationToken);
 
+    public IBatchRun Start(IAsyncEnumerable<BatchRequest> requests, CancellationToken cancellationToken = default) =>
+        Start(requests, null, cancellationToken);
+
+    public IBatchRun Start(IAsyncEnumerable<BatchRequest> requests, Func<BatchResult, ValueTask>? sink, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
         if (_options.TokensPerMinute is not null)
         {
             // Every request will be counted: load the vocabulary while the first ones are read, not in front of them.
             _ = Task.Run(_tokens.WarmUp, CancellationToken.None);
         }
 
-        using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var results = Channel.CreateBounded<BatchResult>(new BoundedChannelOptions(_options.MaxConcurrency)
+        var run = new BatchEngineRun(this, _time.GetTimestamp(), _options.MaxConcurrency, sink, cancellationToken);
+        lock (_runs)
         {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
-        using var gauges = LlmBatchTelemetry.ObserveProgress(GetProgress);
-        using var watchdog = StartStallWatchdog(abort);
-        var dispatcher = Task.Run(() => DispatchAsync(requests, results.Writer, abort), CancellationToken.None);
-        var finished = false;
-        try
-        {
-            // Results are read without the caller's token: items that completed before a cancellation still
-            // reach the caller (and the output file) instead of being paid for and thrown away.
-            while (await results.Reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
-            {
-                while (results.Reader.TryRead(out var result))
-                {
-                    yield return result;
-                }
-            }
-
-            finished = true;
-        }
-        finally
-        {
-            if (!finished)
-            {
-                // The caller stopped enumerating: stop everything and let the dispatcher drain.
-                await abort.CancelAsync().ConfigureAwait(false);
-                while (await results.Reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
-                {
-                    while (results.Reader.TryRead(out _))
-                    {
-                    }
-                }
-            }
-
-            await dispatcher.ConfigureAwait(false);
+            _runs.Add(run);
         }
 
-        if (Volatile.Read(ref _fatal) is { } fatal)
-        {
-            throw fatal;
-        }
-
-        cancellationToken.ThrowIfCancellationRequested();
+        Volatile.Write(ref _last, run);
+        run.Launch(r => DispatchAsync(requests, r), LlmBatchTelemetry.ObserveProgress(run.GetProgress), StartStallWatchdog(run));
+        return run;
     }
 
     /// <summary>
@@ -190,25 +140,19 @@ internal sealed class BatchEngine : IBatchEngine
     /// <see cref="BatchOptions.StallTimeout"/>); when it has not for that long, stops the run with
     /// <see cref="BatchStalledException"/>. Items on the wire are abandoned, so nothing is written for them.
     /// </summary>
-    private ITimer StartStallWatchdog(CancellationTokenSource abort)
+    private ITimer StartStallWatchdog(BatchEngineRun run)
     {
         var limit = _options.StallTimeout;
         var period = TimeSpan.FromTicks(Math.Clamp(limit.Ticks / 10, TimeSpan.TicksPerSecond / 10, TimeSpan.TicksPerSecond * 10));
         return _time.CreateTimer(
             _ =>
             {
-                if (_counters.StalledFor(_time.GetTimestamp(), _time.TimestampFrequency) is { } stalled && stalled >= limit)
+                var counters = run.State.Counters;
+                if (counters.StalledFor(_time.GetTimestamp(), _time.TimestampFrequency) is { } stalled && stalled >= limit)
                 {
-                    SetFatal(new BatchStalledException(stalled, _counters.LastThrottleStatus));
-                    StopDispatch();
-                    try
-                    {
-                        abort.Cancel();
-                    }
-                    catch (ObjectDisposedException)
-                    {
-                        // The run ended meanwhile.
-                    }
+                    run.State.SetFatal(new BatchStalledException(stalled, counters.LastThrottleStatus));
+                    run.StopDispatch();
+                    run.Cancel();
                 }
             },
             null,
@@ -216,13 +160,14 @@ internal sealed class BatchEngine : IBatchEngine
             period);
     }
 
-    private async Task DispatchAsync(IAsyncEnumerable<BatchRequest> requests, ChannelWriter<BatchResult> writer, CancellationTokenSource abort)
+    private async Task DispatchAsync(IAsyncEnumerable<BatchRequest> requests, BatchEngineRun run)
     {
+        var abort = run.Abort;
         var max = _options.MaxConcurrency;
         using var slots = new SemaphoreSlim(max, max);
         using var packedItems = new SemaphoreSlim(MaxPackedItemsInProgress, MaxPackedItemsInProgress);
         var packer = PackingOptions.From(_options.PackSize) is { } packing ? new EmbeddingPacker(packing, _tokens) : null;
-        using var dispatch = CancellationTokenSource.CreateLinkedTokenSource(abort.Token, _dispatchStop!.Token);
+        using var dispatch = CancellationTokenSource.CreateLinkedTokenSource(abort.Token, run.State.DispatchStopToken);
         Exception? inputError = null;
         var input = requests.GetAsyncEnumerator(dispatch.Token);
         try
@@ -274,7 +219,7 @@ internal sealed class BatchEngine : IBatchEngine
                 }
 
                 await slots.WaitAsync(dispatch.Token).ConfigureAwait(false);
-                _ = RunItemAsync(request, writer, slots, abort);
+                _ = RunItemAsync(request, run, slots);
             }
 
             if (packer?.TakePending() is { } last)
@@ -306,15 +251,15 @@ internal sealed class BatchEngine : IBatchEngine
 
         if (inputError is not null)
         {
-            SetFatal(inputError);
+            run.State.SetFatal(inputError);
         }
 
-        writer.TryComplete();
+        run.Complete();
 
         async Task LaunchPackAsync(EmbeddingPack pack)
         {
             await slots.WaitAsync(dispatch.Token).ConfigureAwait(false);
-            _ = RunPackAsync(pack, writer, slots, packedItems, abort);
+            _ = RunPackAsync(pack, run, slots, packedItems);
         }
     }
 
@@ -327,23 +272,31 @@ internal sealed class BatchEngine : IBatchEngine
     /// <summary>How long a gathering pack waits for a slow source's next request before it is sent as it is.</summary>
     private static readonly TimeSpan PackLinger = TimeSpan.FromMilliseconds(20);
 
-    private async Task RunPackAsync(EmbeddingPack pack, ChannelWriter<BatchResult> writer, SemaphoreSlim slots, SemaphoreSlim packedItems, CancellationTokenSource abort)
+    private async Task RunPackAsync(EmbeddingPack pack, BatchEngineRun run, SemaphoreSlim slots, SemaphoreSlim packedItems)
     {
         try
         {
-            foreach (var result in await ProcessPackAsync(pack, abort).ConfigureAwait(false))
+            foreach (var result in await ProcessPackAsync(pack, run).ConfigureAwait(false))
             {
-                _counters.ItemCompleted(result, _time.GetTimestamp());
+                run.State.Counters.ItemCompleted(result, _time.GetTimestamp());
                 LlmBatchTelemetry.RecordItemCompleted(result);
-                await writer.WriteAsync(result, CancellationToken.None).ConfigureAwait(false);
+                try
+                {
+                    // Inline rather than a helper method: its state machine would be boxed per item whenever the consumer is behind.
+                    await run.DeliverAsync(result).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    DeliveryFailed(run, ex);
+                }
             }
         }
         catch (Exception ex)
         {
             // ProcessPackAsync turns every failure into results; reaching here is a bug, never a lost item silently.
             _logger.LogError(ex, "Unexpected failure processing the pack from {CustomId}", pack.Members[0].Request.CustomId);
-            SetFatal(ex);
-            await abort.CancelAsync().ConfigureAwait(false);
+            run.State.SetFatal(ex);
+            run.Cancel();
         }
         finally
         {
@@ -352,24 +305,39 @@ internal sealed class BatchEngine : IBatchEngine
         }
     }
 
-    private async Task RunItemAsync(BatchRequest request, ChannelWriter<BatchResult> writer, SemaphoreSlim slots, CancellationTokenSource abort)
+    /// <summary>A sink that failed (the output file's disk is full) ends the run with its error.</summary>
+    private static void DeliveryFailed(BatchEngineRun run, Exception error)
+    {
+        run.State.SetFatal(error);
+        run.Cancel();
+    }
+
+    private async Task RunItemAsync(BatchRequest request, BatchEngineRun run, SemaphoreSlim slots)
     {
         try
         {
-            var result = await ProcessAsync(request, abort).ConfigureAwait(false);
+            var result = await ProcessAsync(request, run).ConfigureAwait(false);
             if (result is not null)
             {
-                _counters.ItemCompleted(result, _time.GetTimestamp());
+                run.State.Counters.ItemCompleted(result, _time.GetTimestamp());
                 LlmBatchTelemetry.RecordItemCompleted(result);
-                await writer.WriteAsync(result, CancellationToken.None).ConfigureAwait(false);
+                try
+                {
+                    // Inline rather than a helper method: its state machine would be boxed per item whenever the consumer is behind.
+                    await run.DeliverAsync(result).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    DeliveryFailed(run, ex);
+                }
             }
         }
         catch (Exception ex)
         {
             // ProcessAsync turns every failure into a result; reaching here is a bug, never a lost item silently.
             _logger.LogError(ex, "Unexpected failure processing {CustomId}", request.CustomId);
-            SetFatal(ex);
-            await abort.CancelAsync().ConfigureAwait(false);
+            run.State.SetFatal(ex);
+            run.Cancel();
         }
         finally
         {
@@ -377,17 +345,18 @@ internal sealed class BatchEngine : IBatchEngine
         }
     }
 
-    private async Task<BatchResult?> ProcessAsync(BatchRequest request, CancellationTokenSource abort)
+    private async Task<BatchResult?> ProcessAsync(BatchRequest request, BatchEngineRun run)
     {
         // Prompt tokens are counted up front only when a token budget needs them: the vocabulary costs ~50 MB and a
         // quarter second to load, and a server that reports usage never needs it otherwise.
         var call = new BatchCall(request)
         {
+            Run = run.State,
             EstimatedPromptTokens = NeedsTokenCounts ? _tokens.CountPromptTokens(request) : -1,
             StartedAt = _time.GetUtcNow(),
         };
 
-        return await SendAsync(call, abort).ConfigureAwait(false) switch
+        return await SendAsync(call, run).ConfigureAwait(false) switch
         {
             { Response: { } response } => FromResponse(call, response),
             { Error: { } error } => Failure(call, error.Code, error.Message),
@@ -400,10 +369,10 @@ internal sealed class BatchEngine : IBatchEngine
     /// for one input too long, say) is split in halves and each half sent again, so one bad input fails alone and
     /// the rest succeed in a few more requests; any other failure is every member's.
     /// </summary>
-    private async Task<IReadOnlyList<BatchResult>> ProcessPackAsync(EmbeddingPack pack, CancellationTokenSource abort)
+    private async Task<IReadOnlyList<BatchResult>> ProcessPackAsync(EmbeddingPack pack, BatchEngineRun run)
     {
-        var call = new BatchCall(pack.ToRequest()) { EstimatedPromptTokens = (int)Math.Min(int.MaxValue, pack.Tokens), StartedAt = _time.GetUtcNow() };
-        var outcome = await SendAsync(call, abort).ConfigureAwait(false);
+        var call = new BatchCall(pack.ToRequest()) { Run = run.State, EstimatedPromptTokens = (int)Math.Min(int.MaxValue, pack.Tokens), StartedAt = _time.GetUtcNow() };
+        var outcome = await SendAsync(call, run).ConfigureAwait(false);
         if (outcome is null)
         {
             return [];
@@ -429,8 +398,8 @@ internal sealed class BatchEngine : IBatchEngine
         if (members.Count > 1 && outcome.Value.Response is { } refused && RefusedAsARequest(refused.StatusCode))
         {
             var half = members.Count / 2;
-            results.AddRange(await ProcessPackAsync(pack.Slice(0, half), abort).ConfigureAwait(false));
-            results.AddRange(await ProcessPackAsync(pack.Slice(half, members.Count - half), abort).ConfigureAwait(false));
+            results.AddRange(await ProcessPackAsync(pack.Slice(0, half), run).ConfigureAwait(false));
+            results.AddRange(await ProcessPackAsync(pack.Slice(half, members.Count - half), run).ConfigureAwait(false));
             return results;
         }
 
@@ -461,18 +430,18 @@ internal sealed class BatchEngine : IBatchEngine
     /// circuit (<see cref="RunCircuitBreakerHandler"/>), which stops the run here. Returns null when nothing must be
     /// written (a stop, an abort, an open circuit), else the response or the error that ended the call.
     /// </summary>
-    private async Task<SendOutcome?> SendAsync(BatchCall call, CancellationTokenSource abort)
+    private async Task<SendOutcome?> SendAsync(BatchCall call, BatchEngineRun run)
     {
         try
         {
-            if (DispatchStopped)
+            if (run.State.IsStopped)
             {
                 return null;
             }
 
-            return new SendOutcome(await _breaker.SendAsync(call, abort.Token).ConfigureAwait(false), null);
+            return new SendOutcome(await _breaker.SendAsync(call, run.Abort.Token).ConfigureAwait(false), null);
         }
-        catch (OperationCanceledException) when (abort.IsCancellationRequested)
+        catch (OperationCanceledException) when (run.Abort.IsCancellationRequested)
         {
             return null;
         }
@@ -484,8 +453,8 @@ internal sealed class BatchEngine : IBatchEngine
         catch (RunCircuitOpenException open)
         {
             // The run, not the item, is failing: stop, and record nothing so a rerun sends every item.
-            SetFatal(open.Reason);
-            await abort.CancelAsync().ConfigureAwait(false);
+            run.State.SetFatal(open.Reason);
+            run.Cancel();
             return null;
         }
         catch (Exception ex)

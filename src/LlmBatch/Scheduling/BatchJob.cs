@@ -37,19 +37,40 @@ public static class BatchJob
         var skipped = new StrongBox<long>();
         var excluded = new StrongBox<long>();
         using var abort = new CancellationTokenSource();
-        using var stop = RegisterGracefulStop(engine, abort, options.ShutdownGracePeriod, options.TimeProvider, cancellationToken);
 
         long written = 0;
         Exception? stoppedBy = null;
+        BatchProgress progress;
         var writer = BatchOutputWriter.Open(options.OutputPath, options.TimeProvider);
         await using (writer.ConfigureAwait(false))
         {
             // Checked above: read once more without checking again, with the same line-length cap.
             var requests = BatchInputFile.ReadValidatedAsync(options.InputPath, options.Validation.MaxLineBytes, CancellationToken.None);
             var pending = Pending(requests, checkpoint, options.Include, skipped, excluded, cancellationToken);
+
+            // A run of its own: a stop ends this job's dispatch only, not other work on a shared engine. Our engine's
+            // items hand their results straight to the writer's queue (one channel, one loop: the writer's, which
+            // also summarises); another engine's results are read and queued here.
+            IBatchRun run;
+            if (engine is IResultSinkEngine sinking)
+            {
+                writer.Taken = result =>
+                {
+                    summary.Add(result);
+                    written++;
+                };
+                run = sinking.Start(pending, result => writer.WriteAsync(result, CancellationToken.None), abort.Token);
+            }
+            else
+            {
+                run = engine.Start(pending, abort.Token);
+            }
+
+            await using var disposeRun = run.ConfigureAwait(false);
+            using var stop = RegisterGracefulStop(run.StopDispatch, abort, options.ShutdownGracePeriod, options.TimeProvider, cancellationToken);
             try
             {
-                await foreach (var result in engine.RunAsync(pending, abort.Token).ConfigureAwait(false))
+                await foreach (var result in run.Results.ConfigureAwait(false))
                 {
                     await writer.WriteAsync(result, CancellationToken.None).ConfigureAwait(false);
                     summary.Add(result);
@@ -65,6 +86,8 @@ public static class BatchJob
                 // The server refused everything: what finished is written and summarised, the rest is re-sent by a rerun.
                 stoppedBy = ex;
             }
+
+            progress = run.GetProgress();
         }
 
         var remaining = validation.Requests - skipped.Value - excluded.Value - written;
@@ -74,7 +97,6 @@ public static class BatchJob
         }
 
         // Figures only the live run knows: the limits in force, memory and how long intake was held back.
-        var progress = engine.GetProgress();
         var built = summary.Build(progress.Elapsed) with
         {
             RequestsPerMinuteLimit = progress.RequestsPerMinuteLimit,
@@ -111,12 +133,16 @@ public static class BatchJob
     /// wire) once <paramref name="grace"/> has passed. Shared by every runner that stops as the command line does.
     /// </summary>
     internal static CancellationTokenRegistration RegisterGracefulStop(IBatchEngine engine, CancellationTokenSource abort, TimeSpan grace, TimeProvider time, CancellationToken stop) =>
+        RegisterGracefulStop(engine.StopDispatch, abort, grace, time, stop);
+
+    /// <summary>As above, stopping one run's dispatch (or anything else) with <paramref name="stopDispatch"/>.</summary>
+    internal static CancellationTokenRegistration RegisterGracefulStop(Action stopDispatch, CancellationTokenSource abort, TimeSpan grace, TimeProvider time, CancellationToken stop) =>
         stop.Register(static state =>
         {
-            var (engine, source, grace, time) = ((IBatchEngine, CancellationTokenSource, TimeSpan, TimeProvider))state!;
-            engine.StopDispatch();
+            var (stopDispatch, source, grace, time) = ((Action, CancellationTokenSource, TimeSpan, TimeProvider))state!;
+            stopDispatch();
             _ = AbortAfterAsync(source, grace, time);
-        }, (engine, abort, grace, time));
+        }, (stopDispatch, abort, grace, time));
 
     private static async Task AbortAfterAsync(CancellationTokenSource abort, TimeSpan grace, TimeProvider time)
     {

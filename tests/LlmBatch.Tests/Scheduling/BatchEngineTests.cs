@@ -416,17 +416,110 @@ public class BatchEngineTests
         Assert.Equal(0, engine.GetProgress().WaitingOnLimiter);
     }
 
-    [Fact]
-    public async Task RunAsync_SecondRunWhileFirstRuns_ClearErrorThenReusable()
+    private static async IAsyncEnumerable<BatchRequest> Named(string prefix, int count)
     {
-        var engine = Engine(new ScriptedHandler(ScriptedHandler.Status(200)), o => o.MaxConcurrency = 1);
+        for (var i = 0; i < count; i++)
+        {
+            yield return ScriptedHandler.Chat(prefix + i);
+            await Task.Yield();
+        }
+    }
+
+    private static async Task Until(Func<bool> condition)
+    {
+        // Yields to the runs' own tasks rather than sleeping; the scripted handlers decide when anything finishes.
+        for (var i = 0; i < 1_000_000 && !condition(); i++)
+        {
+            await Task.Yield();
+        }
+
+        Assert.True(condition());
+    }
+
+    [Fact]
+    public async Task Start_TwoRunsOneStopped_OtherCompletesEveryItem()
+    {
+        var time = new FakeTimeProvider();
+        var provider = new ScriptedHandler(ScriptedHandler.Status(200));
+
+        // 60 a minute: a burst of about one, then one a second, so both runs' items queue in the shared controller.
+        using var engine = new BatchEngineBuilder(provider)
+            .WithOptions(new BatchOptions { RequestsPerMinute = 60, MaxConcurrency = 50, RetryBaseDelay = TimeSpan.Zero, RetryMaxDelay = TimeSpan.Zero })
+            .WithTimeProvider(time)
+            .Build();
+
+        await using var a = engine.Start(Named("a", 20), TestContext.Current.CancellationToken);
+        var readA = Collect(a.Results);
+        await Until(() => engine.GetProgress().WaitingOnLimiter + a.GetProgress().Completed == 20);
+        var waitingA = engine.GetProgress().WaitingOnLimiter;
+        await using var b = engine.Start(Named("b", 30), TestContext.Current.CancellationToken);
+        var readB = Collect(b.Results);
+        await Until(() => engine.GetProgress().WaitingOnLimiter == waitingA + 30);
+
+        // Stopping A refuses A's waiters only: B's 30 keep their places and are all sent as the budget refills.
+        a.StopDispatch();
+        await Until(() => engine.GetProgress().WaitingOnLimiter == 30);
+        var resultsA = await readA.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        for (var i = 0; i < 600 && !readB.IsCompleted; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            var before = b.GetProgress().Completed;
+            for (var y = 0; y < 1_000 && !readB.IsCompleted && b.GetProgress().Completed == before; y++)
+            {
+                await Task.Yield();
+            }
+        }
+
+        var resultsB = await readB.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        Assert.Equal(30, resultsB.Count);
+        Assert.All(resultsB, r => Assert.True(r.IsSuccess));
+        Assert.Equal(30, resultsB.Select(r => r.CustomId).Distinct().Count());
+        Assert.Equal(20 - waitingA, resultsA.Count);
+        Assert.All(resultsA, r => Assert.StartsWith("a", r.CustomId, StringComparison.Ordinal));
+        Assert.Equal(resultsA.Count + 30, provider.Calls);
+
+        // Each run's summary counts its own items only.
+        Assert.Equal(30, (await b.Completion).Succeeded);
+        Assert.Equal(resultsA.Count, (await a.Completion).Succeeded);
+    }
+
+    [Fact]
+    public async Task Start_OneRunsKeyRefused_OnlyThatRunStops()
+    {
+        var provider = new ScriptedHandler((item, ct) => item.Request.CustomId.StartsWith('a')
+            ? ScriptedHandler.Status(401, """{"error":{"message":"Incorrect API key provided."}}""")(item, ct)
+            : ScriptedHandler.Status(200)(item, ct));
+        using var engine = Engine(provider, o => o.MaxConcurrency = 2);
+
+        await using var a = engine.Start(Named("a", 20), TestContext.Current.CancellationToken);
+        await using var b = engine.Start(Named("b", 30), TestContext.Current.CancellationToken);
+        var readB = Collect(b.Results);
+
+        await Assert.ThrowsAsync<BatchAuthenticationException>(() => Collect(a.Results));
+        await Assert.ThrowsAsync<BatchAuthenticationException>(() => a.Completion);
+        var resultsB = await readB;
+        Assert.Equal(30, resultsB.Count);
+        Assert.All(resultsB, r => Assert.True(r.IsSuccess));
+        Assert.Equal(30, (await b.Completion).Succeeded);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Collect(b.Results));
+    }
+
+    [Fact]
+    public async Task RunAsync_SecondRunWhileFirstRuns_BothComplete()
+    {
+        using var engine = Engine(new ScriptedHandler(ScriptedHandler.Status(200)), o => o.MaxConcurrency = 1);
         await using (var first = engine.RunAsync(Requests(100), TestContext.Current.CancellationToken).GetAsyncEnumerator(TestContext.Current.CancellationToken))
         {
             Assert.True(await first.MoveNextAsync());
-            await Assert.ThrowsAsync<InvalidOperationException>(() => Collect(engine.RunAsync(Requests(1), TestContext.Current.CancellationToken)));
-        }
+            Assert.Single(await Collect(engine.RunAsync(Requests(1), TestContext.Current.CancellationToken)));
+            var rest = 1;
+            while (await first.MoveNextAsync())
+            {
+                rest++;
+            }
 
-        Assert.Single(await Collect(engine.RunAsync(Requests(1), TestContext.Current.CancellationToken)));
+            Assert.Equal(100, rest);
+        }
     }
 
     [Fact]
