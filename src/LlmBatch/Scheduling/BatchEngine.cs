@@ -16,6 +16,13 @@ namespace LlmBatch;
 /// and its final outcome goes to a bounded channel that the caller drains. No queue between the file and the socket
 /// is unbounded: a slow consumer stops the dispatcher, which stops reading the input.
 /// </summary>
+/// <remarks>
+/// Over 400 lines and still one job, dispatching: the slot protocol is taken in the dispatch loop and released in the
+/// item and pack tasks (and the packed-item bound beside it), and a stop or a fatal error must release both exactly
+/// once on every path; split across files, that pairing could no longer be checked by reading one place. What an item
+/// becomes once its call ended is <see cref="ItemResultBuilder"/>'s; the policies are layers (see
+/// docs/architecture.md).
+/// </remarks>
 internal sealed class BatchEngine : IBatchEngine, IResultSinkEngine
 {
     private readonly BatchOptions _options;
@@ -26,6 +33,7 @@ internal sealed class BatchEngine : IBatchEngine, IResultSinkEngine
     private readonly RunCounters _counters;
     private readonly ILogger _logger;
     private readonly RunCircuitBreakerHandler _breaker;
+    private readonly ItemResultBuilder _results;
     private readonly long _built;
 
     // The runs under way, for StopDispatch of every run; the last one started answers GetProgress.
@@ -47,6 +55,7 @@ internal sealed class BatchEngine : IBatchEngine, IResultSinkEngine
         _controller = controller;
         _counters = counters;
         _tokens = tokens;
+        _results = new ItemResultBuilder(time, tokens);
         _logger = logger;
         _memory = options.MaxMemoryBytes is { } max ? new MemoryGuard(max, time) : null;
         _built = time.GetTimestamp();
@@ -358,8 +367,8 @@ internal sealed class BatchEngine : IBatchEngine, IResultSinkEngine
 
         return await SendAsync(call, run).ConfigureAwait(false) switch
         {
-            { Response: { } response } => FromResponse(call, response),
-            { Error: { } error } => Failure(call, error.Code, error.Message),
+            { Response: { } response } => _results.FromResponse(call, response),
+            { Error: { } error } => _results.Failure(call, error.Code, error.Message),
             _ => null,
         };
     }
@@ -389,7 +398,7 @@ internal sealed class BatchEngine : IBatchEngine, IResultSinkEngine
             {
                 var (body, tokens) = split[i];
                 var error = body.Length == 0 ? new BatchError("invalid_response", $"HTTP {ok.StatusCode}: the answer to the packed request has no vector for this input.") : null;
-                results.Add(Member(call, members[i], i, members.Count, ok, body, error, tokens, reported));
+                results.Add(_results.Member(call, members[i], i, members.Count, ok, body, error, tokens, reported));
             }
 
             return results;
@@ -410,11 +419,11 @@ internal sealed class BatchEngine : IBatchEngine, IResultSinkEngine
                 var error = failed.StatusCode is >= 200 and < 300
                     ? new BatchError("invalid_response", $"HTTP {failed.StatusCode} with a body that is not a valid {call.Request.Url} response.")
                     : new BatchError("http_" + failed.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture), ErrorMessageReader.Read(failed.Body.Span, failed.StatusCode));
-                results.Add(Member(call, members[i], i, members.Count, failed, failed.Body, error, members[i].Tokens, false));
+                results.Add(_results.Member(call, members[i], i, members.Count, failed, failed.Body, error, members[i].Tokens, false));
             }
             else
             {
-                results.Add(Member(call, members[i], i, members.Count, null, default, outcome.Value.Error, members[i].Tokens, false));
+                results.Add(_results.Member(call, members[i], i, members.Count, null, default, outcome.Value.Error, members[i].Tokens, false));
             }
         }
 
@@ -465,82 +474,4 @@ internal sealed class BatchEngine : IBatchEngine, IResultSinkEngine
 
     /// <summary>How a call ended: with a response (whatever its status) or with an error and no response.</summary>
     private readonly record struct SendOutcome(BatchResponse? Response, BatchError? Error);
-
-    private BatchResult Member(BatchCall call, in PackMember member, int index, int size, BatchResponse? response, ReadOnlyMemory<byte> body, BatchError? error, int promptTokens, bool reported)
-    {
-        var request = member.Request;
-        return new BatchResult
-        {
-            CustomId = request.CustomId,
-            Id = CustomIdHash.ToResultId(request.CustomId),
-            StatusCode = response?.StatusCode ?? 0,
-            RequestId = response?.RequestId,
-            ResponseBody = body,
-            Error = error,
-            LineNumber = request.LineNumber,
-            Stats = Stats(call, promptTokens, 0, reported, response, 0) with { Model = request.Model, PackSize = size, PackIndex = index },
-        };
-    }
-
-    private BatchResult FromResponse(BatchCall call, BatchResponse response)
-    {
-        var body = response.Body;
-        var facts = response.Facts;
-        var reported = facts.UsageReported;
-        BatchError? error = null;
-        if (response.StatusCode is >= 200 and < 300)
-        {
-            if (!facts.HasShapeOf(call.Request.Endpoint))
-            {
-                error = new BatchError("invalid_response", $"HTTP {response.StatusCode} with a body that is not a valid {call.Request.Url} response.");
-            }
-        }
-        else
-        {
-            error = new BatchError("http_" + response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture), ErrorMessageReader.Read(body.Span, response.StatusCode));
-        }
-
-        return new BatchResult
-        {
-            CustomId = call.Request.CustomId,
-            Id = CustomIdHash.ToResultId(call.Request.CustomId),
-            StatusCode = response.StatusCode,
-            RequestId = response.RequestId,
-            ResponseBody = body,
-            Error = error,
-            LineNumber = call.Request.LineNumber,
-            Stats = Stats(call, reported ? facts.PromptTokens : PromptTokens(call), facts.CompletionTokens, reported, response, facts.CachedPromptTokens),
-        };
-    }
-
-    private BatchResult Failure(BatchCall call, string code, string message) => new()
-    {
-        CustomId = call.Request.CustomId,
-        Id = CustomIdHash.ToResultId(call.Request.CustomId),
-        StatusCode = 0,
-        Error = new BatchError(code, message),
-        LineNumber = call.Request.LineNumber,
-        Stats = Stats(call, PromptTokens(call), 0, false, null, 0),
-    };
-
-    // The local count, made now if no budget needed it earlier.
-    private int PromptTokens(BatchCall call) =>
-        call.EstimatedPromptTokens >= 0 ? call.EstimatedPromptTokens : _tokens.CountPromptTokens(call.Request);
-
-    private BatchItemStats Stats(BatchCall call, int prompt, int completion, bool reported, BatchResponse? response, int cachedPrompt) => new()
-    {
-        Attempts = call.Attempt,
-        Statuses = call.Statuses,
-        StartedAt = call.StartedAt,
-        FinishedAt = _time.GetUtcNow(),
-        LatencyMs = call.LastAttemptDuration.TotalMilliseconds,
-        LimiterWaitMs = call.LimiterWait.TotalMilliseconds,
-        PromptTokens = prompt,
-        CompletionTokens = completion,
-        UsageReported = reported,
-        Model = call.Request.Model,
-        Cached = response?.FromCache == true,
-        CachedPromptTokens = cachedPrompt,
-        SharedWith = response?.SharedWith,
-    };
 }
