@@ -231,7 +231,7 @@ internal sealed class HtmlReportWriter
         foreach (var value in latencies)
         {
             var index = value <= low ? 0 : (int)(Math.Log(value / low) / Math.Log(ratio));
-            counts[Math.Clamp(index, 0, bins - 1)]++;
+            counts[Math.Clamp(index, 0, bins - 1)] += _run.LatencyWeight;
         }
 
         chart.Categories = Enumerable.Range(0, bins).Select(i => Ms(low * Math.Pow(ratio, i))).ToList();

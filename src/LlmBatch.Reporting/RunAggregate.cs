@@ -18,8 +18,11 @@ internal sealed class RunAggregate
 
     public required IReadOnlyList<ItemRow> FailedItems { get; init; }
 
-    /// <summary>Final-attempt latencies, sorted, for the histogram.</summary>
+    /// <summary>Final-attempt latencies, sorted, for the histogram: every item's, or a uniform sample of them.</summary>
     public required double[] Latencies { get; init; }
+
+    /// <summary>How many items each latency in <see cref="Latencies"/> stands for: 1 unless they are a sample.</summary>
+    public double LatencyWeight { get; init; } = 1;
 
     public required string PriceSource { get; init; }
 

@@ -24,6 +24,51 @@ public class RunAggregatorTests
         },
     };
 
+    [Fact]
+    public void Build_FewerItemsThanTheSampleCap_EveryLatencyKeptExactly()
+    {
+        var aggregator = new RunAggregator(new RunReportOptions(), maxLatencySamples: 100);
+        for (var i = 0; i < 100; i++)
+        {
+            aggregator.Add(Item("r" + i, 1 + (i / 10.0), latencyMs: i + 1, limiterWaitMs: 0, 200));
+        }
+
+        var run = aggregator.Build();
+
+        Assert.Equal(Enumerable.Range(1, 100).Select(i => (double)i), run.Latencies);
+        Assert.Equal(1, run.LatencyWeight);
+    }
+
+    [Fact]
+    public void Build_MoreItemsThanTheSampleCap_KeepsAUniformSampleWeightedToTheCount()
+    {
+        // 20,000 items with latencies 1..20,000 ms over 200 s: a sample of 500 must cover the whole range evenly,
+        // each kept latency standing for 40 items, and the same input must give the same sample.
+        RunAggregate Aggregate()
+        {
+            var aggregator = new RunAggregator(new RunReportOptions(), maxLatencySamples: 500);
+            for (var i = 0; i < 20_000; i++)
+            {
+                aggregator.Add(Item("r" + i, 1 + (i / 100.0), latencyMs: i + 1, limiterWaitMs: 0, 200));
+            }
+
+            return aggregator.Build();
+        }
+
+        var run = Aggregate();
+
+        Assert.Equal(500, run.Latencies.Length);
+        Assert.Equal(40, run.LatencyWeight);
+        var belowMedian = run.Latencies.Count(ms => ms <= 10_000);
+        Assert.InRange(belowMedian, 200, 300);
+        Assert.InRange(run.Latencies[0], 1, 500);
+        Assert.InRange(run.Latencies[^1], 19_500, 20_000);
+        var p50 = run.Timeline.Where(b => b.LatencyP50Ms > 0).Select(b => b.LatencyP50Ms).ToList();
+        Assert.True(p50.Count > 10);
+        Assert.True(p50[^1] > p50[0] * 5, "later slices hold later, slower items");
+        Assert.Equal(run.Latencies, Aggregate().Latencies);
+    }
+
     private static IReadOnlyList<TimeBucket> Timeline(params BatchResult[] results)
     {
         var aggregator = new RunAggregator(new RunReportOptions());
