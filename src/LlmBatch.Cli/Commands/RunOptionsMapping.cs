@@ -6,63 +6,25 @@ internal static class RunOptionsMapping
     /// <summary>The engine's options: limits, concurrency, retries, timeouts and memory.</summary>
     public static BatchOptions ToBatchOptions(this RunSettings settings)
     {
-        var options = new BatchOptions
+        // What was not given keeps the library's default: the nullable options default to null, the others are read
+        // from a fresh instance so that this mapping never restates a default.
+        var defaults = new BatchOptions();
+        return new BatchOptions
         {
             RequestsPerMinute = settings.Rpm,
             TokensPerMinute = settings.Tpm,
-        };
-        if (settings.MaxConcurrency is { } c)
-        {
-            options.MaxConcurrency = c;
-        }
-
-        if (settings.Concurrency is { } fixedConcurrency)
-        {
-            options.Concurrency = fixedConcurrency;
+            Concurrency = settings.Concurrency,
 
             // A fixed concurrency above the default bound raises the bound with it, unless the bound was given too.
-            if (settings.MaxConcurrency is null)
-            {
-                options.MaxConcurrency = Math.Max(options.MaxConcurrency, fixedConcurrency);
-            }
-        }
-
-        if (settings.Pack is { } pack)
-        {
-            options.PackSize = pack;
-        }
-
-        if (settings.StallTimeout is { } stall)
-        {
-            options.StallTimeout = stall;
-        }
-
-        if (settings.MaxAttempts is { } a)
-        {
-            options.MaxAttempts = a;
-        }
-
-        if (settings.DefaultMaxTokens is { } t)
-        {
-            options.DefaultMaxOutputTokens = t;
-        }
-
-        if (settings.AttemptTimeout is { } timeout)
-        {
-            options.AttemptTimeout = timeout;
-        }
-
-        if (settings.ItemDeadline is { } deadline)
-        {
-            options.ItemDeadline = deadline;
-        }
-
-        if (settings.MaxMemory is { } memory)
-        {
-            options.MaxMemoryBytes = memory;
-        }
-
-        return options;
+            MaxConcurrency = settings.MaxConcurrency ?? Math.Max(defaults.MaxConcurrency, settings.Concurrency ?? 0),
+            PackSize = settings.Pack,
+            StallTimeout = settings.StallTimeout ?? defaults.StallTimeout,
+            MaxAttempts = settings.MaxAttempts ?? defaults.MaxAttempts,
+            DefaultMaxOutputTokens = settings.DefaultMaxTokens ?? defaults.DefaultMaxOutputTokens,
+            AttemptTimeout = settings.AttemptTimeout,
+            ItemDeadline = settings.ItemDeadline,
+            MaxMemoryBytes = settings.MaxMemory,
+        };
     }
 
     /// <summary>The checks of the input file: the line cap of <c>--max-line-bytes</c>; tokens are not counted (run counts them as it sends).</summary>
