@@ -17,24 +17,30 @@ public class CapacityTests
         return (options, time);
     }
 
+    // Two different requests at once against one slot: the one answered first is the one turned away.
+    private static async Task<(Task<HttpResponseMessage> Rejected, Task<HttpResponseMessage> Held)> RaceTwoAsync(HttpClient client)
+    {
+        var a = SimTest.PostAsync(client, "chat/completions", SimTest.Chat);
+        var b = SimTest.PostAsync(client, "chat/completions", """{"model":"m","messages":[{"role":"user","content":"other"}]}""");
+        var rejected = await Task.WhenAny(a, b);
+        return (rejected, rejected == a ? b : a);
+    }
+
     [Fact]
     public async Task Reject_PastMaxInFlight_503AtOnce()
     {
         var (options, time) = Options(SimulatorOverflow.Reject);
         await using var sim = await SimulatorServer.StartAsync(options, TestContext.Current.CancellationToken);
         using var client = SimTest.Client(sim);
-        var a = SimTest.PostAsync(client, "chat/completions", SimTest.Chat);
-        var b = SimTest.PostAsync(client, "chat/completions", """{"model":"m","messages":[{"role":"user","content":"other"}]}""");
 
         // Whichever arrives second finds the only slot taken (held by the 1 s fake-clock latency) and is turned away at once.
-        var rejected = await Task.WhenAny(a, b);
+        var (rejected, held) = await RaceTwoAsync(client);
         using (var response = await rejected)
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         }
 
         Assert.Equal(1, sim.GetStats().CapacityRejected);
-        var held = rejected == a ? b : a;
         await FaultTests.AdvanceUntilDoneAsync(time, held, TimeSpan.FromMilliseconds(100));
         using var heldResponse = await held;
         Assert.Equal(HttpStatusCode.OK, heldResponse.StatusCode);
@@ -47,17 +53,13 @@ public class CapacityTests
         var (options, time) = Options(SimulatorOverflow.Reject429);
         await using var sim = await SimulatorServer.StartAsync(options, TestContext.Current.CancellationToken);
         using var client = SimTest.Client(sim);
-        var a = SimTest.PostAsync(client, "chat/completions", SimTest.Chat);
-        var b = SimTest.PostAsync(client, "chat/completions", """{"model":"m","messages":[{"role":"user","content":"other"}]}""");
-
-        var rejected = await Task.WhenAny(a, b);
+        var (rejected, held) = await RaceTwoAsync(client);
         using (var response = await rejected)
         {
             Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
             Assert.DoesNotContain(response.Headers, h => h.Key.StartsWith("x-ratelimit", StringComparison.OrdinalIgnoreCase) || h.Key.StartsWith("retry-after", StringComparison.OrdinalIgnoreCase));
         }
 
-        var held = rejected == a ? b : a;
         await FaultTests.AdvanceUntilDoneAsync(time, held, TimeSpan.FromMilliseconds(100));
         using var heldResponse = await held;
         Assert.Equal(HttpStatusCode.OK, heldResponse.StatusCode);
