@@ -1,0 +1,135 @@
+using LlmBatch.RateLimiting;
+using LlmBatch.Redis.RateLimiting;
+using LlmBatch.Redis.Tests.TestSupport;
+
+namespace LlmBatch.Redis.Tests.RateLimiting;
+
+/// <summary>The budget's calls against a real redis-server, two budgets standing for two processes.</summary>
+public sealed class RedisRateBudgetTests(RedisServerFixture redis) : IClassFixture<RedisServerFixture>
+{
+    private static readonly Uri s_endpoint = new("https://api.example.com/v1/");
+
+    private RedisRateBudget Budget(string prefix, string jobId, BatchOptions? batch = null)
+    {
+        var options = new RedisRateBudgetOptions { KeyPrefix = prefix, Endpoint = s_endpoint, ApiKey = "sk-unit", JobId = jobId };
+        options.Validate();
+        var key = RedisBudgetKey.For(options.KeyPrefix, s_endpoint, null, options.ApiKey);
+        return new RedisRateBudget(redis.Redis.GetDatabase(), key, options, batch ?? new BatchOptions(), TimeProvider.System, null);
+    }
+
+    private static BudgetOutcome Answer(RateLimitHeaders headers, ThrottleKind kind = ThrottleKind.None) =>
+        new(true, headers, kind, RateLimitScope.Unknown, -1, TokensCharged: kind == ThrottleKind.None);
+
+    [Fact]
+    public async Task TryTakeAsync_AfterAnotherProcessLearnedTheLimit_PacesAtTheLearnedRate()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var first = Budget("u1:", "job");
+        using var second = Budget("u1:", "job");
+        var grant = (await first.TryTakeAsync(1, 10, 0, ct)).Grant;
+        Assert.Null(first.RequestsPerMinute);
+
+        await first.SettleAsync(grant, Answer(new RateLimitHeaders { LimitRequests = 600, RemainingRequests = 599, ResetRequests = TimeSpan.FromMilliseconds(100) }), 0, ct);
+        var decision = await second.TryTakeAsync(1, 10, 0, ct);
+
+        Assert.True(decision.Granted);
+        Assert.Equal(600, second.RequestsPerMinute!.Value, 1);
+
+        // The learned burst is a quarter second of 10/s, about 2: the bucket runs dry within a few takes.
+        var granted = 1;
+        while ((await second.TryTakeAsync(1, 10, 0, ct)).Granted)
+        {
+            granted++;
+        }
+
+        Assert.InRange(granted, 1, 3);
+    }
+
+    [Fact]
+    public async Task TryTakeAsync_TwoJobsOnOneBudget_EachHeldToHalf()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var a = Budget("u2:", "job-a", new BatchOptions { RequestsPerMinute = 6000 });
+        using var b = Budget("u2:", "job-b", new BatchOptions { RequestsPerMinute = 6000 });
+
+        await a.TryTakeAsync(1, 1, 0, ct);
+        await b.TryTakeAsync(1, 1, 0, ct);
+        await a.TryTakeAsync(1, 1, 0, ct);
+
+        Assert.Equal(3000, a.RequestsPerMinute!.Value, 1);
+        Assert.Equal(3000, b.RequestsPerMinute!.Value, 1);
+    }
+
+    [Fact]
+    public async Task PauseAsync_OneProcessPauses_AnotherWaitsItOut()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var first = Budget("u3:", "job");
+        using var second = Budget("u3:", "job");
+
+        await first.PauseAsync(TimeSpan.FromSeconds(5), "Rate limited (429)", 0, ct);
+        var decision = await second.TryTakeAsync(1, 1, 0, ct);
+
+        Assert.False(decision.Granted);
+        Assert.InRange(decision.RetryAfter, TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(5));
+        Assert.NotNull(second.PausedUntil);
+    }
+
+    [Fact]
+    public async Task SettleAsync_NotSent_GivesTheGrantBack()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var budget = Budget("u4:", "job", new BatchOptions { RequestsPerMinute = 60 });
+        var taken = 0;
+        BudgetGrant last = default;
+        while ((await budget.TryTakeAsync(1, 1, 0, ct)) is { Granted: true } d)
+        {
+            last = d.Grant;
+            taken++;
+        }
+
+        await budget.SettleAsync(last, BudgetOutcome.NotSent, 0, ct);
+
+        Assert.InRange(taken, 1, 2);
+        Assert.True((await budget.TryTakeAsync(1, 1, 0, ct)).Granted);
+    }
+
+    [Fact]
+    public async Task SettleAsync_UnpredictedRateLimit_CutsTheSharedBurstAndEmptiesTheBucket()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var budget = Budget("u5:", "job");
+        var grant = (await budget.TryTakeAsync(1, 1, 0, ct)).Grant;
+        await budget.SettleAsync(grant, Answer(new RateLimitHeaders { LimitRequests = 600 }), 0, ct);
+        grant = (await budget.TryTakeAsync(1, 1, 0, ct)).Grant;
+
+        await budget.SettleAsync(grant, Answer(new RateLimitHeaders { LimitRequests = 600 }, ThrottleKind.RateLimited), 0, ct);
+        var decision = await budget.TryTakeAsync(1, 1, 0, ct);
+
+        Assert.False(decision.Granted);
+        Assert.Equal(600 * LimitLearner.MarginCut, budget.RequestsPerMinute!.Value, 1);
+    }
+
+    [Fact]
+    public void Validate_EveryProblem_ListedInOneException()
+    {
+        var options = new RedisRateBudgetOptions { KeyPrefix = "", JobId = " ", ShareWeight = 0, TakerTimeout = TimeSpan.Zero, MaxRetryDelay = TimeSpan.Zero };
+
+        var e = Assert.Throws<BatchOptionsException>(options.Validate);
+
+        Assert.Equal(6, e.Problems.Count);
+    }
+
+    [Theory]
+    [InlineData("https://API.openai.com/v1/", null, "api.openai.com/v1")]
+    [InlineData("http://api.openai.com:80/v1", null, "api.openai.com/v1")]
+    [InlineData("http://10.0.0.5:8000/v1", "gpt-4o", "10.0.0.5:8000/v1|gpt-4o")]
+    public void For_EndpointAndModel_NormalisedWithKeyHash(string url, string? model, string expected)
+    {
+        var key = RedisBudgetKey.For("llmbatch:", new Uri(url), model, "sk-secret");
+
+        Assert.Equal($"llmbatch:budget:{{{expected}:{RedisBudgetKey.KeyHash("sk-secret")}}}", key);
+        Assert.Equal(16, RedisBudgetKey.KeyHash("sk-secret").Length);
+        Assert.Equal("nokey", RedisBudgetKey.KeyHash(null));
+    }
+}
