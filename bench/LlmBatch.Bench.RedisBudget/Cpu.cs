@@ -54,6 +54,37 @@ internal static class Cpu
             Print("local (in process)", name, local, local.Total);
             Print("Redis (shared)", name, shared, local.Total);
         }
+
+        var floor = await RoundTripsAsync(redis, attempts, server);
+        Console.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"| floor: two EVALSHA of 'return 1' | — | {floor.Wall:0.00} | {floor.Client:0.00} | {floor.Server:0.00} | {floor.Total:0.00} | |"));
+    }
+
+    /// <summary>The round trips alone: two scripts that do nothing, one after another, as a take and a settlement are.</summary>
+    private static async Task<Figures> RoundTripsAsync(IConnectionMultiplexer redis, int attempts, Process? server)
+    {
+        var db = redis.GetDatabase();
+        var sha = (byte[])(await db.ExecuteAsync("SCRIPT", "LOAD", "return 1"))!;
+        var hash = Convert.FromHexString(System.Text.Encoding.ASCII.GetString(sha));
+        for (var i = 0; i < attempts / 5; i++)
+        {
+            await db.ScriptEvaluateAsync(hash);
+        }
+
+        var me = Process.GetCurrentProcess();
+        var cpu0 = me.TotalProcessorTime;
+        var server0 = ServerCpu(server);
+        var sw = Stopwatch.StartNew();
+        for (var i = 0; i < attempts; i++)
+        {
+            await db.ScriptEvaluateAsync(hash);
+            await db.ScriptEvaluateAsync(hash);
+        }
+
+        sw.Stop();
+        me.Refresh();
+        return new Figures(sw.Elapsed.TotalMicroseconds / attempts, (me.TotalProcessorTime - cpu0).TotalMicroseconds / attempts, (ServerCpu(server) - server0).TotalMicroseconds / attempts);
     }
 
     private static void Print(string budget, string answer, Figures f, double localTotal) =>

@@ -30,8 +30,8 @@ internal static class RedisBudgetScripts
     public static readonly RedisScript Take = new(Prelude + """
         local t = now()
         local req, tok = tonumber(ARGV[1]), tonumber(ARGV[2])
-        local share = join(t, ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]))
         local S, J = load(KEYS[1]), load(KEYS[4])
+        local share, renew = join(S, t, ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]))
         local fr, ft = tonumber(ARGV[7]), tonumber(ARGV[8])
         job_bucket(S, J, 'r', share, fr, t)
         job_bucket(S, J, 't', share, ft, t)
@@ -52,7 +52,7 @@ internal static class RedisBudgetScripts
           wait = t
         end
         save(KEYS[1], S); save(KEYS[4], J)
-        expire(tonumber(ARGV[6]))
+        if renew then expire(tonumber(ARGV[6])) end
         return {granted, wait, S.rdisp or 0, S.tdisp or 0, str(J.rrate), str(J.trate), pause}
         """);
 
@@ -67,8 +67,8 @@ internal static class RedisBudgetScripts
         local a = {}
         for i = 1, 17 do a[i] = tonumber(ARGV[i]) end
         local stamp, gr, gt, dr, dt = a[1], a[2], a[3], a[4], a[5]
-        local share = join(t, ARGV[18], tonumber(ARGV[19]), tonumber(ARGV[20]))
         local S, J = load(KEYS[1]), load(KEYS[4])
+        local share, renew = join(S, t, ARGV[18], tonumber(ARGV[19]), tonumber(ARGV[20]))
         local newr, newt = -1, -1
         if a[6] == 0 then
           refund(S, 'r', gr, t); refund(S, 't', gt, t); refund(J, 'r', gr, t); refund(J, 't', gt, t)
@@ -102,7 +102,7 @@ internal static class RedisBudgetScripts
         job_bucket(S, J, 'r', share, tonumber(ARGV[22]), t)
         job_bucket(S, J, 't', share, tonumber(ARGV[23]), t)
         save(KEYS[1], S); save(KEYS[4], J)
-        expire(tonumber(ARGV[21]))
+        if renew then expire(tonumber(ARGV[21])) end
         return {str(J.rrate), str(J.trate), newr, newt}
         """);
 
@@ -127,6 +127,7 @@ internal static class RedisBudgetScripts
     public static readonly RedisScript Leave = new("""
         redis.call('ZREM', KEYS[2], ARGV[1])
         redis.call('HDEL', KEYS[3], ARGV[1])
+        redis.call('HDEL', KEYS[1], 'wsum')
         return 1
         """);
 
@@ -142,16 +143,26 @@ internal static class RedisBudgetScripts
           return tonumber(t[1]) * 1000000 + tonumber(t[2])
         end
 
+        -- A hash as a table of numbers; save writes back only the fields that changed (most takes move two levels).
+        local loaded = {}
         local function load(key)
           local flat = redis.call('HGETALL', key)
-          local h = {}
-          for i = 1, #flat, 2 do h[flat[i]] = tonumber(flat[i + 1]) end
+          local h, was = {}, {}
+          for i = 1, #flat, 2 do
+            local v = tonumber(flat[i + 1])
+            h[flat[i]] = v
+            was[flat[i]] = v
+          end
+          loaded[key] = was
           return h
         end
 
         local function save(key, h)
+          local was = loaded[key] or {}
           local flat = {}
-          for k, v in pairs(h) do flat[#flat + 1] = k; flat[#flat + 1] = v end
+          for k, v in pairs(h) do
+            if was[k] ~= v then flat[#flat + 1] = k; flat[#flat + 1] = v end
+          end
           if #flat > 0 then redis.call('HSET', key, unpack(flat)) end
         end
 
@@ -161,18 +172,35 @@ internal static class RedisBudgetScripts
 
         local function str(x) if x then return tostring(x) end return '' end
 
-        -- Takers: renews this job's lease, drops lapsed ones, and returns this job's share of the weights.
-        local function join(t, job, weight, lease)
-          local lapsed = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', t)
-          if #lapsed > 0 then
-            redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', t)
-            redis.call('HDEL', KEYS[3], unpack(lapsed))
+        -- Takers: this job's share of the weights of the jobs active now (S.wsum, recomputed only when a job joins or
+        -- lapses). The lease is renewed once half of it has passed, with the keys' idle expiry, and lapsed takers are
+        -- swept once a second: most calls cost one ZSCORE here. Returns the share and whether the keys need their expiry renewed.
+        local function join(S, t, job, weight, lease)
+          local score = tonumber(redis.call('ZSCORE', KEYS[2], job) or '-1')
+          local changed, renew = false, false
+          if score < t + lease / 2 then
+            redis.call('ZADD', KEYS[2], t + lease, job)
+            renew = true
+            if score < t then
+              redis.call('HSET', KEYS[3], job, weight)
+              changed = true
+            end
           end
-          redis.call('ZADD', KEYS[2], t + lease, job)
-          redis.call('HSET', KEYS[3], job, weight)
-          local total = 0
-          for _, w in ipairs(redis.call('HVALS', KEYS[3])) do total = total + tonumber(w) end
-          return weight / total
+          if t >= (S.sweep or 0) then
+            S.sweep = t + 1000000
+            local lapsed = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', t)
+            if #lapsed > 0 then
+              redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', t)
+              redis.call('HDEL', KEYS[3], unpack(lapsed))
+              changed = true
+            end
+          end
+          if changed or not S.wsum or S.wsum < weight then
+            local total = 0
+            for _, w in ipairs(redis.call('HVALS', KEYS[3])) do total = total + tonumber(w) end
+            S.wsum = math.max(total, weight)
+          end
+          return weight / S.wsum, renew
         end
 
         -- A bucket (TokenBudget): p..'lvl', p..'at' (µs), p..'rate' (per second), p..'cap'; absent while its rate is unknown.

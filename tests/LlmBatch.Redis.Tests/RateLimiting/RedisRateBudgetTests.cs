@@ -111,6 +111,45 @@ public sealed class RedisRateBudgetTests(RedisServerFixture redis) : IClassFixtu
     }
 
     [Fact]
+    public async Task TryTakeAsync_AfterTheServerForgotTheScripts_LoadsThemAgain()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var budget = Budget("u6:", "job", new BatchOptions { RequestsPerMinute = 600 });
+        Assert.True((await budget.TryTakeAsync(1, 1, 0, ct)).Granted);
+
+        await redis.Redis.GetDatabase().ExecuteAsync("SCRIPT", "FLUSH");
+
+        Assert.True((await budget.TryTakeAsync(1, 1, 0, ct)).Granted);
+        Assert.Equal(600, budget.RequestsPerMinute!.Value, 1);
+    }
+
+    [Fact]
+    public async Task TryTakeAsync_RedisUnreachable_WaitsWithGrowingBackoffAndNeverGrants()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var config = StackExchange.Redis.ConfigurationOptions.Parse($"127.0.0.1:{port}");
+        config.AbortOnConnectFail = false;
+        config.ConnectTimeout = 200;
+        await using var nowhere = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(config);
+        var options = new RedisRateBudgetOptions { Endpoint = s_endpoint, MaxRetryDelay = TimeSpan.FromMilliseconds(400) };
+        using var budget = new RedisRateBudget(nowhere.GetDatabase(), "u7:budget", options, new BatchOptions(), TimeProvider.System, null);
+
+        var waits = new List<TimeSpan>();
+        for (var i = 0; i < 5; i++)
+        {
+            var decision = await budget.TryTakeAsync(1, 1, 0, ct);
+            Assert.False(decision.Granted);
+            waits.Add(decision.RetryAfter);
+        }
+
+        Assert.Equal([50, 100, 200, 400, 400], waits.Select(w => (int)w.TotalMilliseconds));
+    }
+
+    [Fact]
     public void Validate_EveryProblem_ListedInOneException()
     {
         var options = new RedisRateBudgetOptions { KeyPrefix = "", JobId = " ", ShareWeight = 0, TakerTimeout = TimeSpan.Zero, MaxRetryDelay = TimeSpan.Zero };
