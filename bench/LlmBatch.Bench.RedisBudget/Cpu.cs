@@ -72,8 +72,7 @@ internal static class Cpu
             await db.ScriptEvaluateAsync(hash);
         }
 
-        var me = Process.GetCurrentProcess();
-        var cpu0 = me.TotalProcessorTime;
+        var cpu0 = Environment.CpuUsage.TotalTime;
         var server0 = ServerCpu(server);
         var sw = Stopwatch.StartNew();
         for (var i = 0; i < attempts; i++)
@@ -83,8 +82,7 @@ internal static class Cpu
         }
 
         sw.Stop();
-        me.Refresh();
-        return new Figures(sw.Elapsed.TotalMicroseconds / attempts, (me.TotalProcessorTime - cpu0).TotalMicroseconds / attempts, (ServerCpu(server) - server0).TotalMicroseconds / attempts);
+        return new Figures(sw.Elapsed.TotalMicroseconds / attempts, (Environment.CpuUsage.TotalTime - cpu0).TotalMicroseconds / attempts, (ServerCpu(server) - server0).TotalMicroseconds / attempts);
     }
 
     private static void Print(string budget, string answer, Figures f, double localTotal) =>
@@ -99,15 +97,13 @@ internal static class Cpu
         await LoopAsync(controller, call, response, attempts / 5);
         var db = redis.GetDatabase();
         await db.PingAsync();
-        var me = Process.GetCurrentProcess();
-        var cpu0 = me.TotalProcessorTime;
+        var cpu0 = Environment.CpuUsage.TotalTime;
         var server0 = ServerCpu(server);
         var sw = Stopwatch.StartNew();
         await LoopAsync(controller, call, response, attempts);
         await db.PingAsync();
         sw.Stop();
-        me.Refresh();
-        var client = (me.TotalProcessorTime - cpu0).TotalMicroseconds / attempts;
+        var client = (Environment.CpuUsage.TotalTime - cpu0).TotalMicroseconds / attempts;
         var serverCpu = (ServerCpu(server) - server0).TotalMicroseconds / attempts;
         return new Figures(sw.Elapsed.TotalMicroseconds / attempts, client, serverCpu);
     }

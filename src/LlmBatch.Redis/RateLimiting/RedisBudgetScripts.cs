@@ -33,20 +33,20 @@ internal static class RedisBudgetScripts
         local S, J = load(KEYS[1]), load(KEYS[4])
         local share, renew = join(S, t, ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]))
         local fr, ft = tonumber(ARGV[7]), tonumber(ARGV[8])
-        job_bucket(S, J, 'r', share, fr, t)
-        job_bucket(S, J, 't', share, ft, t)
+        job_bucket(S, J, R, share, fr, t)
+        job_bucket(S, J, T, share, ft, t)
         local wait = 0
         local pause = (S.pause or 0) - t
         if pause > 0 then
           wait = pause
         else
           pause = 0
-          wait = math.max(wait_for(S, 'r', req, t), wait_for(S, 't', tok, t), wait_for(J, 'r', req, t), wait_for(J, 't', tok, t))
+          wait = math.max(wait_for(S, R, req, t), wait_for(S, T, tok, t), wait_for(J, R, req, t), wait_for(J, T, tok, t))
         end
         local granted = 0
         if wait <= 0 then
           granted = 1
-          take(S, 'r', req); take(S, 't', tok); take(J, 'r', req); take(J, 't', tok)
+          take(S, R, req); take(S, T, tok); take(J, R, req); take(J, T, tok)
           S.rdisp = (S.rdisp or 0) + req
           S.tdisp = (S.tdisp or 0) + tok
           wait = t
@@ -71,36 +71,36 @@ internal static class RedisBudgetScripts
         local share, renew = join(S, t, ARGV[18], tonumber(ARGV[19]), tonumber(ARGV[20]))
         local newr, newt = -1, -1
         if a[6] == 0 then
-          refund(S, 'r', gr, t); refund(S, 't', gt, t); refund(J, 'r', gr, t); refund(J, 't', gt, t)
+          refund(S, R, gr, t); refund(S, T, gt, t); refund(J, R, gr, t); refund(J, T, gt, t)
         else
           local actual, remt = a[13], a[11]
           if actual >= 0 and S.trate then
             -- As LocalRateBudget: a server that reports what it has left keeps its own books, so only overruns are charged then.
             local delta = actual - gt
             if delta < 0 and remt < 0 then
-              refund(S, 't', -delta, t); refund(J, 't', -delta, t)
+              refund(S, T, -delta, t); refund(J, T, -delta, t)
             else
-              charge(S, 't', delta, t); charge(J, 't', delta, t)
+              charge(S, T, delta, t); charge(J, T, delta, t)
             end
           end
           if a[17] == 1 then
-            newr = on_headers(S, 'r', a[7], a[8], a[9], dr, (S.rdisp or 0) - dr, stamp, t)
-            newt = on_headers(S, 't', a[10], a[11], a[12], dt, (S.tdisp or 0) - dt, stamp, t)
+            newr = on_headers(S, R, a[7], a[8], a[9], dr, (S.rdisp or 0) - dr, stamp, t)
+            newt = on_headers(S, T, a[10], a[11], a[12], dt, (S.tdisp or 0) - dt, stamp, t)
           end
           if a[14] == 0 then
-            refund(S, 't', gt, t); refund(J, 't', gt, t)
+            refund(S, T, gt, t); refund(J, T, gt, t)
           end
           local learn = a[17] == 1
           if a[15] == 1 then
-            on_limited(S, 'r', stamp, gr, t, learn and a[16] ~= 2)
-            on_limited(S, 't', stamp, gt, t, learn and a[16] ~= 1)
+            on_limited(S, R, stamp, gr, t, learn and a[16] ~= 2)
+            on_limited(S, T, stamp, gt, t, learn and a[16] ~= 1)
           elseif a[15] == 2 then
-            on_limited(S, 'r', stamp, gr, t, false)
-            on_limited(S, 't', stamp, gt, t, false)
+            on_limited(S, R, stamp, gr, t, false)
+            on_limited(S, T, stamp, gt, t, false)
           end
         end
-        job_bucket(S, J, 'r', share, tonumber(ARGV[22]), t)
-        job_bucket(S, J, 't', share, tonumber(ARGV[23]), t)
+        job_bucket(S, J, R, share, tonumber(ARGV[22]), t)
+        job_bucket(S, J, T, share, tonumber(ARGV[23]), t)
         save(KEYS[1], S); save(KEYS[4], J)
         if renew then expire(tonumber(ARGV[21])) end
         return {str(J.rrate), str(J.trate), newr, newt}
@@ -137,6 +137,14 @@ internal static class RedisBudgetScripts
         local GROWTH_US = {{LimitLearner.GrowthInterval.Ticks / TimeSpan.TicksPerMicrosecond}}
         local JITTER = {{ResourceController.DefaultJitterAllowance.TotalSeconds}}
         local EPS = 1e-6
+
+        -- Field names per budget, built once per call rather than concatenated at every use.
+        local function fields(x)
+          local f = {}
+          for _, n in ipairs({'aat', 'aours', 'arem', 'at', 'burst', 'cap', 'cut', 'grow', 'lvl', 'margin', 'maxb', 'mcap', 'oth', 'rate', 'rej', 'scap', 'srv'}) do f[n] = x .. n end
+          return f
+        end
+        local R, T = fields('r'), fields('t')
 
         local function now()
           local t = redis.call('TIME')
@@ -203,99 +211,99 @@ internal static class RedisBudgetScripts
           return weight / S.wsum, renew
         end
 
-        -- A bucket (TokenBudget): p..'lvl', p..'at' (µs), p..'rate' (per second), p..'cap'; absent while its rate is unknown.
+        -- A bucket (TokenBudget): p.lvl, p.at (µs), p.rate (per second), p.cap; absent while its rate is unknown.
         local function refill(h, p, t)
-          local lvl, cap = h[p .. 'lvl'], h[p .. 'cap']
-          local el = t - h[p .. 'at']
-          h[p .. 'at'] = t
+          local lvl, cap = h[p.lvl], h[p.cap]
+          local el = t - h[p.at]
+          h[p.at] = t
           if el > 0 and lvl < cap then
-            h[p .. 'lvl'] = math.min(cap, lvl + h[p .. 'rate'] * el / 1e6)
+            h[p.lvl] = math.min(cap, lvl + h[p.rate] * el / 1e6)
           elseif lvl > cap then
-            h[p .. 'lvl'] = cap
+            h[p.lvl] = cap
           end
         end
 
         local function wait_for(h, p, amount, t)
-          if not h[p .. 'rate'] then return 0 end
+          if not h[p.rate] then return 0 end
           refill(h, p, t)
-          local lvl, cap = h[p .. 'lvl'], h[p .. 'cap']
+          local lvl, cap = h[p.lvl], h[p.cap]
           if lvl + EPS >= amount or (amount > cap and lvl + EPS >= cap) then return 0 end
-          return math.ceil((math.min(amount, cap) - lvl) / h[p .. 'rate'] * 1e6)
+          return math.ceil((math.min(amount, cap) - lvl) / h[p.rate] * 1e6)
         end
 
         local function take(h, p, amount)
-          if h[p .. 'rate'] then h[p .. 'lvl'] = h[p .. 'lvl'] - amount end
+          if h[p.rate] then h[p.lvl] = h[p.lvl] - amount end
         end
 
         local function refund(h, p, amount, t)
-          if not h[p .. 'rate'] then return end
+          if not h[p.rate] then return end
           refill(h, p, t)
-          h[p .. 'lvl'] = math.min(h[p .. 'cap'], h[p .. 'lvl'] + math.max(0, amount))
+          h[p.lvl] = math.min(h[p.cap], h[p.lvl] + math.max(0, amount))
         end
 
         local function charge(h, p, amount, t)
-          if not h[p .. 'rate'] then return end
+          if not h[p.rate] then return end
           refill(h, p, t)
-          h[p .. 'lvl'] = h[p .. 'lvl'] - math.max(0, amount)
+          h[p.lvl] = h[p.lvl] - math.max(0, amount)
         end
 
         local function correct(h, p, estimate, t)
-          if not h[p .. 'rate'] then return end
+          if not h[p.rate] then return end
           refill(h, p, t)
-          if estimate < h[p .. 'lvl'] then h[p .. 'lvl'] = estimate end
+          if estimate < h[p.lvl] then h[p.lvl] = estimate end
         end
 
         local function set_bucket(h, p, rate, cap, t)
-          if not h[p .. 'rate'] then
-            h[p .. 'rate'] = rate; h[p .. 'cap'] = cap; h[p .. 'lvl'] = cap; h[p .. 'at'] = t
+          if not h[p.rate] then
+            h[p.rate] = rate; h[p.cap] = cap; h[p.lvl] = cap; h[p.at] = t
             return
           end
           refill(h, p, t)
-          h[p .. 'rate'] = rate; h[p .. 'cap'] = cap
-          if h[p .. 'lvl'] > cap then h[p .. 'lvl'] = cap end
+          h[p.rate] = rate; h[p.cap] = cap
+          if h[p.lvl] > cap then h[p.lvl] = cap end
         end
 
-        -- The learner (LimitLearner): p..'srv' the server's rate, 'scap' its limit, 'mcap' the measured bucket,
-        -- 'maxb'/'burst' burst seconds, 'margin', 'oth' others' spend per second, 'cut'/'grow' times, 'rej' refused,
-        -- 'aat'/'arem'/'aours' the anchor of the estimate of others' spend.
+        -- The learner (LimitLearner): p.srv the server's rate, p.scap its limit, p.mcap the measured bucket,
+        -- p.maxb/p.burst burst seconds, p.margin, p.oth others' spend per second, p.cut/p.grow times, p.rej refused,
+        -- p.aat/p.arem/p.aours the anchor of the estimate of others' spend.
         local function usable(s) return math.max(s / 2, s - JITTER) end
 
         local function apply(S, p, t)
-          local base = S[p .. 'srv']
+          local base = S[p.srv]
           if not base then return end
-          local rate = math.max(base * 0.05, base * (S[p .. 'margin'] or 1) - (S[p .. 'oth'] or 0) * 1.1)
-          local cap = math.max(1, rate * math.min(S[p .. 'burst'] or INITIAL_BURST, usable(S[p .. 'maxb'] or MAX_BURST)))
+          local rate = math.max(base * 0.05, base * (S[p.margin] or 1) - (S[p.oth] or 0) * 1.1)
+          local cap = math.max(1, rate * math.min(S[p.burst] or INITIAL_BURST, usable(S[p.maxb] or MAX_BURST)))
           set_bucket(S, p, rate, cap, t)
         end
 
         local function grow(S, p, t)
-          if t - (S[p .. 'grow'] or 0) < GROWTH_US then return end
-          S[p .. 'grow'] = t
-          S[p .. 'burst'] = math.min(usable(S[p .. 'maxb'] or MAX_BURST), (S[p .. 'burst'] or INITIAL_BURST) * BURST_GROWTH)
-          S[p .. 'margin'] = math.min(1, (S[p .. 'margin'] or 1) + MARGIN_GROWTH)
+          if t - (S[p.grow] or 0) < GROWTH_US then return end
+          S[p.grow] = t
+          S[p.burst] = math.min(usable(S[p.maxb] or MAX_BURST), (S[p.burst] or INITIAL_BURST) * BURST_GROWTH)
+          S[p.margin] = math.min(1, (S[p.margin] or 1) + MARGIN_GROWTH)
         end
 
         local function estimate_others(S, p, remaining, refill_rate, sent, admitted)
-          local capacity = S[p .. 'mcap'] or 0
-          if capacity <= 0 then capacity = S[p .. 'scap'] or 0 end
+          local capacity = S[p.mcap] or 0
+          if capacity <= 0 then capacity = S[p.scap] or 0 end
           if capacity < 10 * refill_rate then return end
-          local ours = sent - (S[p .. 'rej'] or 0)
-          local at = S[p .. 'aat']
+          local ours = sent - (S[p.rej] or 0)
+          local at = S[p.aat]
           if not at then
-            S[p .. 'aat'] = admitted; S[p .. 'arem'] = remaining; S[p .. 'aours'] = ours
+            S[p.aat] = admitted; S[p.arem] = remaining; S[p.aours] = ours
             return
           end
           local dt = (admitted - at) / 1e6
           if dt < 1 then return end
-          local arem, aours = S[p .. 'arem'], S[p .. 'aours']
-          S[p .. 'aat'] = admitted; S[p .. 'arem'] = remaining; S[p .. 'aours'] = ours
-          local others = S[p .. 'oth'] or 0
+          local arem, aours = S[p.arem], S[p.aours]
+          S[p.aat] = admitted; S[p.arem] = remaining; S[p.aours] = ours
+          local others = S[p.oth] or 0
           local expected = arem + refill_rate * dt - (ours - aours)
           if expected >= capacity - 1 or remaining >= capacity - 1 then
-            S[p .. 'oth'] = math.min(others, math.max(0, refill_rate - (ours - aours) / dt))
+            S[p.oth] = math.min(others, math.max(0, refill_rate - (ours - aours) / dt))
             return
           end
-          S[p .. 'oth'] = (others + math.max(0, (expected - remaining) / dt)) / 2
+          S[p.oth] = (others + math.max(0, (expected - remaining) / dt)) / 2
         end
 
         -- Returns the limit when it is new or changed, else -1.
@@ -303,38 +311,38 @@ internal static class RedisBudgetScripts
           if limit < 0 and remaining < 0 then return -1 end
           local learned = -1
           if limit > 0 then
-            S[p .. 'scap'] = limit
+            S[p.scap] = limit
             local rate = limit / 60
-            if not S[p .. 'srv'] or math.abs(S[p .. 'srv'] - rate) > 1e-9 then
-              S[p .. 'srv'] = rate
+            if not S[p.srv] or math.abs(S[p.srv] - rate) > 1e-9 then
+              S[p.srv] = rate
               learned = limit
             end
           end
-          local refill_rate = S[p .. 'srv']
+          local refill_rate = S[p.srv]
           if not refill_rate then return learned end
-          if not S[p .. 'grow'] then S[p .. 'grow'] = t end
+          if not S[p.grow] then S[p.grow] = t end
           if remaining >= 0 and reset >= 0 then
-            S[p .. 'mcap'] = math.max(S[p .. 'mcap'] or 0, remaining + refill_rate * reset)
-            S[p .. 'maxb'] = math.min(MAX_BURST, math.max(1 / refill_rate, S[p .. 'mcap'] / refill_rate))
+            S[p.mcap] = math.max(S[p.mcap] or 0, remaining + refill_rate * reset)
+            S[p.maxb] = math.min(MAX_BURST, math.max(1 / refill_rate, S[p.mcap] / refill_rate))
           end
           if remaining >= 0 then estimate_others(S, p, remaining, refill_rate, sent, admitted) end
           grow(S, p, t)
           apply(S, p, t)
           if remaining >= 0 then
             -- What the server had when it answered, plus its refill since, minus what was granted after this attempt.
-            correct(S, p, math.min(S[p .. 'cap'], remaining + refill_rate * (t - admitted) / 1e6 - since), t)
+            correct(S, p, math.min(S[p.cap], remaining + refill_rate * (t - admitted) / 1e6 - since), t)
           end
           return learned
         end
 
         local function on_limited(S, p, admitted, cost, t, cut)
-          S[p .. 'rej'] = (S[p .. 'rej'] or 0) + cost
-          if not cut or not S[p .. 'rate'] then return end
-          if admitted > (S[p .. 'cut'] or -1) then
-            S[p .. 'cut'] = t; S[p .. 'grow'] = t
-            local min_burst = math.max(0.05, 1 / S[p .. 'srv'])
-            S[p .. 'burst'] = math.max(min_burst, (S[p .. 'burst'] or INITIAL_BURST) / 2)
-            S[p .. 'margin'] = math.max(MARGIN_FLOOR, (S[p .. 'margin'] or 1) * MARGIN_CUT)
+          S[p.rej] = (S[p.rej] or 0) + cost
+          if not cut or not S[p.rate] then return end
+          if admitted > (S[p.cut] or -1) then
+            S[p.cut] = t; S[p.grow] = t
+            local min_burst = math.max(0.05, 1 / S[p.srv])
+            S[p.burst] = math.max(min_burst, (S[p.burst] or INITIAL_BURST) / 2)
+            S[p.margin] = math.max(MARGIN_FLOOR, (S[p.margin] or 1) * MARGIN_CUT)
             apply(S, p, t)
           end
           correct(S, p, 0, t)
@@ -344,9 +352,9 @@ internal static class RedisBudgetScripts
         -- limit learned yet, the flag is the user's word for the whole key, shared like a learned one.
         local function job_bucket(S, J, p, share, flag, t)
           local rate, cap
-          local shared = S[p .. 'rate']
+          local shared = S[p.rate]
           if shared then
-            rate, cap = shared * share, S[p .. 'cap'] * share
+            rate, cap = shared * share, S[p.cap] * share
             if flag > 0 and flag < rate then cap = cap * flag / rate; rate = flag end
           elseif flag > 0 then
             rate = flag * share

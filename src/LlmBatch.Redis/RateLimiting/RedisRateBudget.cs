@@ -293,7 +293,7 @@ internal sealed class RedisRateBudget : IRateBudget
         _retry = s_firstRetry;
         if (Interlocked.Exchange(ref _unreachable, 0) == 1)
         {
-            _logger?.LogWarning("The shared rate budget in Redis answers again: dispatch resumes.");
+            _logger?.LogInformation("The shared rate budget in Redis answers again: dispatch resumes.");
         }
     }
 
