@@ -61,6 +61,24 @@ public sealed class RedisRateBudgetTests(RedisServerFixture redis) : IClassFixtu
     }
 
     [Fact]
+    public async Task Dispose_OneOfTwoJobsLeaves_TheOtherGetsTheWholeBudgetAtOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var a = Budget("u8:", "job-a", new BatchOptions { RequestsPerMinute = 6000 });
+        var b = Budget("u8:", "job-b", new BatchOptions { RequestsPerMinute = 6000 });
+        await a.TryTakeAsync(1, 1, 0, ct);
+        await b.TryTakeAsync(1, 1, 0, ct);
+        await a.TryTakeAsync(1, 1, 0, ct);
+        Assert.Equal(3000, a.RequestsPerMinute!.Value, 1);
+
+        b.Dispose();
+        await redis.Redis.GetDatabase().PingAsync();
+        await a.TryTakeAsync(1, 1, 0, ct);
+
+        Assert.Equal(6000, a.RequestsPerMinute!.Value, 1);
+    }
+
+    [Fact]
     public async Task PauseAsync_OneProcessPauses_AnotherWaitsItOut()
     {
         var ct = TestContext.Current.CancellationToken;
