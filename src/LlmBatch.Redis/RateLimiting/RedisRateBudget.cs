@@ -17,7 +17,7 @@ namespace LlmBatch.Redis.RateLimiting;
 /// there and its reply read in a continuation, which only writes the fields the controller reads (rates, pause),
 /// each a single reference or double. When Redis cannot be reached a take answers "wait" with a backoff that grows
 /// to <see cref="RedisRateBudgetOptions.MaxRetryDelay"/>: nothing is sent unmetered, the outage is logged once, and
-/// the run's stall timeout ends a run that Redis never comes back for.
+/// the run's stall timeout ends a run that Redis never comes back for (<see cref="UnreachableSince"/>).
 /// </remarks>
 internal sealed class RedisRateBudget : IRateBudget
 {
@@ -39,7 +39,7 @@ internal sealed class RedisRateBudget : IRateBudget
     private double _tokensPerMinute;
     private Pause? _pause;
     private TimeSpan _retry = s_firstRetry;
-    private int _unreachable;
+    private long _unreachableSince;
     private bool _disposed;
 
     /// <summary>Creates the budget of one engine.</summary>
@@ -77,6 +77,9 @@ internal sealed class RedisRateBudget : IRateBudget
 
     /// <inheritdoc />
     public DateTimeOffset? PausedUntil => Volatile.Read(ref _pause) is { } p && _time.GetTimestamp() < p.Until ? p.UntilUtc : null;
+
+    /// <inheritdoc />
+    public long? UnreachableSince => Volatile.Read(ref _unreachableSince) is var since and not 0 ? since : null;
 
     /// <inheritdoc />
     public ValueTask<BudgetDecision> TryTakeAsync(long requests, long tokens, long now, CancellationToken cancellationToken)
@@ -276,7 +279,7 @@ internal sealed class RedisRateBudget : IRateBudget
 
     private BudgetDecision Unreachable(Exception? error)
     {
-        if (Interlocked.Exchange(ref _unreachable, 1) == 0)
+        if (Interlocked.CompareExchange(ref _unreachableSince, Math.Max(1, _time.GetTimestamp()), 0) == 0)
         {
             _logger?.LogWarning(
                 "The shared rate budget in Redis cannot be reached ({Error}): dispatch waits and tries again, every {Max} at most, until it answers.",
@@ -291,7 +294,7 @@ internal sealed class RedisRateBudget : IRateBudget
     private void Reachable()
     {
         _retry = s_firstRetry;
-        if (Interlocked.Exchange(ref _unreachable, 0) == 1)
+        if (Interlocked.Exchange(ref _unreachableSince, 0) != 0)
         {
             _logger?.LogInformation("The shared rate budget in Redis answers again: dispatch resumes.");
         }

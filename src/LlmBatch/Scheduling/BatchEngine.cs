@@ -157,7 +157,8 @@ internal sealed class BatchEngine : IBatchEngine, IResultSinkEngine
             _ =>
             {
                 var counters = run.State.Counters;
-                if (counters.StalledFor(_time.GetTimestamp(), _time.TimestampFrequency) is { } stalled && stalled >= limit)
+                var refused = _controller.BudgetUnreachableSince is not null;
+                if (counters.StalledFor(_time.GetTimestamp(), _time.TimestampFrequency, refused) is { } stalled && stalled >= limit)
                 {
                     run.State.SetFatal(new BatchStalledException(stalled, counters.LastThrottleStatus));
                     run.StopDispatch();

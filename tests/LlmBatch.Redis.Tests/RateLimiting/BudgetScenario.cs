@@ -35,8 +35,11 @@ internal sealed class BudgetScenario : IDisposable
     public RedisRateBudgetOptions Options(string jobId) =>
         new() { KeyPrefix = Prefix, Endpoint = Simulator.BaseUrl, ApiKey = ApiKey, JobId = jobId };
 
-    /// <summary>Runs <paramref name="items"/> items as one engine of job <paramref name="jobId"/>.</summary>
-    public async Task<EngineRun> RunAsync(string name, string jobId, int items, BatchOptions? batch = null, bool shared = true, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Runs <paramref name="items"/> items as one engine of job <paramref name="jobId"/>; <paramref name="started"/>
+    /// is told of the run before it starts, to watch its answers as they come.
+    /// </summary>
+    public async Task<EngineRun> RunAsync(string name, string jobId, int items, BatchOptions? batch = null, Action<EngineRun>? started = null, CancellationToken cancellationToken = default)
     {
         var input = Path.Combine(_dir, name + ".jsonl");
         var output = Path.Combine(_dir, name + ".out.jsonl");
@@ -55,15 +58,12 @@ internal sealed class BudgetScenario : IDisposable
         }
 
         var run = new EngineRun(name);
-        var builder = new BatchEngineBuilder(BatchProviders.Http(Simulator.BaseUrl, ApiKey))
+        started?.Invoke(run);
+        using var engine = new BatchEngineBuilder(BatchProviders.Http(Simulator.BaseUrl, ApiKey))
             .WithOptions(batch ?? new BatchOptions())
-            .Use(next => new AnswerClock(next, run.Answers));
-        if (shared)
-        {
-            builder.WithRedisRateBudget(Redis, Options(jobId));
-        }
-
-        using var engine = builder.Build();
+            .Use(next => new AnswerClock(next, run.Answers))
+            .WithRedisRateBudget(Redis, Options(jobId))
+            .Build();
         var result = await BatchJob.RunAsync(engine, new BatchJobOptions { InputPath = input, OutputPath = output }, cancellationToken);
         run.Finished = Stopwatch.GetTimestamp();
         run.Result = result;

@@ -17,8 +17,14 @@ public sealed class RedisRateBudgetOutageTests
             new SimulatorOptions { RequestsPerMinute = 6_000, Latency = TimeSpan.FromMilliseconds(20), PerToken = TimeSpan.Zero, Seed = 5 }, ct);
         using var scenario = new BudgetScenario(sim, connection, "t4:");
 
-        var running = scenario.RunAsync("a", "job", 300, cancellationToken: ct);
-        await Task.Delay(800, ct);
+        BudgetScenario.EngineRun? watched = null;
+        var running = scenario.RunAsync("a", "job", 300, started: r => watched = r, cancellationToken: ct);
+        while (watched is null || watched.Answers.Count < 60)
+        {
+            Assert.False(running.IsCompleted, "the run ended before the kill");
+            await Task.Delay(10, ct);
+        }
+
         await server.KillAsync();
         var killed = Stopwatch.GetTimestamp();
         await Task.Delay(1000, ct);
@@ -27,11 +33,33 @@ public sealed class RedisRateBudgetOutageTests
         var run = await running;
 
         BudgetScenario.AssertAllCorrect(run);
-        Assert.True(run.AnsweredBetween(0, killed) > 20, "the kill should come mid-run");
+        Assert.True(run.AnsweredBetween(killed, long.MaxValue) > 100, "the kill should come mid-run");
 
         // Attempts already on the wire come back within their 20 ms; after that nothing goes out until Redis answers.
         Assert.Equal(0, run.AnsweredBetween(killed + (Stopwatch.Frequency / 4), restarting));
         var stats = sim.GetStats();
         Assert.True(stats.RateLimitedRequests < 0.02 * stats.TotalRequests, $"{stats.RateLimitedRequests} of {stats.TotalRequests} requests answered 429");
+    }
+
+    [Fact]
+    public async Task RunAsync_RedisNeverReachable_SendsNothingAndTheStallTimeoutEndsTheRun()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var config = StackExchange.Redis.ConfigurationOptions.Parse($"127.0.0.1:{port}");
+        config.AbortOnConnectFail = false;
+        config.ConnectTimeout = 200;
+        await using var nowhere = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(config);
+        await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Latency = TimeSpan.Zero, PerToken = TimeSpan.Zero }, ct);
+        using var scenario = new BudgetScenario(sim, nowhere, "t5:");
+
+        var run = await scenario.RunAsync("a", "job", 10, new BatchOptions { StallTimeout = TimeSpan.FromSeconds(1) }, cancellationToken: ct);
+
+        Assert.IsType<BatchStalledException>(run.Result.StoppedBy);
+        Assert.Empty(run.Lines);
+        Assert.Equal(0, sim.GetStats().TotalRequests);
     }
 }

@@ -35,14 +35,16 @@ public sealed class RedisRateBudgetTests(RedisServerFixture redis) : IClassFixtu
         Assert.True(decision.Granted);
         Assert.Equal(600, second.RequestsPerMinute!.Value, 1);
 
-        // The learned burst is a quarter second of 10/s, about 2: the bucket runs dry within a few takes.
+        // The learned burst is a quarter second of 10/s, about 2: the bucket runs dry within a few takes (plus what
+        // refills meanwhile on a slow machine).
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var granted = 1;
         while ((await second.TryTakeAsync(1, 10, 0, ct)).Granted)
         {
             granted++;
         }
 
-        Assert.InRange(granted, 1, 3);
+        Assert.InRange(granted, 1, 3 + (int)(clock.Elapsed.TotalSeconds * 10));
     }
 
     [Fact]
