@@ -45,14 +45,7 @@ public sealed class RedisRateBudgetOutageTests
     public async Task RunAsync_RedisNeverReachable_SendsNothingAndTheStallTimeoutEndsTheRun()
     {
         var ct = TestContext.Current.CancellationToken;
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        var config = StackExchange.Redis.ConfigurationOptions.Parse($"127.0.0.1:{port}");
-        config.AbortOnConnectFail = false;
-        config.ConnectTimeout = 200;
-        await using var nowhere = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(config);
+        await using var nowhere = await RedisServerFixture.ConnectNowhereAsync();
         await using var sim = await SimulatorServer.StartAsync(new SimulatorOptions { Latency = TimeSpan.Zero, PerToken = TimeSpan.Zero }, ct);
         using var scenario = new BudgetScenario(sim, nowhere, "t5:");
 

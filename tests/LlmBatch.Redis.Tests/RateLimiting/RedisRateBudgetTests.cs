@@ -147,14 +147,7 @@ public sealed class RedisRateBudgetTests(RedisServerFixture redis) : IClassFixtu
     public async Task TryTakeAsync_RedisUnreachable_WaitsWithGrowingBackoffAndNeverGrants()
     {
         var ct = TestContext.Current.CancellationToken;
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        var config = StackExchange.Redis.ConfigurationOptions.Parse($"127.0.0.1:{port}");
-        config.AbortOnConnectFail = false;
-        config.ConnectTimeout = 200;
-        await using var nowhere = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(config);
+        await using var nowhere = await RedisServerFixture.ConnectNowhereAsync();
         var options = new RedisRateBudgetOptions { Endpoint = s_endpoint, MaxRetryDelay = TimeSpan.FromMilliseconds(400) };
         using var budget = new RedisRateBudget(nowhere.GetDatabase(), "u7:budget", options, new BatchOptions(), TimeProvider.System, null);
 

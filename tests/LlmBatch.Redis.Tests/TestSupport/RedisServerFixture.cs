@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using StackExchange.Redis;
 
 namespace LlmBatch.Redis.Tests.TestSupport;
@@ -34,6 +36,19 @@ public sealed class RedisServerFixture : IAsyncLifetime
         config.SyncTimeout = 1000;
         config.BacklogPolicy = BacklogPolicy.FailFast;
         config.ReconnectRetryPolicy = new LinearRetry(100);
+        return ConnectionMultiplexer.ConnectAsync(config);
+    }
+
+    /// <summary>A connection to a loopback port nobody listens on: Redis down from the start.</summary>
+    public static Task<ConnectionMultiplexer> ConnectNowhereAsync()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var config = ConfigurationOptions.Parse($"127.0.0.1:{port}");
+        config.AbortOnConnectFail = false;
+        config.ConnectTimeout = 200;
         return ConnectionMultiplexer.ConnectAsync(config);
     }
 
