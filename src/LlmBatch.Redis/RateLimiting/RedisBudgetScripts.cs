@@ -74,7 +74,7 @@ internal static class RedisBudgetScripts
           refund(S, R, gr, t); refund(S, T, gt, t); refund(J, R, gr, t); refund(J, T, gt, t)
         else
           local actual, remt = a[13], a[11]
-          if actual >= 0 and S.trate then
+          if actual >= 0 then
             -- As LocalRateBudget: a server that reports what it has left keeps its own books, so only overruns are charged then.
             local delta = actual - gt
             if delta < 0 and remt < 0 then

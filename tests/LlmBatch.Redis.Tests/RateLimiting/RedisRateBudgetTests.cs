@@ -9,9 +9,9 @@ public sealed class RedisRateBudgetTests(RedisServerFixture redis) : IClassFixtu
 {
     private static readonly Uri s_endpoint = new("https://api.example.com/v1/");
 
-    private RedisRateBudget Budget(string prefix, string jobId, BatchOptions? batch = null)
+    private RedisRateBudget Budget(string prefix, string jobId, BatchOptions? batch = null, double weight = 1)
     {
-        var options = new RedisRateBudgetOptions { KeyPrefix = prefix, Endpoint = s_endpoint, ApiKey = "sk-unit", JobId = jobId };
+        var options = new RedisRateBudgetOptions { KeyPrefix = prefix, Endpoint = s_endpoint, ApiKey = "sk-unit", JobId = jobId, ShareWeight = weight };
         options.Validate();
         var key = RedisBudgetKey.For(options.KeyPrefix, s_endpoint, null, options.ApiKey);
         return new RedisRateBudget(redis.Redis.GetDatabase(), key, options, batch ?? new BatchOptions(), TimeProvider.System, null);
@@ -60,6 +60,39 @@ public sealed class RedisRateBudgetTests(RedisServerFixture redis) : IClassFixtu
 
         Assert.Equal(3000, a.RequestsPerMinute!.Value, 1);
         Assert.Equal(3000, b.RequestsPerMinute!.Value, 1);
+    }
+
+    [Fact]
+    public async Task TryTakeAsync_TwoJobsWeightedThreeToOne_ShareTheBudgetThreeToOne()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var a = Budget("u9:", "job-a", new BatchOptions { TokensPerMinute = 60_000 }, weight: 3);
+        using var b = Budget("u9:", "job-b", new BatchOptions { TokensPerMinute = 60_000 });
+
+        await a.TryTakeAsync(1, 1, 0, ct);
+        await b.TryTakeAsync(1, 1, 0, ct);
+        await a.TryTakeAsync(1, 1, 0, ct);
+
+        Assert.Equal(45_000, a.TokensPerMinute!.Value, 1);
+        Assert.Equal(15_000, b.TokensPerMinute!.Value, 1);
+        Assert.Null(a.RequestsPerMinute);
+    }
+
+    [Fact]
+    public async Task SettleAsync_UsageBelowTheEstimate_RefundsTheSharedTokenBucket()
+    {
+        var ct = TestContext.Current.CancellationToken;
+
+        // 600 tokens a minute with a one-second burst (less the jitter allowance): about 8.5 tokens to take.
+        using var budget = Budget("u10:", "job", new BatchOptions { TokensPerMinute = 600 });
+        using var other = Budget("u10:", "job", new BatchOptions { TokensPerMinute = 600 });
+        var grant = await budget.TryTakeAsync(1, 8, 0, ct);
+        Assert.True(grant.Granted);
+        Assert.False((await other.TryTakeAsync(1, 8, 0, ct)).Granted);
+
+        await budget.SettleAsync(grant.Grant, new BudgetOutcome(true, RateLimitHeaders.Empty, ThrottleKind.None, RateLimitScope.Unknown, 1, true), 0, ct);
+
+        Assert.True((await other.TryTakeAsync(1, 7, 0, ct)).Granted);
     }
 
     [Fact]
