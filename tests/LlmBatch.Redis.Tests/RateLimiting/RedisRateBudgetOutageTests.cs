@@ -51,7 +51,8 @@ public sealed class RedisRateBudgetOutageTests
 
         var run = await scenario.RunAsync("a", "job", 10, new BatchOptions { StallTimeout = TimeSpan.FromSeconds(1) }, cancellationToken: ct);
 
-        Assert.IsType<BatchStalledException>(run.Result.StoppedBy);
+        var stalled = Assert.IsType<BatchStalledException>(run.Result.StoppedBy);
+        Assert.Contains("the shared rate budget could not be reached", stalled.Message, StringComparison.Ordinal);
         Assert.Empty(run.Lines);
         Assert.Equal(0, sim.GetStats().TotalRequests);
     }
