@@ -35,6 +35,13 @@ internal interface IRateBudget : IDisposable
     DateTimeOffset? PausedUntil { get; }
 
     /// <summary>
+    /// Since when (a <see cref="TimeProvider.GetTimestamp"/>) a shared store has not answered, so that takes wait;
+    /// null while it answers, and always in process. The run's <see cref="BatchOptions.StallTimeout"/> counts such a
+    /// wait as refusals: without it a run whose store never came back would wait forever, since nothing is sent.
+    /// </summary>
+    long? UnreachableSince => null;
+
+    /// <summary>
     /// Takes <paramref name="requests"/> and <paramref name="tokens"/> when no pause is in force and both budgets
     /// hold them now; otherwise takes nothing and says how long until asking again is worth it.
     /// </summary>

@@ -156,6 +156,18 @@ internal sealed class ResourceController : IAdmissionPolicy, IDisposable
         }
     }
 
+    /// <summary>Since when the budget's shared store has not answered (see <see cref="IRateBudget.UnreachableSince"/>); null while it answers.</summary>
+    public long? BudgetUnreachableSince
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _budget.Budget.UnreachableSince;
+            }
+        }
+    }
+
     /// <summary>The tokens an attempt of <paramref name="call"/> reserves: its prompt plus the most it may generate.</summary>
     public long TokenCost(BatchCall call)
     {

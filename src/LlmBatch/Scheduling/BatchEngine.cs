@@ -157,9 +157,12 @@ internal sealed class BatchEngine : IBatchEngine, IResultSinkEngine
             _ =>
             {
                 var counters = run.State.Counters;
-                if (counters.StalledFor(_time.GetTimestamp(), _time.TimestampFrequency) is { } stalled && stalled >= limit)
+                var refused = _controller.BudgetUnreachableSince is not null;
+                if (counters.StalledFor(_time.GetTimestamp(), _time.TimestampFrequency, refused) is { } stalled && stalled >= limit)
                 {
-                    run.State.SetFatal(new BatchStalledException(stalled, counters.LastThrottleStatus));
+                    run.State.SetFatal(refused
+                        ? new BatchStalledException(stalled, counters.LastThrottleStatus, "the shared rate budget could not be reached, so nothing was sent")
+                        : new BatchStalledException(stalled, counters.LastThrottleStatus));
                     run.StopDispatch();
                     run.Cancel();
                 }

@@ -24,6 +24,7 @@ public sealed class BatchEngineBuilder
     private ILoggerFactory _loggerFactory = NullLoggerFactory.Instance;
     private ResponseReuseOptions? _reuse;
     private CostControlOptions? _cost;
+    private Func<BatchOptions, TimeProvider, ILogger, IRateBudget>? _rateBudget;
 
     /// <summary>Starts a builder over a provider (see <see cref="BatchProviders"/>).</summary>
     /// <param name="provider">The handler that sends one attempt to the model.</param>
@@ -89,6 +90,20 @@ public sealed class BatchEngineBuilder
         return this;
     }
 
+    /// <summary>
+    /// Draws the run's request and token budgets from <paramref name="factory"/>'s budget instead of one in process
+    /// memory (default: <see cref="LocalRateBudget"/>): a budget shared by several processes (LlmBatch.Redis). The
+    /// engine owns the budget it is given and disposes it.
+    /// </summary>
+    /// <param name="factory">Given the validated options, the clock and the rate-limiting logger, creates the budget.</param>
+    /// <returns>This builder.</returns>
+    internal BatchEngineBuilder WithRateBudget(Func<BatchOptions, TimeProvider, ILogger, IRateBudget> factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        _rateBudget = factory;
+        return this;
+    }
+
     /// <summary>Adds middleware around the provider; the first added is the outermost of yours.</summary>
     /// <param name="middleware">Given the next handler, returns a handler that wraps it.</param>
     /// <returns>This builder.</returns>
@@ -110,7 +125,10 @@ public sealed class BatchEngineBuilder
         var options = _options;
         var time = _timeProvider;
         var counters = new RunCounters();
-        var controller = new ResourceController(options, time, _loggerFactory.CreateLogger("LlmBatch.RateLimiting"));
+        var limitsLogger = _loggerFactory.CreateLogger("LlmBatch.RateLimiting");
+        var controller = _rateBudget is null
+            ? new ResourceController(options, time, limitsLogger)
+            : new ResourceController(options, time, _rateBudget(options, time, limitsLogger), limitsLogger);
 
         var handler = _provider;
         for (var i = _middleware.Count - 1; i >= 0; i--)

@@ -11,7 +11,13 @@ public sealed class BatchStalledException : Exception
     /// <param name="stalledFor">How long the run went without progress.</param>
     /// <param name="lastStatus">The status of the last answer seen (0 when none came at all).</param>
     public BatchStalledException(TimeSpan stalledFor, int lastStatus)
-        : base($"No progress for {Describe(stalledFor)}: the server kept refusing requests{(lastStatus == 0 ? " or did not answer" : $" (last answer HTTP {lastStatus})")}. "
+        : this(stalledFor, lastStatus, $"the server kept refusing requests{(lastStatus == 0 ? " or did not answer" : $" (last answer HTTP {lastStatus})")}")
+    {
+    }
+
+    /// <summary>Creates the exception with its cause in words ("the shared rate budget could not be reached").</summary>
+    internal BatchStalledException(TimeSpan stalledFor, int lastStatus, string cause)
+        : base($"No progress for {Describe(stalledFor)}: {cause}. "
             + "The run stopped; the items not yet answered have no output line, so running the same command again sends them.")
     {
         StalledFor = stalledFor;

@@ -70,10 +70,13 @@ internal sealed class RunCounters
     /// answer after the last progress must be a throttle. A run whose attempts are all still on the wire is not
     /// stalled: hung attempts end at their timeout, which counts as a failure and so as progress.
     /// </summary>
-    public TimeSpan? StalledFor(long now, long frequency)
+    /// <param name="now">Now.</param>
+    /// <param name="frequency">The timestamps' frequency.</param>
+    /// <param name="refusedNow">True while admission itself is refused (a shared rate budget that cannot be reached): a throttle now.</param>
+    public TimeSpan? StalledFor(long now, long frequency, bool refusedNow = false)
     {
         var progress = Interlocked.Read(ref _lastProgress);
-        var throttle = Interlocked.Read(ref _lastThrottle);
+        var throttle = refusedNow ? now : Interlocked.Read(ref _lastThrottle);
         return throttle > progress ? TimeSpan.FromSeconds((now - progress) / (double)frequency) : null;
     }
 
