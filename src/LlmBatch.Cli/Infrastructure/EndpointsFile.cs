@@ -65,8 +65,15 @@ internal static class EndpointsFile
             var problems = new List<string>();
             var entries = new List<Entry>();
             var index = 0;
+            var names = new HashSet<string>(StringComparer.Ordinal);
             foreach (var element in root.EnumerateArray())
             {
+                if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String
+                    && name.GetString()!.Trim() is { Length: > 0 } given && !names.Add(given))
+                {
+                    problems.Add($"{path}: entry {index}: name: \"{given}\" is already the name of an earlier entry; names must be unique.");
+                }
+
                 if (ReadEntry(path, index, element, problems) is { } entry)
                 {
                     entries.Add(entry);
@@ -75,7 +82,7 @@ internal static class EndpointsFile
                 index++;
             }
 
-            var named = NameDefaults(path, entries, problems);
+            var named = NameDefaults(entries);
             if (problems.Count > 0)
             {
                 throw new BatchOptionsException(problems);
@@ -147,17 +154,10 @@ internal static class EndpointsFile
         return problems.Count == before && baseUrl is not null ? new Entry(index, name ?? "", baseUrl, apiKeyEnv, rpm, tpm, weight, model) : null;
     }
 
-    /// <summary>Entries without a name are named after their host (and port); explicit names must be unique.</summary>
-    private static List<Entry> NameDefaults(string path, List<Entry> entries, List<string> problems)
+    /// <summary>Entries without a name are named after their host (and port), made unique with #2, #3….</summary>
+    private static List<Entry> NameDefaults(List<Entry> entries)
     {
-        var taken = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var e in entries.Where(e => e.Name.Length > 0))
-        {
-            if (!taken.Add(e.Name))
-            {
-                problems.Add($"{path}: entry {e.Index}: name: \"{e.Name}\" is already the name of an earlier entry; names must be unique.");
-            }
-        }
+        var taken = new HashSet<string>(entries.Where(e => e.Name.Length > 0).Select(e => e.Name), StringComparer.Ordinal);
 
         var named = new List<Entry>(entries.Count);
         foreach (var e in entries)
