@@ -128,8 +128,14 @@ internal sealed class EndpointPool : IAdmissionControl, IDisposable
     public async ValueTask<Admission> AcquireAsync(BatchCall call, EndpointSlot? avoid, List<EndpointSlot>? excluded, CancellationToken cancellationToken)
     {
         var candidates = Candidates(avoid, excluded);
-        if (candidates.Count == 1)
+        Interlocked.Increment(ref _waiting);
+        try
         {
+            if (candidates.Count > 1)
+            {
+                return await RaceAsync(call, candidates, cancellationToken).ConfigureAwait(false);
+            }
+
             var (slot, probe) = candidates[0];
             try
             {
@@ -140,12 +146,6 @@ internal sealed class EndpointPool : IAdmissionControl, IDisposable
                 slot.Health.Release(probe);
                 throw;
             }
-        }
-
-        Interlocked.Increment(ref _waiting);
-        try
-        {
-            return await RaceAsync(call, candidates, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -206,6 +206,13 @@ internal sealed class EndpointPool : IAdmissionControl, IDisposable
             pending[i] = null;
             if (first.IsCompletedSuccessfully)
             {
+                if (!candidates[i].Probe && candidates[i].Slot.Health.State != EndpointState.Healthy && HasPending(pending))
+                {
+                    // Taken out while the attempt waited in its queue: hand the admission back and wait for the others.
+                    candidates[i].Slot.Controller.Release(first.Result);
+                    continue;
+                }
+
                 (winner, lease) = (i, first.Result);
             }
             else
@@ -241,6 +248,8 @@ internal sealed class EndpointPool : IAdmissionControl, IDisposable
         call.LimiterWait += stand[winner].LimiterWait;
         return new Admission(candidates[winner].Slot, lease, candidates[winner].Probe);
     }
+
+    private static bool HasPending(Task<RateLease>?[] pending) => Array.Exists(pending, t => t is not null);
 
     private static IEnumerable<Task<RateLease>> Pending(Task<RateLease>?[] pending)
     {

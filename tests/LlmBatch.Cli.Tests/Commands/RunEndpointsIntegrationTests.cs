@@ -145,6 +145,17 @@ public sealed class RunEndpointsIntegrationTests : TempDirTest
         Assert.Contains("endpoint  a:", stdout, StringComparison.Ordinal);
         Assert.Contains("endpoint  b:", stdout, StringComparison.Ordinal);
 
+        // summary.json and report.html carry each endpoint: items from the lines, attempts and state from the live run.
+        using (var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir, "summary.json"))))
+        {
+            var figures = summary.RootElement.GetProperty("endpoints");
+            Assert.Equal(120, figures.GetProperty("a").GetProperty("items").GetInt64() + figures.GetProperty("b").GetProperty("items").GetInt64());
+            Assert.True(figures.GetProperty("a").GetProperty("attempts").GetInt64() > 0);
+            Assert.Equal("healthy", figures.GetProperty("b").GetProperty("state").GetString());
+        }
+
+        Assert.Contains("<h2>Endpoints</h2>", File.ReadAllText(Path.Combine(Dir, "report.html")), StringComparison.Ordinal);
+
         var written = string.Concat(Directory.EnumerateFiles(Dir, "*", SearchOption.AllDirectories).Where(f => f != input).Select(File.ReadAllText));
         foreach (var key in new[] { keyA, keyB })
         {
