@@ -1,4 +1,5 @@
 using LlmBatch.Providers;
+using LlmBatch.RateLimiting;
 
 namespace LlmBatch.Endpoints;
 
@@ -50,6 +51,13 @@ public sealed class BatchEndpoint
     /// body unchanged. Azure deployments, for one, name the same model differently.
     /// </summary>
     public string? Model { get; init; }
+
+    /// <summary>
+    /// Makes this endpoint's budget from its options (its own limits applied), or null (default) for one in process
+    /// memory. The seam for a budget shared by several processes (issue 11: Redis, keyed by the endpoint and a hash of
+    /// its key), so that workers drawing on one endpoint together stay at its limit.
+    /// </summary>
+    internal Func<BatchOptions, TimeProvider, IRateBudget>? RateBudget { get; init; }
 
     /// <summary>Checks every endpoint and the health options, and throws one exception that lists every problem.</summary>
     internal static void Validate(IReadOnlyList<BatchEndpoint> endpoints, EndpointHealthOptions health)

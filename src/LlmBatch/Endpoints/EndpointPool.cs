@@ -27,7 +27,10 @@ internal sealed class EndpointPool : IAdmissionControl, IDisposable
             own.RequestsPerMinute = endpoint.RequestsPerMinute ?? options.RequestsPerMinute;
             own.TokensPerMinute = endpoint.TokensPerMinute ?? options.TokensPerMinute;
             var logger = loggers.CreateLogger("LlmBatch.Endpoints." + endpoint.Name);
-            _slots[i] = new EndpointSlot(endpoint, new ResourceController(own, time, logger), new EndpointHealth(health, time));
+            var controller = endpoint.RateBudget is { } shared
+                ? new ResourceController(own, time, shared(own, time), logger)
+                : new ResourceController(own, time, logger);
+            _slots[i] = new EndpointSlot(endpoint, controller, new EndpointHealth(health, time));
         }
     }
 

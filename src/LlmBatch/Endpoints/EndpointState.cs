@@ -9,6 +9,6 @@ public enum EndpointState
     /// <summary>It failed and is out until its break ends; the others carry its items.</summary>
     Out,
 
-    /// <summary>Its break has ended: one attempt probes it, the others wait for the verdict.</summary>
+    /// <summary>Its break has ended: the next attempt offered to it probes it, and no other goes there before the verdict.</summary>
     Probing,
 }

@@ -1,5 +1,6 @@
 using LlmBatch.Endpoints;
 using LlmBatch.Providers;
+using LlmBatch.RateLimiting;
 using LlmBatch.Tests.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -61,5 +62,50 @@ public class EndpointPoolTests
             Assert.Equal("b", admission.Slot.Name);
             admission.Slot.Controller.OnResponse(admission.Lease, new BatchResponse { StatusCode = 200 });
         }
+    }
+
+    [Fact]
+    public async Task AcquireAsync_EndpointWithItsOwnBudget_TakesFromItWithTheEndpointsLimits()
+    {
+        var time = new FakeTimeProvider();
+        var provider = new ScriptedHandler(ScriptedHandler.Status(200));
+        CountingBudget? made = null;
+        using var pool = new EndpointPool(
+            [new BatchEndpoint("shared", provider) { RequestsPerMinute = 900, RateBudget = (options, clock) => made = new CountingBudget(new LocalRateBudget(options, clock, null, TimeSpan.Zero)) }],
+            new BatchOptions(),
+            new EndpointHealthOptions(),
+            time,
+            NullLoggerFactory.Instance);
+
+        var admission = await pool.AcquireAsync(new BatchCall(ScriptedHandler.Chat()), null, null, CancellationToken.None);
+        admission.Slot.Controller.OnResponse(admission.Lease, new BatchResponse { StatusCode = 200 });
+
+        Assert.NotNull(made);
+        Assert.Equal(1, made.Takes);
+        Assert.Equal(900, pool.Progress()[0].RequestsPerMinuteLimit);
+    }
+
+    /// <summary>A budget that counts its takes and otherwise is the one it wraps (a shared one would be in Redis).</summary>
+    private sealed class CountingBudget(IRateBudget inner) : IRateBudget
+    {
+        public int Takes { get; private set; }
+
+        public double? RequestsPerMinute => inner.RequestsPerMinute;
+
+        public double? TokensPerMinute => inner.TokensPerMinute;
+
+        public DateTimeOffset? PausedUntil => inner.PausedUntil;
+
+        public ValueTask<BudgetDecision> TryTakeAsync(long requests, long tokens, long now, CancellationToken cancellationToken)
+        {
+            Takes++;
+            return inner.TryTakeAsync(requests, tokens, now, cancellationToken);
+        }
+
+        public ValueTask SettleAsync(BudgetGrant grant, BudgetOutcome outcome, long now, CancellationToken cancellationToken) => inner.SettleAsync(grant, outcome, now, cancellationToken);
+
+        public ValueTask PauseAsync(TimeSpan wait, string reason, long now, CancellationToken cancellationToken) => inner.PauseAsync(wait, reason, now, cancellationToken);
+
+        public void Dispose() => inner.Dispose();
     }
 }
