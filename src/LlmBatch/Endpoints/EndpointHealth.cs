@@ -102,8 +102,17 @@ internal sealed class EndpointHealth(EndpointHealthOptions options, TimeProvider
         Record(Judge(response.StatusCode), probe, refusedKey: response.StatusCode is 401 or 403);
 
     /// <summary>Records an attempt that ended without an answer.</summary>
-    public Verdict OnException(Exception error, bool probe, bool cancelledByCaller) =>
-        Record(cancelledByCaller ? Verdict.Fine : RetryClassifier.IsUnreachable(error) ? Verdict.Unusable : Verdict.Failure, probe, refusedKey: false);
+    public Verdict OnException(Exception error, bool probe, bool cancelledByCaller)
+    {
+        if (cancelledByCaller)
+        {
+            // Abandoned (a stop, the item's deadline): nothing was learned, and a probe goes to the next attempt.
+            Release(probe);
+            return Verdict.Fine;
+        }
+
+        return Record(RetryClassifier.IsUnreachable(error) ? Verdict.Unusable : Verdict.Failure, probe, refusedKey: false);
+    }
 
     /// <summary>A 5xx other than overload is a failure; a refused key makes the endpoint unusable; anything else says it is alive.</summary>
     public static Verdict Judge(int status) => status switch

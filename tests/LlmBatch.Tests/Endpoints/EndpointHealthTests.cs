@@ -116,4 +116,20 @@ public class EndpointHealthTests
         Assert.Equal(TimeSpan.FromSeconds(10), health.OutFor);
         Assert.Equal(1, health.TimesOut);
     }
+
+    [Fact]
+    public void OnException_ProbeCancelledByTheCaller_StaysOutAndTheNextAttemptProbes()
+    {
+        var time = new FakeTimeProvider();
+        var health = new EndpointHealth(new EndpointHealthOptions { FailureThreshold = 1 }, time);
+        health.OnResponse(Status(500), probe: false);
+        time.Advance(TimeSpan.FromSeconds(10));
+        Assert.True(health.TryEnter(out var probe));
+
+        health.OnException(new OperationCanceledException(), probe, cancelledByCaller: true);
+
+        Assert.Equal(EndpointState.Probing, health.State);
+        Assert.True(health.TryEnter(out var next));
+        Assert.True(next);
+    }
 }
