@@ -93,6 +93,23 @@ public class EndpointRoutingTests
     }
 
     [Fact]
+    public async Task RunAsync_EndpointFailsMidRun_TheRestCompleteOnTheOtherWithinTheUsualAttempts()
+    {
+        var calls = 0;
+        var dying = new ScriptedHandler(async (call, ct) =>
+            Interlocked.Increment(ref calls) <= 50 ? await ScriptedHandler.Status(200)(call, ct) : await ScriptedHandler.Status(502)(call, ct));
+        var up = new ScriptedHandler(ScriptedHandler.Status(200));
+        using var engine = Engine([new BatchEndpoint("dying", dying), new BatchEndpoint("up", up)]);
+
+        var results = await Collect(engine.RunAsync(Requests(400), TestContext.Current.CancellationToken));
+
+        AssertOneSuccessPerItem(results, 400);
+        Assert.InRange(results.Count(r => r.Stats.Endpoint == "dying"), 1, 50);
+        Assert.All(results, r => Assert.InRange(r.Stats.Attempts, 1, 2));
+        Assert.InRange(dying.Calls, 51, 50 + 20);
+    }
+
+    [Fact]
     public async Task RunAsync_OneEndpointRefusesTheKey_RunGoesOnOnTheOther()
     {
         var refused = new ScriptedHandler(ScriptedHandler.Status(401, """{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}"""));
