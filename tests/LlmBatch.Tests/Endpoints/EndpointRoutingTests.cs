@@ -3,8 +3,8 @@ using System.Text;
 using System.Text.Json;
 using LlmBatch.Endpoints;
 using LlmBatch.Output;
-using LlmBatch.Input;
 using LlmBatch.Tests.TestSupport;
+using static LlmBatch.Tests.TestSupport.EngineRuns;
 
 namespace LlmBatch.Tests.Endpoints;
 
@@ -19,26 +19,6 @@ public class EndpointRoutingTests
         var options = new BatchOptions { RetryBaseDelay = TimeSpan.Zero, RetryMaxDelay = TimeSpan.Zero };
         configure?.Invoke(options);
         return new BatchEngineBuilder(endpoints).WithOptions(options).Build();
-    }
-
-    private static async IAsyncEnumerable<BatchRequest> Requests(int count)
-    {
-        for (var i = 0; i < count; i++)
-        {
-            yield return ScriptedHandler.Chat("id" + i);
-            await Task.Yield();
-        }
-    }
-
-    private static async Task<List<BatchResult>> Collect(IAsyncEnumerable<BatchResult> results)
-    {
-        var list = new List<BatchResult>();
-        await foreach (var r in results)
-        {
-            list.Add(r);
-        }
-
-        return list;
     }
 
     private static void AssertOneSuccessPerItem(List<BatchResult> results, int count)
