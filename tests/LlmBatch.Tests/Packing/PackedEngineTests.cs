@@ -10,14 +10,14 @@ namespace LlmBatch.Tests.Packing;
 /// <summary>Packing through the whole engine: requests on the wire, one line per item, failures of a whole pack.</summary>
 public class PackedEngineTests
 {
-    private static async IAsyncEnumerable<BatchRequest> Embeddings(int count)
-    {
-        for (var i = 0; i < count; i++)
-        {
-            await Task.Yield();
-            yield return BatchRequest.Create($"e{i}", "/v1/embeddings", $$"""{"model":"text-embedding-3-small","input":"text number {{i}}"}""");
-        }
-    }
+    /// <summary>
+    /// Requests, each ready at once like a file's lines: a pack waits up to 20 ms (real time) for a source's next item, and
+    /// a source that yielded first let a loaded CI machine miss that and send packs of 3 and 1 where the test counts 4.
+    /// </summary>
+    private static IAsyncEnumerable<BatchRequest> Embeddings(int count) =>
+        Enumerable.Range(0, count)
+            .Select(i => BatchRequest.Create($"e{i}", "/v1/embeddings", $$"""{"model":"text-embedding-3-small","input":"text number {{i}}"}"""))
+            .ToAsyncEnumerable();
 
     /// <summary>An embeddings server that answers each input with a vector naming it: [n] for "text number n".</summary>
     private static Func<BatchCall, CancellationToken, ValueTask<BatchResponse>> Echo(List<int> sizes, Func<string[], int>? status = null) => (call, _) =>
