@@ -65,6 +65,12 @@ internal sealed class RunCommand : AsyncCommand<RunSettings>
         using var loggers = CliLogging.Create(settings.Verbose);
         // One engine for the whole command (every phase of a map-reduce is a run of its own on it), disposed with it.
         var builder = setup.Endpoints is { } endpoints ? new BatchEngineBuilder(endpoints) : new BatchEngineBuilder(provider);
+        if (setup.Endpoints is { Count: > 1 } several && settings.MaxConcurrency is null)
+        {
+            // Items in progress are bounded engine-wide: the default bound is one endpoint's, so it grows with their number.
+            options.MaxConcurrency = Math.Min(100_000, options.MaxConcurrency * several.Count);
+        }
+
         using var engine = costs.Apply(builder.WithOptions(options).WithLoggerFactory(loggers), options).Build();
         if (settings.BatchMode != BatchApiMode.Online)
         {
