@@ -2,7 +2,7 @@
 // process of the harness on the same machine. Run through bench/run, which builds everything in Release first.
 //
 // llmbatch-bench --cli PATH --baseline PATH [--quick]
-//                [--only rate,tokens,quantized,overload,gpu,shared,packing,unlimited,faults,crash,memory,cache,dedupe,budget,estimate,cachecpu,batch,cpu]
+//                [--only rate,tokens,quantized,overload,gpu,shared,packing,unlimited,faults,crash,memory,cache,dedupe,budget,estimate,cachecpu,batch,cpu,endpoints]
 //                [--floor PATH] [--no-baseline] [--seed N] [--max-concurrency N] [--work DIR] [--markdown FILE]
 using System.Globalization;
 using LlmBatch.Bench.Macro;
@@ -13,7 +13,7 @@ var runBaseline = true;
 var seed = 42;
 var maxConcurrency = 256;
 var only = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-string[] all = ["rate", "tokens", "quantized", "overload", "gpu", "shared", "packing", "unlimited", "faults", "crash", "memory", "cache", "dedupe", "budget", "estimate", "cachecpu", "batch", "cpu"];
+string[] all = ["rate", "tokens", "quantized", "overload", "gpu", "shared", "packing", "unlimited", "faults", "crash", "memory", "cache", "dedupe", "budget", "estimate", "cachecpu", "batch", "cpu", "endpoints"];
 for (var i = 0; i < args.Length; i++)
 {
     string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -81,7 +81,7 @@ var results = new List<ScenarioResult>();
 bool Want(string s) => only.Count == 0 || only.Contains(s);
 try
 {
-    if (Want("rate") || Want("tokens") || Want("overload") || Want("gpu") || Want("packing"))
+    if (Want("rate") || Want("tokens") || Want("overload") || Want("gpu") || Want("packing") || Want("endpoints"))
     {
         Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] start-up");
         await harness.MeasureStartupAsync();
@@ -109,6 +109,7 @@ try
             "cachecpu" => [await harness.CacheCpuAsync()],
             "batch" => await harness.BatchAsync(),
             "cpu" => await harness.CpuAsync(),
+            "endpoints" => await harness.EndpointsAsync(),
             _ => (IReadOnlyList<ScenarioResult>)[await harness.MemoryAsync()],
         };
         results.AddRange(produced);

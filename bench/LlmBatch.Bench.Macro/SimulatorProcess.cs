@@ -113,4 +113,7 @@ internal sealed class SimulatorProcess : IAsyncDisposable
     }
 
     public string LogTail => _tail.Text;
+
+    /// <summary>Kills the simulator at once (SIGKILL), as a server that dies mid-run: its connections are reset, new ones refused.</summary>
+    public void Kill() => _process.Kill(entireProcessTree: true);
 }

@@ -153,6 +153,7 @@ internal sealed class HtmlReportWriter
         _html.Append("</section>");
 
         ModelsTable();
+        EndpointsTable();
         SlowestTable();
         FailedTable();
         SkippedTable();
@@ -304,6 +305,33 @@ internal sealed class HtmlReportWriter
         if (_run.Models.Count == 0)
         {
             _html.Append("<tr><td colspan=\"12\" class=\"none\">No items.</td></tr>");
+        }
+
+        _html.Append("</tbody></table></section>");
+    }
+
+    private void EndpointsTable()
+    {
+        if (_run.Endpoints.Count == 0)
+        {
+            return;
+        }
+
+        _html.Append("<section class=\"card wide\"><h2>Endpoints</h2><table class=\"list\"><thead><tr><th>Endpoint</th><th class=\"n\">Items</th><th class=\"n\">Succeeded</th><th class=\"n\">Attempts</th><th class=\"n\">Failed attempts</th><th class=\"n\">429s</th><th class=\"n\">Requests / min</th><th class=\"n\">Limit / min</th><th class=\"n\">Times out</th><th>State at the end</th><th>Last error</th></tr></thead><tbody>");
+        foreach (var e in _run.Endpoints)
+        {
+            string P(string field) => Pointer("endpoints", e.Name, field);
+            _html.Append("<tr><td class=\"mono\">").Append(Esc(e.Name)).Append("</td>")
+                .Append("<td class=\"n\">").Append(Fig(P("items"), v => Int(v))).Append("</td>")
+                .Append("<td class=\"n\">").Append(Fig(P("succeeded"), v => Int(v))).Append("</td>")
+                .Append("<td class=\"n\">").Append(Fig(P("attempts"), v => v is null ? "—" : Int(v))).Append("</td>")
+                .Append("<td class=\"n\">").Append(Fig(P("failed_attempts"), v => v is null ? "—" : Int(v))).Append("</td>")
+                .Append("<td class=\"n\">").Append(Fig(P("rate_limited"), v => v is null ? "—" : Int(v))).Append("</td>")
+                .Append("<td class=\"n\">").Append(Fig(P("requests_per_min"), v => v is null ? "—" : Num(ToDouble(v)))).Append("</td>")
+                .Append("<td class=\"n\">").Append(Fig(P("requests_per_minute_limit"), v => v is null ? "—" : Num(ToDouble(v)))).Append("</td>")
+                .Append("<td class=\"n\">").Append(Fig(P("times_out"), v => v is null ? "—" : Int(v))).Append("</td>")
+                .Append("<td>").Append(Fig(P("state"), v => v is null ? "—" : Esc((string)v))).Append("</td>")
+                .Append("<td class=\"mono\">").Append(Fig(P("last_error"), v => v is null ? "—" : Esc((string)v))).Append("</td></tr>");
         }
 
         _html.Append("</tbody></table></section>");

@@ -128,6 +128,20 @@ internal static class ReportFigures
             Add(m.Saved is { } sv ? Math.Round(sv, 6) : null, "models", m.Model, "saved_by_reuse");
         }
 
+        foreach (var e in run.Endpoints)
+        {
+            Add(e.Items, "endpoints", e.Name, "items");
+            Add(e.Succeeded, "endpoints", e.Name, "succeeded");
+            Add(e.Live?.Attempts, "endpoints", e.Name, "attempts");
+            Add(e.Live?.Failed, "endpoints", e.Name, "failed_attempts");
+            Add(e.Live?.RateLimited, "endpoints", e.Name, "rate_limited");
+            Add(e.Live is { } l && s.WallTime.TotalMinutes > 0 ? Round(l.Attempts / s.WallTime.TotalMinutes) : null, "endpoints", e.Name, "requests_per_min");
+            Add(e.Live?.RequestsPerMinuteLimit is { } limitPerMinute ? Round(limitPerMinute) : null, "endpoints", e.Name, "requests_per_minute_limit");
+            Add(e.Live?.TimesOut, "endpoints", e.Name, "times_out");
+            Add(e.Live?.State.ToString().ToLowerInvariant(), "endpoints", e.Name, "state");
+            Add(e.Live?.LastError, "endpoints", e.Name, "last_error");
+        }
+
         return figures;
     }
 

@@ -14,6 +14,9 @@ internal sealed class RunAggregate
 
     public required IReadOnlyList<ModelUsage> Models { get; init; }
 
+    /// <summary>Each endpoint of a run over several (<c>llmbatch.endpoint</c>); empty for a run over one.</summary>
+    public IReadOnlyList<EndpointUsage> Endpoints { get; init; } = [];
+
     public required IReadOnlyList<ItemRow> Slowest { get; init; }
 
     public required IReadOnlyList<ItemRow> FailedItems { get; init; }

@@ -39,6 +39,7 @@ internal sealed class RunAggregator
     private readonly int _maxLatencySamples;
     private long _latenciesSeen;
     private readonly Dictionary<string, ModelUsage> _models = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, EndpointUsage> _endpoints = new(StringComparer.Ordinal);
     private readonly PriorityQueue<ItemRow, double> _slowest = new();
     private readonly List<ItemRow> _failed = [];
     private long _minSecond = long.MaxValue;
@@ -64,6 +65,13 @@ internal sealed class RunAggregator
 
         usage.Items++;
         usage.Add(stats);
+        if (stats.Endpoint is { } endpoint)
+        {
+            var byEndpoint = EndpointOf(endpoint);
+            byEndpoint.Items++;
+            byEndpoint.Succeeded += result.IsSuccess ? 1 : 0;
+        }
+
         if (result.IsSuccess)
         {
             usage.Succeeded++;
@@ -218,6 +226,7 @@ internal sealed class RunAggregator
         return new RunAggregate
         {
             ConcurrencyTimeline = live?.ConcurrencyTimeline ?? [],
+            Endpoints = Endpoints(live),
             Summary = summary,
             Timeline = BuildTimeline(),
             Models = models,
@@ -234,6 +243,29 @@ internal sealed class RunAggregator
             UnpricedTokens = unpriced,
             SkippedInputs = _options.SkippedInputs,
         };
+    }
+
+    /// <summary>Each endpoint's items from the lines, with the live run's figures where it has them, in the live run's order.</summary>
+    private List<EndpointUsage> Endpoints(RunSummary? live)
+    {
+        foreach (var e in live?.Endpoints ?? [])
+        {
+            EndpointOf(e.Name).Live = e;
+        }
+
+        var order = live?.Endpoints.Select(e => e.Name).ToList() ?? [];
+        return [.. _endpoints.Values.OrderBy(e => order.IndexOf(e.Name) is var i and >= 0 ? i : int.MaxValue).ThenBy(e => e.Name, StringComparer.Ordinal)];
+    }
+
+    private EndpointUsage EndpointOf(string name)
+    {
+        if (!_endpoints.TryGetValue(name, out var usage))
+        {
+            usage = new EndpointUsage(name);
+            _endpoints.Add(name, usage);
+        }
+
+        return usage;
     }
 
     private List<TimeBucket> BuildTimeline()

@@ -21,6 +21,9 @@ internal sealed class RunCommand : AsyncCommand<RunSettings>
         options.Validate();
         RunOutputs.CheckTargets(settings);
 
+        // Checked before the input, so that a mistake in it costs no time.
+        var endpointEntries = settings.Endpoints is { } endpointsFile ? EndpointsFile.Read(endpointsFile) : null;
+
         using var stop = new CancellationTokenSource();
         using var signals = StopSignals.Register(stop);
         var validation = settings.ToValidationOptions();
@@ -45,17 +48,30 @@ internal sealed class RunCommand : AsyncCommand<RunSettings>
             }
         }
 
-        using var setup = ProviderSetup.Create(settings.BaseUrl, settings.ApiKeyEnv, check.ByEndpoint, settings.MaxResponseBytes);
+        using var setup = endpointEntries is not null
+            ? ProviderSetup.ForEndpoints(settings.Endpoints!, endpointEntries, Environment.GetEnvironmentVariable, settings.MaxResponseBytes)
+            : ProviderSetup.Create(settings.BaseUrl, settings.ApiKeyEnv, check.ByEndpoint, settings.MaxResponseBytes);
         var provider = setup.Handler;
         if (!settings.Quiet)
         {
             Console.Error.WriteLine($"llmbatch: {check.Requests:N0} request(s); {setup.Description}");
+            foreach (var note in setup.Notes)
+            {
+                Console.Error.WriteLine("llmbatch: " + note);
+            }
         }
 
         using var telemetry = TelemetrySetup.Start(settings.Otlp || settings.OtlpEndpoint is not null, settings.OtlpEndpoint is null ? null : new Uri(settings.OtlpEndpoint), settings.PrometheusPort);
         using var loggers = CliLogging.Create(settings.Verbose);
         // One engine for the whole command (every phase of a map-reduce is a run of its own on it), disposed with it.
-        using var engine = costs.Apply(new BatchEngineBuilder(provider).WithOptions(options).WithLoggerFactory(loggers), options).Build();
+        var builder = setup.Endpoints is { } endpoints ? new BatchEngineBuilder(endpoints) : new BatchEngineBuilder(provider);
+        if (setup.Endpoints is { Count: > 1 } several && settings.MaxConcurrency is null)
+        {
+            // Items in progress are bounded engine-wide: the default bound is one endpoint's, so it grows with their number.
+            options.MaxConcurrency = Math.Min(100_000, options.MaxConcurrency * several.Count);
+        }
+
+        using var engine = costs.Apply(builder.WithOptions(options).WithLoggerFactory(loggers), options).Build();
         if (settings.BatchMode != BatchApiMode.Online)
         {
             // The Batch API modes and their plan live in BatchModeRun; the engine serves their online part.

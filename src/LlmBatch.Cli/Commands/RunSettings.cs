@@ -28,6 +28,10 @@ internal sealed class RunSettings : PrepareSettings
     [Description("Environment variable holding the API key (default OPENAI_API_KEY). Keys are never taken as flags.")]
     public string? ApiKeyEnv { get; init; }
 
+    [CommandOption("--endpoints <FILE>")]
+    [Description("Several endpoints or keys share the run: a JSON file of {name, base_url, api_key_env, rpm, tpm, weight, model} entries (docs/endpoints.md). Not with --base-url, --api-key-env, --rpm, --tpm or --mode batch/auto.")]
+    public string? Endpoints { get; init; }
+
     [CommandOption("--rpm <N>")]
     [Description("Requests per minute at most (default: learned from response headers).")]
     [TypeConverter(typeof(NumberConverter<double>))]
@@ -293,6 +297,23 @@ internal sealed class RunSettings : PrepareSettings
         {
             // Quoted with its credentials taken out: a URL of another scheme can still carry user:password@.
             problems.Add($"--base-url: '{UrlRedaction.Redact(BaseUrl)}' is not an http(s) URL");
+        }
+
+        if (Endpoints is not null)
+        {
+            // Each endpoint's URL, key and limits are in the file; one flag for all of them would be ambiguous.
+            foreach (var (given, flag) in new[] { (BaseUrl is not null, "--base-url"), (ApiKeyEnv is not null, "--api-key-env"), (Rpm is not null, "--rpm"), (Tpm is not null, "--tpm") })
+            {
+                if (given)
+                {
+                    problems.Add($"{flag} cannot be combined with --endpoints: set it per endpoint in the file");
+                }
+            }
+
+            if (Mode is { } mode && mode != BatchApiMode.Online)
+            {
+                problems.Add("--endpoints runs online only (--mode online)");
+            }
         }
 
         return problems.Count == 0 ? ValidationResult.Success() : ValidationResult.Error(string.Join("; ", problems));

@@ -1,3 +1,4 @@
+using LlmBatch.Endpoints;
 using LlmBatch.Input;
 using LlmBatch.LocalModel;
 using LlmBatch.Providers;
@@ -22,7 +23,13 @@ internal sealed class ProviderSetup : IDisposable
 
     public IBatchHandler Handler { get; private set; }
 
-    public string Description { get; }
+    public string Description { get; private set; }
+
+    /// <summary>The endpoints of <c>--endpoints FILE</c> that have their keys, or null for a single provider (<see cref="Handler"/>).</summary>
+    public IReadOnlyList<BatchEndpoint>? Endpoints { get; private set; }
+
+    /// <summary>What the user should know about the setup (endpoints left out, and why); never a key.</summary>
+    public IReadOnlyList<string> Notes { get; private set; } = [];
 
     /// <summary>
     /// Builds the provider; <paramref name="endpoints"/> are the input's urls (from validation), to refuse early what
@@ -73,6 +80,68 @@ internal sealed class ProviderSetup : IDisposable
         setup.Handler = BatchProviders.Route(
             r => r.Endpoint == BatchEndpointKind.Embeddings && LocalModels.IsLocalModel(r.Model) ? local.Value : null,
             http);
+        return setup;
+    }
+
+    /// <summary>
+    /// Builds one endpoint per entry of an endpoints file (<see cref="EndpointsFile.Read"/>) whose key is in
+    /// <paramref name="environment"/>. An entry whose key variable
+    /// is not set is left out (and named in <see cref="Notes"/>); embeddings for a <c>local/…</c> model go to the
+    /// embedded model whichever endpoint admits them.
+    /// </summary>
+    /// <exception cref="BatchOptionsException">The file has problems (all listed), or no entry has its key.</exception>
+    public static ProviderSetup ForEndpoints(string path, IReadOnlyList<EndpointsFile.Entry> entries, Func<string, string?> environment, long? maxResponseBytes = null)
+    {
+        var notes = new List<string>();
+        var problems = new List<string>();
+        var usable = new List<(EndpointsFile.Entry Entry, string? Key)>();
+        foreach (var entry in entries)
+        {
+            var key = entry.ApiKeyEnv is { } variable ? environment(variable)?.Trim() : null;
+            if (entry.ApiKeyEnv is not null && string.IsNullOrEmpty(key))
+            {
+                notes.Add($"endpoint {entry.Name} (entry {entry.Index} of {path}) left out: its key variable {entry.ApiKeyEnv} is not set.");
+                continue;
+            }
+
+            try
+            {
+                _ = HttpBatchHandler.AuthHeader(entry.BaseUrl, key);
+                usable.Add((entry, key));
+            }
+            catch (ArgumentException)
+            {
+                problems.Add($"{path}: entry {entry.Index}: api_key_env: the key in {entry.ApiKeyEnv} holds a character HTTP headers cannot carry (a stray quote, space or line break?).");
+            }
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new BatchOptionsException(problems);
+        }
+
+        if (usable.Count == 0)
+        {
+            throw new BatchOptionsException([$"{path}: no endpoint can be used: {string.Join("; ", notes)} Set the variables (a worker runs only the endpoints its environment holds keys for); nothing was sent."]);
+        }
+
+        var setup = new ProviderSetup(null!, "");
+        var local = new Lazy<IBatchHandler>(setup.Local, LazyThreadSafetyMode.ExecutionAndPublication);
+        var endpoints = new List<BatchEndpoint>(usable.Count);
+        var described = new List<string>(usable.Count);
+        foreach (var (entry, key) in usable)
+        {
+            var http = BatchProviders.Http(entry.BaseUrl, key, maxResponseBytes: maxResponseBytes);
+            setup._owned.Add(http);
+            var provider = BatchProviders.Route(r => r.Endpoint == BatchEndpointKind.Embeddings && LocalModels.IsLocalModel(r.Model) ? local.Value : null, http);
+            endpoints.Add(new BatchEndpoint(entry.Name, provider) { RequestsPerMinute = entry.Rpm, TokensPerMinute = entry.Tpm, Weight = entry.Weight, Model = entry.Model });
+            described.Add($"{entry.Name} = {UrlRedaction.Redact(entry.BaseUrl)}{(entry.ApiKeyEnv is null ? ", no key" : ", key from " + entry.ApiKeyEnv)}");
+        }
+
+        setup.Handler = endpoints[0].Provider;
+        setup.Description = $"{endpoints.Count} endpoint(s) from {path}: {string.Join("; ", described)}";
+        setup.Endpoints = endpoints;
+        setup.Notes = notes;
         return setup;
     }
 

@@ -78,6 +78,13 @@ internal static class SummaryPrinter
             sb.AppendLine(c, $"  latency   p50 {Ms(s.LatencyP50Ms)}, p95 {Ms(s.LatencyP95Ms)}, p99 {Ms(s.LatencyP99Ms)}, max {Ms(s.LatencyMaxMs)}");
         }
 
+        foreach (var e in live?.Endpoints ?? [])
+        {
+            // Each endpoint's share: its answers, failures and rate over the run, and its state at the end.
+            var rate = s.WallTime.TotalMinutes > 0 ? e.Attempts / s.WallTime.TotalMinutes : 0;
+            sb.AppendLine(c, $"  endpoint  {e.Name}: {e.Succeeded:N0} answered of {e.Attempts:N0} attempts, {e.Failed:N0} failed, {e.RateLimited:N0} answered 429, {rate:N0} requests/min{ProgressSnapshot.Limit(e.RequestsPerMinuteLimit)}{(e.TimesOut > 0 ? string.Create(c, $", taken out {e.TimesOut:N0} time(s)") : "")}{EndpointsText.State(e)}");
+        }
+
         if (s.PeakMemoryBytes is { } peak)
         {
             sb.Append(c, $"  memory    peak {ProgressSnapshot.Megabytes(peak)}");

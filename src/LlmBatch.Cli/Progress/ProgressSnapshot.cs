@@ -48,6 +48,9 @@ internal sealed record ProgressSnapshot
     /// <summary>Items done, this run's and an earlier run's.</summary>
     public long Done => Resumed + Now.Completed;
 
+    /// <summary>Each endpoint's attempts per minute over the same window, in the order of <see cref="BatchProgress.Endpoints"/>.</summary>
+    public IReadOnlyList<double> EndpointRequestsPerMinute { get; init; } = [];
+
     /// <summary>The share of the input done, 0..1; 0 when the total is unknown.</summary>
     public double Share => Total is { } t && t > 0 ? Math.Clamp((double)Done / t, 0, 1) : 0;
 
@@ -76,6 +79,7 @@ internal sealed record ProgressSnapshot
             TokensPerMinute = minutes > 0 ? tokens / minutes : 0,
             SucceededPerMinute = minutes > 0 ? (now.Succeeded - (previous?.Succeeded ?? 0)) / minutes : 0,
             Eta = eta,
+            EndpointRequestsPerMinute = EndpointsText.Rates(now.Endpoints, previous?.Endpoints, minutes),
         };
     }
 
@@ -90,7 +94,7 @@ internal sealed record ProgressSnapshot
         var line = string.Create(
             c,
             $"[{Clock(p.Elapsed)}] {done} ok {p.Succeeded:#,0} failed {p.Failed:#,0} | {RequestsPerMinute:#,0} req/min{Limit(p.RequestsPerMinuteLimit)} {TokensPerMinute:#,0} tok/min{Limit(p.TokensPerMinuteLimit)} | in flight {p.InFlight}{Concurrency(p)} waiting {p.WaitingOnLimiter} | goodput {SucceededPerMinute:#,0}/min | 429s {p.RateLimited:#,0} retries {p.Retries:#,0} | mem {Megabytes(MemoryBytes)}{IntakePaused(p)}");
-        line += Spend(this) + Reused(p);
+        line += Spend(this) + Reused(p) + EndpointsText.Plain(p.Endpoints, EndpointRequestsPerMinute);
         return Eta is { } eta ? line + " | ETA " + Clock(eta) : line;
     }
 

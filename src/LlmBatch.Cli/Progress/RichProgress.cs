@@ -161,7 +161,11 @@ internal sealed class RichProgress : IProgressView
 
         // Narrower than the terminal: an echoed ^C at the last column would wrap the cursor down a line and every
         // later redraw would land one line low.
-        return new Panel(new Rows(Cell(bar + "  " + done), grid, Cell(status)))
+        // Runs over several endpoints show each one's figures below the run's (their number never changes, nor the height).
+        var rows = p.Endpoints.Count == 0
+            ? new Rows(Cell(bar + "  " + done), grid, Cell(status))
+            : new Rows(Cell(bar + "  " + done), grid, Figures(_console.Profile.Width, [.. p.Endpoints.Select((e, i) => Markup.Escape(EndpointsText.Describe(e, i < s.EndpointRequestsPerMinute.Count ? s.EndpointRequestsPerMinute[i] : null)))]), Cell(status));
+        return new Panel(rows)
         {
             Header = new PanelHeader(" llmbatch · " + state + " "),
             Border = BoxBorder.Rounded,

@@ -57,6 +57,9 @@ public sealed record BatchItemStats
     /// <summary>True when this item's line carries the attempts of its request: it was sent alone, or it leads its pack.</summary>
     public bool CountsAttempts => PackSize <= 1 || PackIndex == 0;
 
+    /// <summary>The name of the endpoint that gave the last answer, when the engine has several; null otherwise.</summary>
+    public string? Endpoint { get; init; }
+
     /// <summary>The provider's Batch API batch that answered the item, or null when it was sent online.</summary>
     public string? BatchId { get; init; }
 }

@@ -293,6 +293,7 @@ internal static class OutputLineParser
         var packSize = 0;
         var packIndex = 0;
         string? batchId = null;
+        string? endpoint = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (JsonText.Is(ref reader, "attempts"u8))
@@ -387,6 +388,11 @@ internal static class OutputLineParser
                 reader.Read();
                 batchId = reader.TokenType == JsonTokenType.String ? reader.GetString() : SkipValue(ref reader);
             }
+            else if (JsonText.Is(ref reader, "endpoint"u8))
+            {
+                reader.Read();
+                endpoint = reader.TokenType == JsonTokenType.String ? reader.GetString() : SkipValue(ref reader);
+            }
             else
             {
                 reader.Read();
@@ -412,6 +418,7 @@ internal static class OutputLineParser
             PackSize = packSize,
             PackIndex = packIndex,
             BatchId = batchId,
+            Endpoint = endpoint,
         };
     }
 

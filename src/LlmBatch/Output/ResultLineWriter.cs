@@ -166,6 +166,11 @@ internal static class ResultLineWriter
             w.WriteString("batch_id"u8, s.BatchId);
         }
 
+        if (s.Endpoint is not null)
+        {
+            w.WriteString("endpoint"u8, s.Endpoint);
+        }
+
         w.WriteEndObject();
     }
 

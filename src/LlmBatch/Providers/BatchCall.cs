@@ -26,6 +26,15 @@ public sealed class BatchCall
     /// <summary>The engine run the call belongs to (null for a call sent straight through a pipeline): where run-level layers keep their facts.</summary>
     internal BatchRunState? Run { get; init; }
 
+    /// <summary>
+    /// The name of the endpoint the attempt under way (or the last one) went to, when the engine has several
+    /// (<see cref="LlmBatch.Endpoints.BatchEndpoint"/>); null otherwise.
+    /// </summary>
+    public string? Endpoint { get; internal set; }
+
+    /// <summary>The endpoint the router chose for the attempt under way, for the dispatcher below it.</summary>
+    internal Endpoints.EndpointSlot? Target { get; set; }
+
     /// <summary>The 1-based number of the attempt under way.</summary>
     public int Attempt { get; internal set; }
 

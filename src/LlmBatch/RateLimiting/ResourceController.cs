@@ -16,7 +16,7 @@ namespace LlmBatch.RateLimiting;
 /// Attempts acquire a lease before they are sent and hand it back with the response (<see cref="OnResponse"/>) or
 /// without one (<see cref="OnFailure"/>); everything the controller learns comes from those two calls.
 /// </summary>
-internal sealed class ResourceController : IAdmissionPolicy, IDisposable
+internal sealed class ResourceController : IAdmissionPolicy, IAdmissionControl, IDisposable
 {
     /// <summary>
     /// The client's bucket is kept this much (in seconds of refill) below the server's: requests admitted in order
@@ -241,7 +241,7 @@ internal sealed class ResourceController : IAdmissionPolicy, IDisposable
     /// every later acquisition of a call of that run), while the other runs sharing the controller keep their places.
     /// </summary>
     /// <param name="run">The run, already marked stopped (<see cref="BatchRunState.Stop"/>).</param>
-    internal void StopAdmitting(BatchRunState run)
+    public void StopAdmitting(BatchRunState run)
     {
         List<AdmissionQueue.Waiter> refused;
         lock (_lock)
@@ -348,6 +348,27 @@ internal sealed class ResourceController : IAdmissionPolicy, IDisposable
             var now = _time.GetTimestamp();
             _budget.Settle(lease.Grant, BudgetOutcome.NoAnswer, now);
             _concurrency.OnOtherOutcome(lease.Sequence, lease.InFlightAreaAtStart, _time.GetElapsedTime(lease.AdmittedAt, now));
+            _queue.Pump(now);
+        }
+    }
+
+    /// <summary>
+    /// Hands back an admission that was never used: its grant goes back whole and its concurrency slot is freed (an
+    /// endpoint of several that admitted an attempt another endpoint had already taken).
+    /// </summary>
+    /// <param name="lease">The unused lease.</param>
+    public void Release(in RateLease lease)
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            var now = _time.GetTimestamp();
+            _budget.Settle(lease.Grant, BudgetOutcome.NotSent, now);
+            _concurrency.OnOtherOutcome(lease.Sequence, lease.InFlightAreaAtStart, TimeSpan.Zero);
             _queue.Pump(now);
         }
     }

@@ -114,4 +114,10 @@ public sealed record RunSummary
     /// engine recorded them; empty when rebuilt from a file.
     /// </summary>
     public IReadOnlyList<ConcurrencyPoint> ConcurrencyTimeline { get; init; } = [];
+
+    /// <summary>
+    /// Each endpoint's attempts, failures, 429s, health and limits when the run went over several
+    /// (<see cref="BatchProgress.Endpoints"/>); empty otherwise, and when rebuilt from a file.
+    /// </summary>
+    public IReadOnlyList<Endpoints.EndpointProgress> Endpoints { get; init; } = [];
 }

@@ -27,7 +27,7 @@ internal sealed class BatchEngine : IBatchEngine, IResultSinkEngine
 {
     private readonly BatchOptions _options;
     private readonly TimeProvider _time;
-    private readonly ResourceController _controller;
+    private readonly IAdmissionControl _controller;
     private readonly MemoryGuard? _memory;
     private readonly TokenCounter _tokens;
     private readonly RunCounters _counters;
@@ -44,7 +44,7 @@ internal sealed class BatchEngine : IBatchEngine, IResultSinkEngine
         IBatchHandler pipeline,
         BatchOptions options,
         TimeProvider time,
-        ResourceController controller,
+        IAdmissionControl controller,
         RunCounters counters,
         TokenCounter tokens,
         ILogger logger)
@@ -70,8 +70,8 @@ internal sealed class BatchEngine : IBatchEngine, IResultSinkEngine
     /// <summary>The memory guard, when <see cref="BatchOptions.MaxMemoryBytes"/> is set.</summary>
     internal MemoryGuard? Memory => _memory;
 
-    /// <summary>The admission controller every run shares (one rate budget per endpoint).</summary>
-    internal ResourceController Controller => _controller;
+    /// <summary>The admission every run shares: one controller, or one per endpoint.</summary>
+    internal IAdmissionControl Controller => _controller;
 
     public void StopDispatch()
     {
@@ -107,6 +107,7 @@ internal sealed class BatchEngine : IBatchEngine, IResultSinkEngine
             ConcurrencyLimit = _controller.ConcurrencyLimit,
             ConcurrencyAdapts = _controller.ConcurrencyAdapts,
             ConcurrencyTimeline = _controller.ConcurrencyTimeline(),
+            Endpoints = _controller is Endpoints.EndpointPool pool ? pool.Progress() : [],
         };
 
     /// <summary>Forgets a run that has ended.</summary>

@@ -1,5 +1,6 @@
 using LlmBatch.Caching;
 using LlmBatch.Cost;
+using LlmBatch.Endpoints;
 using LlmBatch.Providers;
 using LlmBatch.RateLimiting;
 using LlmBatch.Resilience;
@@ -17,7 +18,9 @@ namespace LlmBatch;
 /// </summary>
 public sealed class BatchEngineBuilder
 {
-    private readonly IBatchHandler _provider;
+    private readonly IBatchHandler? _provider;
+    private readonly IReadOnlyList<BatchEndpoint>? _endpoints;
+    private EndpointHealthOptions _health = new();
     private readonly List<Func<IBatchHandler, IBatchHandler>> _middleware = [];
     private BatchOptions _options = new();
     private TimeProvider _timeProvider = TimeProvider.System;
@@ -32,6 +35,33 @@ public sealed class BatchEngineBuilder
     {
         ArgumentNullException.ThrowIfNull(provider);
         _provider = provider;
+    }
+
+    /// <summary>
+    /// Starts a builder over several endpoints that share the work (servers, deployments or keys). Each has its own
+    /// budgets, learned from its own headers, its own concurrency limit and its own health; an attempt goes to the
+    /// endpoint that admits it first, and one that fails is taken out for a while (<see cref="WithEndpointHealth"/>)
+    /// while the others carry its items. Every request still yields exactly one result, whichever endpoint answered
+    /// it (<see cref="BatchCall.Endpoint"/>, and <c>llmbatch.endpoint</c> on its output line).
+    /// </summary>
+    /// <param name="endpoints">The endpoints, at least one, with unique names; validated by <see cref="Build"/>. The engine owns their providers.</param>
+    public BatchEngineBuilder(IEnumerable<BatchEndpoint> endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        _endpoints = [.. endpoints];
+    }
+
+    /// <summary>
+    /// Sets when an endpoint of several is taken out and for how long (default: <c>new EndpointHealthOptions()</c>);
+    /// ignored with a single provider.
+    /// </summary>
+    /// <param name="options">The options; validated by <see cref="Build"/>.</param>
+    /// <returns>This builder.</returns>
+    public BatchEngineBuilder WithEndpointHealth(EndpointHealthOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _health = options;
+        return this;
     }
 
     /// <summary>Sets the options (default: <c>new BatchOptions()</c>). They are validated by <see cref="Build"/>.</summary>
@@ -120,17 +150,23 @@ public sealed class BatchEngineBuilder
     public IBatchEngine Build()
     {
         _options.Validate();
+        if (_endpoints is not null)
+        {
+            BatchEndpoint.Validate(_endpoints, _health);
+        }
+
         _reuse?.Validate();
         _cost?.Validate();
         var options = _options;
         var time = _timeProvider;
         var counters = new RunCounters();
         var limitsLogger = _loggerFactory.CreateLogger("LlmBatch.RateLimiting");
-        var controller = _rateBudget is null
+        var pool = _endpoints is null ? null : new EndpointPool(_endpoints, options, _health, time, _loggerFactory);
+        IAdmissionControl admission = pool ?? (IAdmissionControl)(_rateBudget is null
             ? new ResourceController(options, time, limitsLogger)
-            : new ResourceController(options, time, _rateBudget(options, time, limitsLogger), limitsLogger);
+            : new ResourceController(options, time, _rateBudget(options, time, limitsLogger), limitsLogger));
 
-        var handler = _provider;
+        var handler = pool is null ? _provider! : new EndpointDispatchHandler(pool);
         for (var i = _middleware.Count - 1; i >= 0; i--)
         {
             handler = _middleware[i](handler) ?? throw new InvalidOperationException("A middleware returned null.");
@@ -139,7 +175,8 @@ public sealed class BatchEngineBuilder
         handler = new TelemetryHandler(handler, time);
         handler = new AttemptCounterHandler(handler, counters, time);
         handler = new TimeoutHandler(handler, new AdaptiveTimeout(options, time), time);
-        handler = new RateLimitHandler(handler, controller);
+        // Several endpoints: the router takes the rate limit's place, each endpoint admitting through its own controller.
+        handler = pool is null ? new RateLimitHandler(handler, (ResourceController)admission) : new EndpointRouterHandler(handler, pool);
 
         // Cost cap: above the rate limit, so attempts waiting there for budget hold their reservation.
         var metered = new MeteredLayers(_cost, _reuse, options, _loggerFactory);
@@ -156,6 +193,6 @@ public sealed class BatchEngineBuilder
             handler = new ItemDeadlineHandler(handler, deadline, time);
         }
 
-        return metered.Engine(new BatchEngine(handler, options, time, controller, counters, TokenCounter.Shared, _loggerFactory.CreateLogger("LlmBatch")));
+        return metered.Engine(new BatchEngine(handler, options, time, admission, counters, TokenCounter.Shared, _loggerFactory.CreateLogger("LlmBatch")));
     }
 }

@@ -106,6 +106,7 @@ public static class BatchJob
             ConcurrencyLimit = progress.ConcurrencyLimit > 0 ? progress.ConcurrencyLimit : null,
             ConcurrencyAdapted = progress.ConcurrencyLimit > 0 ? progress.ConcurrencyAdapts : null,
             ConcurrencyTimeline = progress.ConcurrencyTimeline,
+            Endpoints = progress.Endpoints,
         };
         return new BatchJobResult
         {

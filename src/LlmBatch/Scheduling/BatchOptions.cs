@@ -138,6 +138,9 @@ public sealed class BatchOptions
     /// </summary>
     public bool StopWhenUnreachable { get; set; } = true;
 
+    /// <summary>A copy to change without touching this one (an endpoint's own limits).</summary>
+    internal BatchOptions Clone() => (BatchOptions)MemberwiseClone();
+
     /// <summary>Checks every option and throws one exception that lists every problem.</summary>
     /// <exception cref="BatchOptionsException">At least one option is out of range.</exception>
     public void Validate()

@@ -69,6 +69,12 @@ public sealed record BatchProgress
     /// <summary>Items answered from the response cache in this run, with no request sent.</summary>
     public long AnsweredFromCache { get; init; }
 
+    /// <summary>
+    /// Each endpoint's attempts, answers, errors, health and limits since the engine was built, when it has several
+    /// (<see cref="BatchEngineBuilder(IEnumerable{Endpoints.BatchEndpoint})"/>); empty otherwise.
+    /// </summary>
+    public IReadOnlyList<Endpoints.EndpointProgress> Endpoints { get; init; } = [];
+
     /// <summary>Items that shared the answer of an identical request of this run, with no request sent.</summary>
     public long SharedAnswers { get; init; }
 }

@@ -89,5 +89,6 @@ internal sealed class ItemResultBuilder(TimeProvider time, TokenCounter tokens)
         Cached = response?.FromCache == true,
         CachedPromptTokens = cachedPrompt,
         SharedWith = response?.SharedWith,
+        Endpoint = call.Endpoint,
     };
 }

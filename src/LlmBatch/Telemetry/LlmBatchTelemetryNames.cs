@@ -70,4 +70,10 @@ public static class LlmBatchTelemetryNames
 
     /// <summary>Tag: <c>success</c> or <c>failure</c> on <see cref="ItemsCompleted"/>.</summary>
     public const string OutcomeTag = "llmbatch.outcome";
+
+    /// <summary>
+    /// Tag: the endpoint an attempt went to, on <see cref="Requests"/>, <see cref="RateLimited"/> and the attempt's
+    /// activity, when the engine has several endpoints (<c>BatchEndpoint.Name</c>); absent otherwise.
+    /// </summary>
+    public const string EndpointTag = "llmbatch.endpoint";
 }

@@ -32,6 +32,10 @@ internal sealed class TelemetryHandler : DelegatingBatchHandler
             activity.SetTag(LlmBatchTelemetryNames.RequestModelTag, request.Model);
             activity.SetTag("llmbatch.custom_id", request.CustomId);
             activity.SetTag("llmbatch.attempt", item.Attempt);
+            if (item.Endpoint is { } endpoint)
+            {
+                activity.SetTag(LlmBatchTelemetryNames.EndpointTag, endpoint);
+            }
         }
 
         var started = _time.GetTimestamp();
@@ -45,7 +49,7 @@ internal sealed class TelemetryHandler : DelegatingBatchHandler
             var errorType = ex is OperationCanceledException && !cancellationToken.IsCancellationRequested
                 ? "timeout"
                 : ex.GetType().FullName ?? ex.GetType().Name;
-            RecordAttempt(operation, request.Model, 0, errorType, _time.GetElapsedTime(started));
+            RecordAttempt(operation, request.Model, item.Endpoint, 0, errorType, _time.GetElapsedTime(started));
             if (activity is not null)
             {
                 activity.SetTag(LlmBatchTelemetryNames.ErrorTypeTag, errorType);
@@ -57,7 +61,7 @@ internal sealed class TelemetryHandler : DelegatingBatchHandler
 
         var status = response.StatusCode;
         var error = status is >= 200 and < 300 ? null : status.ToString(CultureInfo.InvariantCulture);
-        RecordAttempt(operation, request.Model, status, error, _time.GetElapsedTime(started));
+        RecordAttempt(operation, request.Model, item.Endpoint, status, error, _time.GetElapsedTime(started));
         if (activity is not null)
         {
             activity.SetTag(LlmBatchTelemetryNames.StatusCodeTag, status);
@@ -92,7 +96,7 @@ internal sealed class TelemetryHandler : DelegatingBatchHandler
         return response;
     }
 
-    private static void RecordAttempt(string operation, string model, int status, string? errorType, TimeSpan duration)
+    private static void RecordAttempt(string operation, string model, string? endpoint, int status, string? errorType, TimeSpan duration)
     {
         var op = new KeyValuePair<string, object?>(LlmBatchTelemetryNames.OperationNameTag, operation);
         var modelTag = new KeyValuePair<string, object?>(LlmBatchTelemetryNames.RequestModelTag, model);
@@ -110,14 +114,30 @@ internal sealed class TelemetryHandler : DelegatingBatchHandler
             }
         }
 
+        // With several endpoints the counts are per endpoint too; with one, the tag is left out rather than empty.
+        var endpointTag = new KeyValuePair<string, object?>(LlmBatchTelemetryNames.EndpointTag, endpoint);
         if (LlmBatchTelemetry.Requests.Enabled)
         {
-            LlmBatchTelemetry.Requests.Add(1, modelTag, statusTag);
+            if (endpoint is null)
+            {
+                LlmBatchTelemetry.Requests.Add(1, modelTag, statusTag);
+            }
+            else
+            {
+                LlmBatchTelemetry.Requests.Add(1, modelTag, statusTag, endpointTag);
+            }
         }
 
         if (status == 429 && LlmBatchTelemetry.RateLimited.Enabled)
         {
-            LlmBatchTelemetry.RateLimited.Add(1, modelTag);
+            if (endpoint is null)
+            {
+                LlmBatchTelemetry.RateLimited.Add(1, modelTag);
+            }
+            else
+            {
+                LlmBatchTelemetry.RateLimited.Add(1, modelTag, endpointTag);
+            }
         }
     }
 

@@ -121,4 +121,23 @@ public class PlainProgressTests
         Assert.StartsWith("[00:00:02] 7 done ok 0 failed 0", line);
         Assert.EndsWith("mem 64 MB", line);
     }
+
+    [Fact]
+    public void ToPlainLine_SeveralEndpoints_EachWithItsRateLimitAndState()
+    {
+        var before = new BatchProgress { Elapsed = TimeSpan.FromSeconds(60), Endpoints = [new() { Name = "a", Attempts = 100 }, new() { Name = "b", Attempts = 50 }] };
+        var now = new BatchProgress
+        {
+            Elapsed = TimeSpan.FromSeconds(120),
+            Endpoints =
+            [
+                new() { Name = "a", Attempts = 1_300, Succeeded = 1_290, RequestsPerMinuteLimit = 1_200 },
+                new() { Name = "b", Attempts = 60, Failed = 10, State = LlmBatch.Endpoints.EndpointState.Out, LastError = "unreachable" },
+            ],
+        };
+
+        var line = ProgressSnapshot.From(now, before, new ProgressTotals(), 0).ToPlainLine();
+
+        Assert.Contains(" | endpoints: a 1,290 ok 0 failed 0×429 1,200 req/min (limit 1,200); b 0 ok 10 failed 0×429 10 req/min OUT (unreachable)", line, StringComparison.Ordinal);
+    }
 }

@@ -94,4 +94,27 @@ public class RichProgressTests
             Assert.Single(lines, line => line.Contains(figure, StringComparison.Ordinal));
         }
     }
+
+    [Fact]
+    public async Task DisposeAsync_SeveralEndpoints_OneCellEachWithItsStateAndNoLineWiderThanTheTerminal()
+    {
+        var (console, output) = Terminal(100);
+        var progress = Running() with
+        {
+            Endpoints =
+            [
+                new LlmBatch.Endpoints.EndpointProgress { Name = "east", Attempts = 200, Succeeded = 198, RateLimited = 2, RequestsPerMinuteLimit = 1_200 },
+                new LlmBatch.Endpoints.EndpointProgress { Name = "west", Attempts = 140, Succeeded = 99, Failed = 41, State = LlmBatch.Endpoints.EndpointState.Out, LastError = "HTTP 500" },
+            ],
+        };
+        var view = new RichProgress(() => progress, new ProgressTotals { Items = 1000 }, console, () => 150L << 20);
+
+        await view.DisposeAsync();
+
+        var text = output.ToString();
+        var lines = text[text.LastIndexOf('╭')..].Split('\n');
+        Assert.All(lines, line => Assert.True(line.TrimEnd('\r').Length <= 100, $"{line.Length} > 100: {line}"));
+        Assert.Single(lines, line => line.Contains("east 198 ok 0 failed 2×429", StringComparison.Ordinal));
+        Assert.Single(lines, line => line.Contains("west 99 ok 41 failed 0×429", StringComparison.Ordinal) && line.Contains("OUT (HTTP 500)", StringComparison.Ordinal));
+    }
 }

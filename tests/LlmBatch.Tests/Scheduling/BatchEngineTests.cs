@@ -3,6 +3,7 @@ using LlmBatch.Output;
 using LlmBatch.Providers;
 using LlmBatch.RateLimiting;
 using LlmBatch.Tests.TestSupport;
+using static LlmBatch.Tests.TestSupport.EngineRuns;
 using Microsoft.Extensions.Time.Testing;
 
 namespace LlmBatch.Tests.Scheduling;
@@ -14,27 +15,6 @@ public class BatchEngineTests
         var options = new BatchOptions { RetryBaseDelay = TimeSpan.Zero, RetryMaxDelay = TimeSpan.Zero };
         configure?.Invoke(options);
         return new BatchEngineBuilder(provider).WithOptions(options).Build();
-    }
-
-    private static async IAsyncEnumerable<BatchRequest> Requests(int count, Action<int>? onPulled = null)
-    {
-        for (var i = 0; i < count; i++)
-        {
-            onPulled?.Invoke(i);
-            yield return ScriptedHandler.Chat("id" + i);
-            await Task.Yield();
-        }
-    }
-
-    private static async Task<List<BatchResult>> Collect(IAsyncEnumerable<BatchResult> results)
-    {
-        var list = new List<BatchResult>();
-        await foreach (var r in results)
-        {
-            list.Add(r);
-        }
-
-        return list;
     }
 
     [Fact]

@@ -65,6 +65,23 @@ public sealed class TelemetryHandlerTests : IDisposable
     }
 
     [Fact]
+    public async Task SendAsync_CallRoutedToAnEndpoint_RequestsAndRateLimitedCarryItsName()
+    {
+        var handler = new TelemetryHandler(new FakeHandler(_ => new BatchResponse { StatusCode = 429 }), new FakeTimeProvider());
+        var call = Call();
+        call.Endpoint = "east";
+
+        await handler.SendAsync(call, TestContext.Current.CancellationToken);
+        await handler.SendAsync(Call(), TestContext.Current.CancellationToken);
+
+        var requests = Mine(LlmBatchTelemetryNames.Requests);
+        Assert.Equal(2, requests.Count);
+        Assert.Single(requests, m => (m.Tags.GetValueOrDefault(LlmBatchTelemetryNames.EndpointTag) as string) == "east");
+        Assert.Single(requests, m => !m.Tags.ContainsKey(LlmBatchTelemetryNames.EndpointTag));
+        Assert.Single(Mine(LlmBatchTelemetryNames.RateLimited), m => (m.Tags.GetValueOrDefault(LlmBatchTelemetryNames.EndpointTag) as string) == "east");
+    }
+
+    [Fact]
     public async Task SendAsync_429_CountsRateLimitedAndErrorType()
     {
         var handler = new TelemetryHandler(new FakeHandler(_ => new BatchResponse { StatusCode = 429 }), new FakeTimeProvider());
