@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using LlmBatch.Concurrency;
 
 namespace LlmBatch.Reporting;
 
@@ -96,16 +97,16 @@ internal sealed class HtmlReportWriter
             Row("Succeeded", Fig("/items/succeeded", v => Int(v))),
             Row("Success rate", Fig("/items/success_percent", v => Pct(ToDouble(v)))),
             Row("Failed", Fig("/items/failed", v => Int(v))),
-            string.Concat(s.FailedByCode.OrderByDescending(p => p.Value).Select(p =>
-                Row("failed: " + p.Key, Fig(Pointer("failed_by_code", p.Key), v => Int(v)), "sub"))),
+            Rows(ReportOrder.ByCountDescending(s.FailedByCode, codeOnTies: false), code =>
+                Row("failed: " + code, Fig(Pointer("failed_by_code", code), v => Int(v)), "sub")),
             Row("Items with provider-reported usage", Fig("/tokens/usage_reported_items", v => Int(v)))));
         Card("Requests", Table(
             Row("Attempts", Fig("/requests/attempts", v => Int(v))),
             Row("Retries", Fig("/requests/retries", v => Int(v))),
             Row("Rate limited (429)", Fig("/requests/rate_limited", v => Int(v))),
-            string.Concat(s.StatusCounts.OrderBy(p => p.Key).Select(p =>
-                Row(p.Key == 0 ? "no response" : "HTTP " + p.Key.ToString(CultureInfo.InvariantCulture),
-                    Fig(Pointer("status_counts", p.Key.ToString(CultureInfo.InvariantCulture)), v => Int(v)), "sub")))));
+            Rows(ReportOrder.Ascending(s.StatusCounts), status =>
+                Row(status == 0 ? "no response" : "HTTP " + status.ToString(CultureInfo.InvariantCulture),
+                    Fig(Pointer("status_counts", status.ToString(CultureInfo.InvariantCulture)), v => Int(v)), "sub"))));
         Card("Throughput", Table(
             Row("Items / s", Fig("/throughput/items_per_s", v => Num(ToDouble(v)))),
             Row("Requests / s", Fig("/throughput/requests_per_s", v => Num(ToDouble(v)))),
@@ -176,8 +177,8 @@ internal sealed class HtmlReportWriter
     {
         var chart = NewTimeChart("chart-throughput", "Throughput (per minute)");
         var t = _run.Timeline;
-        chart.Line("requests", Blue, t.Select(b => (Mid(b), b.PerMinute(b.Attempts))).ToList(), area: true);
-        chart.Line("items done", Teal, t.Select(b => (Mid(b), b.PerMinute(b.Completed))).ToList());
+        chart.Line("requests", Blue, Points(t, b => b.PerMinute(b.Attempts)), area: true);
+        chart.Line("items done", Teal, Points(t, b => b.PerMinute(b.Completed)));
         if (_run.Summary.RequestsPerMinuteLimit is { } rpm)
         {
             chart.Limit("limit", LimitColor, rpm);
@@ -190,9 +191,9 @@ internal sealed class HtmlReportWriter
     {
         var chart = NewTimeChart("chart-tokens", "Tokens (per minute)");
         var t = _run.Timeline;
-        chart.Line("total", Purple, t.Select(b => (Mid(b), b.PerMinute(b.PromptTokens + b.CompletionTokens))).ToList(), area: true);
-        chart.Line("prompt", Blue, t.Select(b => (Mid(b), b.PerMinute(b.PromptTokens))).ToList());
-        chart.Line("completion", Orange, t.Select(b => (Mid(b), b.PerMinute(b.CompletionTokens))).ToList());
+        chart.Line("total", Purple, Points(t, b => b.PerMinute(b.PromptTokens + b.CompletionTokens)), area: true);
+        chart.Line("prompt", Blue, Points(t, b => b.PerMinute(b.PromptTokens)));
+        chart.Line("completion", Orange, Points(t, b => b.PerMinute(b.CompletionTokens)));
         if (_run.Summary.TokensPerMinuteLimit is { } tpm)
         {
             chart.Limit("limit", LimitColor, tpm);
@@ -206,9 +207,9 @@ internal sealed class HtmlReportWriter
         var chart = NewTimeChart("chart-latency", "Latency percentiles over time");
         chart.YFormat = v => Ms(v);
         var t = _run.Timeline;
-        chart.Line("p50", Blue, t.Select(b => (Mid(b), b.LatencyP50Ms)).ToList(), area: true);
-        chart.Line("p95", Orange, t.Select(b => (Mid(b), b.LatencyP95Ms)).ToList());
-        chart.Line("p99", Red, t.Select(b => (Mid(b), b.LatencyP99Ms)).ToList());
+        chart.Line("p50", Blue, Points(t, b => b.LatencyP50Ms), area: true);
+        chart.Line("p95", Orange, Points(t, b => b.LatencyP95Ms));
+        chart.Line("p99", Red, Points(t, b => b.LatencyP99Ms));
         return chart;
     }
 
@@ -235,8 +236,16 @@ internal sealed class HtmlReportWriter
             counts[Math.Clamp(index, 0, bins - 1)] += _run.LatencyWeight;
         }
 
-        chart.Categories = Enumerable.Range(0, bins).Select(i => Ms(low * Math.Pow(ratio, i))).ToList();
-        chart.Bars(Enumerable.Range(0, bins).Select(i => (double)i).ToList(), 1, "items", Teal, counts);
+        var categories = new string[bins];
+        var xs = new double[bins];
+        for (var i = 0; i < bins; i++)
+        {
+            categories[i] = Ms(low * Math.Pow(ratio, i));
+            xs[i] = i;
+        }
+
+        chart.Categories = categories;
+        chart.Bars(xs, 1, "items", Teal, counts);
         return chart;
     }
 
@@ -244,14 +253,14 @@ internal sealed class HtmlReportWriter
     {
         var chart = NewTimeChart("chart-status", "Responses by status (per slice)");
         var t = _run.Timeline;
-        var xs = t.Select(b => b.StartSeconds).ToList();
+        var xs = Values(t, b => b.StartSeconds);
         var width = t.Count == 0 ? 1 : t[0].WidthSeconds;
-        chart.Bars(xs, width, "2xx", Green, t.Select(b => (double)b.Status2xx).ToArray());
-        chart.Bars(xs, width, "429", Amber, t.Select(b => (double)b.Status429).ToArray());
-        chart.Bars(xs, width, "4xx", Purple, t.Select(b => (double)b.Status4xx).ToArray());
-        chart.Bars(xs, width, "5xx", Red, t.Select(b => (double)b.Status5xx).ToArray());
-        chart.Bars(xs, width, "no response", Gray, t.Select(b => (double)b.NoResponse).ToArray());
-        chart.Line("retries", LimitColor, t.Select(b => (Mid(b), (double)b.Retries)).ToList());
+        chart.Bars(xs, width, "2xx", Green, Values(t, b => b.Status2xx));
+        chart.Bars(xs, width, "429", Amber, Values(t, b => b.Status429));
+        chart.Bars(xs, width, "4xx", Purple, Values(t, b => b.Status4xx));
+        chart.Bars(xs, width, "5xx", Red, Values(t, b => b.Status5xx));
+        chart.Bars(xs, width, "no response", Gray, Values(t, b => b.NoResponse));
+        chart.Line("retries", LimitColor, Points(t, b => (double)b.Retries));
         return chart;
     }
 
@@ -261,8 +270,8 @@ internal sealed class HtmlReportWriter
         var t = _run.Timeline;
 
         // What the live view calls in flight: items in progress less those waiting for the rate budget.
-        chart.Line("in flight", Blue, t.Select(b => (Mid(b), Math.Max(0, b.InFlight - b.LimiterWaiting))).ToList(), area: true);
-        chart.Line("waiting on limiter", Orange, t.Select(b => (Mid(b), b.LimiterWaiting)).ToList());
+        chart.Line("in flight", Blue, Points(t, b => Math.Max(0, b.InFlight - b.LimiterWaiting)), area: true);
+        chart.Line("waiting on limiter", Orange, Points(t, b => b.LimiterWaiting));
         return chart;
     }
 
@@ -270,15 +279,15 @@ internal sealed class HtmlReportWriter
     {
         var chart = NewTimeChart("chart-concurrency-limit", "Concurrency limit and attempts on the wire");
         var points = _run.ConcurrencyTimeline;
-        chart.Line("limit", Orange, points.Select(p => (p.AtSeconds + (p.SpanSeconds / 2), (double)p.Limit)).ToList());
-        chart.Line("on the wire (most)", Blue, points.Select(p => (p.AtSeconds + (p.SpanSeconds / 2), (double)p.InFlight)).ToList(), area: true);
+        chart.Line("limit", Orange, Points(points, p => (double)p.Limit));
+        chart.Line("on the wire (most)", Blue, Points(points, p => (double)p.InFlight), area: true);
         return chart;
     }
 
     private SvgChart GoodputChart()
     {
         var chart = NewTimeChart("chart-goodput", "Goodput (successes per second)");
-        chart.Line("goodput", Teal, _run.ConcurrencyTimeline.Select(p => (p.AtSeconds + (p.SpanSeconds / 2), p.Goodput)).ToList(), area: true);
+        chart.Line("goodput", Teal, Points(_run.ConcurrencyTimeline, p => p.Goodput), area: true);
         return chart;
     }
 
@@ -472,6 +481,63 @@ internal sealed class HtmlReportWriter
     }
 
     private static double Mid(TimeBucket b) => b.StartSeconds + (b.WidthSeconds / 2);
+
+    // The helpers below are loops rather than LINQ over value types (see ReportOrder): the same values, without
+    // generic code compiled on the fly in every run's report.
+    private static List<(double X, double Y)> Points(IReadOnlyList<TimeBucket> buckets, Func<TimeBucket, double> y)
+    {
+        var points = new List<(double X, double Y)>(buckets.Count);
+        foreach (var b in buckets)
+        {
+            points.Add((Mid(b), y(b)));
+        }
+
+        return points;
+    }
+
+    private static List<(double X, double Y)> Points(IReadOnlyList<ConcurrencyPoint> timeline, Func<ConcurrencyPoint, double> y)
+    {
+        var points = new List<(double X, double Y)>(timeline.Count);
+        for (var i = 0; i < timeline.Count; i++)
+        {
+            points.Add((timeline[i].AtSeconds + (timeline[i].SpanSeconds / 2), y(timeline[i])));
+        }
+
+        return points;
+    }
+
+    private static double[] Values(IReadOnlyList<TimeBucket> buckets, Func<TimeBucket, double> value)
+    {
+        var values = new double[buckets.Count];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = value(buckets[i]);
+        }
+
+        return values;
+    }
+
+    private static string Rows(string[] keys, Func<string, string> row)
+    {
+        var rows = new StringBuilder();
+        foreach (var key in keys)
+        {
+            rows.Append(row(key));
+        }
+
+        return rows.ToString();
+    }
+
+    private static string Rows(int[] keys, Func<int, string> row)
+    {
+        var rows = new StringBuilder();
+        foreach (var key in keys)
+        {
+            rows.Append(row(key));
+        }
+
+        return rows.ToString();
+    }
 
     private static double ToDouble(object? v) => v switch { double d => d, long l => l, decimal m => (double)m, _ => 0 };
 

@@ -34,9 +34,9 @@ internal static class ReportFigures
             Add(EmptyGroup, "failed_by_code");
         }
 
-        foreach (var (code, count) in s.FailedByCode.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal))
+        foreach (var code in ReportOrder.ByCountDescending(s.FailedByCode, codeOnTies: true))
         {
-            Add(count, "failed_by_code", code);
+            Add(s.FailedByCode[code], "failed_by_code", code);
         }
 
         if (run.SkippedInputs is { } skipped)
@@ -52,9 +52,9 @@ internal static class ReportFigures
             Add(EmptyGroup, "status_counts");
         }
 
-        foreach (var (status, count) in s.StatusCounts.OrderBy(p => p.Key))
+        foreach (var status in ReportOrder.Ascending(s.StatusCounts))
         {
-            Add(count, "status_counts", status.ToString(CultureInfo.InvariantCulture));
+            Add(s.StatusCounts[status], "status_counts", status.ToString(CultureInfo.InvariantCulture));
         }
 
         Add(s.PromptTokens, "tokens", "prompt");

@@ -16,9 +16,11 @@ internal sealed class SvgChart
     private const double Top = 50;
     private const double Bottom = 34;
 
-    private readonly List<(string Name, string Color, IReadOnlyList<(double X, double Y)> Points, bool Area)> _lines = [];
-    private readonly List<(string Name, string Color, double Y)> _limits = [];
-    private readonly List<(string Name, string Color, double[] Values)> _stacks = [];
+    // Classes, not value tuples: a list, sort or query over a value type is generic code the precompiled tool does
+    // not carry, and compiling it on the fly was most of the report's share of a one-item run's start-up.
+    private readonly List<Series> _lines = [];
+    private readonly List<Series> _limits = [];
+    private readonly List<Series> _stacks = [];
     private IReadOnlyList<double> _barXs = [];
     private double _barWidth;
 
@@ -40,15 +42,15 @@ internal sealed class SvgChart
     public IReadOnlyList<string>? Categories { get; set; }
 
     public void Line(string name, string color, IReadOnlyList<(double X, double Y)> points, bool area = false) =>
-        _lines.Add((name, color, points, area));
+        _lines.Add(new Series(name, color) { Points = points, Area = area });
 
-    public void Limit(string name, string color, double y) => _limits.Add((name, color, y));
+    public void Limit(string name, string color, double y) => _limits.Add(new Series(name, color) { Y = y });
 
     public void Bars(IReadOnlyList<double> xs, double width, string name, string color, double[] values)
     {
         _barXs = xs;
         _barWidth = width;
-        _stacks.Add((name, color, values));
+        _stacks.Add(new Series(name, color) { Values = values });
     }
 
     public static string Compact(double v)
@@ -68,7 +70,12 @@ internal sealed class SvgChart
 
     public string Render()
     {
-        var hasData = _lines.Any(l => l.Points.Count > 0) || _stacks.Count > 0;
+        var hasData = _stacks.Count > 0;
+        foreach (var line in _lines)
+        {
+            hasData |= line.Points.Count > 0;
+        }
+
         double xMin = double.PositiveInfinity, xMax = double.NegativeInfinity, yMax = 0;
         foreach (var line in _lines)
         {
@@ -160,9 +167,9 @@ internal sealed class SvgChart
                 var x0 = X(_barXs[i] + (_barWidth * gap / 2));
                 var w = Math.Max(0.5, X(_barXs[i] + (_barWidth * (1 - (gap / 2)))) - x0);
                 var label = Categories is { } cats ? cats[i] : XFormat(_barXs[i]);
-                foreach (var (name, color, values) in _stacks)
+                foreach (var stack in _stacks)
                 {
-                    var v = values[i];
+                    var (name, color, v) = (stack.Name, stack.Color, stack.Values[i]);
                     if (v <= 0)
                     {
                         continue;
@@ -176,49 +183,29 @@ internal sealed class SvgChart
         }
 
         // Lines (areas first so lines stay on top).
-        foreach (var (name, color, points, area) in _lines.OrderBy(l => l.Area ? 0 : 1))
+        foreach (var area in (ReadOnlySpan<bool>)[true, false])
         {
-            var finite = points.Where(p => double.IsFinite(p.Y)).ToList();
-            if (finite.Count == 0)
+            foreach (var line in _lines)
             {
-                continue;
-            }
-
-            var path = new StringBuilder();
-            foreach (var (x, y) in finite)
-            {
-                path.Append(path.Length == 0 ? "M" : "L").Append(F(X(x))).Append(',').Append(F(Y(y)));
-            }
-
-            if (area)
-            {
-                svg.Append(CultureInfo.InvariantCulture, $"<path d=\"{path}L{F(X(finite[^1].X))},{F(Y(0))}L{F(X(finite[0].X))},{F(Y(0))}Z\" fill=\"{color}\" fill-opacity=\"0.18\" stroke=\"none\"/>");
-            }
-
-            svg.Append(CultureInfo.InvariantCulture, $"<path d=\"{path}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" stroke-linejoin=\"round\"/>");
-            if (finite.Count <= 240)
-            {
-                foreach (var (x, y) in finite)
+                if (line.Area == area)
                 {
-                    svg.Append(CultureInfo.InvariantCulture, $"<circle class=\"pt\" cx=\"{F(X(x))}\" cy=\"{F(Y(y))}\" r=\"3\" fill=\"{color}\"><title>{Esc(XFormat(x))}: {Esc(name)} {Esc(YFormat(y))}</title></circle>");
+                    AppendLine(svg, line, X, Y);
                 }
             }
         }
 
-        foreach (var (name, color, y) in _limits)
+        foreach (var limit in _limits)
         {
+            var (name, color, y) = (limit.Name, limit.Color, limit.Y);
             svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{Left}\" x2=\"{Width - Right}\" y1=\"{F(Y(y))}\" y2=\"{F(Y(y))}\" stroke=\"{color}\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"><title>{Esc(name)} {Esc(YFormat(y))}</title></line>");
         }
 
-        // Legend, right-aligned on its own row under the title.
-        var entries = _stacks.Select(s => (s.Name, s.Color, Dashed: false))
-            .Concat(_lines.Select(l => (l.Name, l.Color, Dashed: false)))
-            .Concat(_limits.Select(l => (l.Name, l.Color, Dashed: true)))
-            .ToList();
+        // Legend, right-aligned on its own row under the title: bars, lines, then limits (dashed).
+        List<Series> entries = [.. _stacks, .. _lines, .. _limits];
         var lx = Width - Right;
         for (var i = entries.Count - 1; i >= 0; i--)
         {
-            var (name, color, dashed) = entries[i];
+            var (name, color, dashed) = (entries[i].Name, entries[i].Color, i >= _stacks.Count + _lines.Count);
             var textWidth = (name.Length * 6.3) + 8;
             lx -= textWidth;
             svg.Append(CultureInfo.InvariantCulture, $"<text class=\"lg\" x=\"{F(lx)}\" y=\"36\">{Esc(name)}</text>");
@@ -231,6 +218,44 @@ internal sealed class SvgChart
 
         svg.Append("</svg>");
         return svg.ToString();
+    }
+
+    private void AppendLine(StringBuilder svg, Series line, Func<double, double> toX, Func<double, double> toY)
+    {
+        var (name, color, points, area) = (line.Name, line.Color, line.Points, line.Area);
+        var finite = new List<(double X, double Y)>(points.Count);
+        for (var i = 0; i < points.Count; i++)
+        {
+            if (double.IsFinite(points[i].Y))
+            {
+                finite.Add(points[i]);
+            }
+        }
+
+        if (finite.Count == 0)
+        {
+            return;
+        }
+
+        var path = new StringBuilder();
+        foreach (var (x, y) in finite)
+        {
+            path.Append(path.Length == 0 ? "M" : "L").Append(F(toX(x))).Append(',').Append(F(toY(y)));
+        }
+
+        if (area)
+        {
+            svg.Append(CultureInfo.InvariantCulture, $"<path d=\"{path}L{F(toX(finite[^1].X))},{F(toY(0))}L{F(toX(finite[0].X))},{F(toY(0))}Z\" fill=\"{color}\" fill-opacity=\"0.18\" stroke=\"none\"/>");
+        }
+
+        svg.Append(CultureInfo.InvariantCulture, $"<path d=\"{path}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"2\" stroke-linejoin=\"round\"/>");
+        if (finite.Count <= 240)
+        {
+            foreach (var (x, y) in finite)
+            {
+                svg.Append(CultureInfo.InvariantCulture, $"<circle class=\"pt\" cx=\"{F(toX(x))}\" cy=\"{F(toY(y))}\" r=\"3\" fill=\"{color}\"><title>{Esc(XFormat(x))}: {Esc(name)} {Esc(YFormat(y))}</title></circle>");
+            }
+        }
     }
 
     /// <summary>A round upper bound for the axis and a round step giving about <paramref name="ticks"/> ticks.</summary>
@@ -262,4 +287,20 @@ internal sealed class SvgChart
     private static string F(double v) => v.ToString("0.#", CultureInfo.InvariantCulture);
 
     private static string Esc(string text) => HtmlText.Escape(text);
+
+    /// <summary>One line, limit or bar stack of the chart, with its legend entry.</summary>
+    private sealed class Series(string name, string color)
+    {
+        public string Name { get; } = name;
+
+        public string Color { get; } = color;
+
+        public IReadOnlyList<(double X, double Y)> Points { get; init; } = [];
+
+        public bool Area { get; init; }
+
+        public double Y { get; init; }
+
+        public double[] Values { get; init; } = [];
+    }
 }

@@ -144,8 +144,18 @@ internal sealed class BatchEngineRun : IBatchRun
 
     public async ValueTask DisposeAsync()
     {
-        // Disposed before its results were read to the end: abandon it (a no-op for a run that has ended).
-        Cancel();
+        // Disposed before its results were read to the end: abandon it. A run that has ended has nothing to abandon,
+        // and its Abort is disposed: cancelling it would throw and catch, the first exception of every short run.
+        Task? ended;
+        lock (_owned)
+        {
+            ended = _ended;
+        }
+
+        if (ended is not { IsCompleted: true })
+        {
+            Cancel();
+        }
 
         await EndAsync().ConfigureAwait(false);
     }
