@@ -79,6 +79,16 @@ internal sealed class SimulatorHandler : IDisposable
         Stats.EnterRequest();
         var status = 0;
 
+        // A request is counted the moment its answer starts, under the status it answers with, not after the handler
+        // returns: a client that has read its last answer then reads stats that include it (counting in the finally
+        // below, a test read 3,9xx of 4,000 requests on a loaded machine). Requests that never start an answer (reset,
+        // hang, client gone) are counted in the finally.
+        response.OnStarting(() =>
+        {
+            Stats.Record(endpoint, response.StatusCode);
+            return Task.CompletedTask;
+        });
+
         // Stopping the server ends held requests (hangs, queued ones) at once instead of waiting them out.
         using var stopping = _stopping.Token.Register(static c => ((HttpContext)c!).Abort(), context);
         try
@@ -106,7 +116,10 @@ internal sealed class SimulatorHandler : IDisposable
         finally
         {
             Stats.ExitRequest();
-            Stats.Record(endpoint, status);
+            if (!response.HasStarted)
+            {
+                Stats.Record(endpoint, status);
+            }
         }
     }
 
@@ -190,12 +203,15 @@ internal sealed class SimulatorHandler : IDisposable
             {
                 await _latency.DelayAsync(firstToken, ct).ConfigureAwait(false);
                 var buffer = _answers.Embedding(request, promptTokens);
-                await WriteJsonAsync(response, 200, buffer, truncate, ct).ConfigureAwait(false);
+
+                // Counted before it is sent, as a provider bills an answer it has produced (and so that stats read
+                // after the answer arrived include it).
                 if (!truncate)
                 {
                     Stats.Success(keyHash, promptTokens, 0);
                 }
 
+                await WriteJsonAsync(response, 200, buffer, truncate, ct).ConfigureAwait(false);
                 return 200;
             }
 
@@ -217,7 +233,13 @@ internal sealed class SimulatorHandler : IDisposable
                 }
 
                 var buffer = _answers.Completion(request, plan, requestHash, promptTokens);
+                if (!truncate)
+                {
+                    Stats.Success(keyHash, promptTokens, plan.Total);
+                }
+
                 await WriteJsonAsync(response, 200, buffer, truncate, ct).ConfigureAwait(false);
+                return 200;
             }
 
             if (!truncate)
