@@ -30,14 +30,14 @@ internal static class RedisConnector
                     CheckVersion(url, multiplexer);
                     return multiplexer;
                 }
+                catch (Exception ex) when (IsRefused(ex))
+                {
+                    throw new BatchOptionsException([$"Redis at {url.Display} refused the credentials ({url.Mask(ex.Message.Split('\n')[0])}); give the user and password in the URL or the password in {RedisUrl.PasswordVariable}. Nothing was sent."]);
+                }
                 catch (Exception ex) when (RedisOutage.IsTransient(ex))
                 {
                     last = ex;
                     await Task.Delay(TimeSpan.FromMilliseconds(200), time, cancellationToken).ConfigureAwait(false);
-                }
-                catch (RedisServerException ex) when (ex.Message.StartsWith("NOAUTH", StringComparison.Ordinal) || ex.Message.StartsWith("WRONGPASS", StringComparison.Ordinal) || ex.Message.StartsWith("NOPERM", StringComparison.Ordinal))
-                {
-                    throw new BatchOptionsException([$"Redis at {url.Display} refused the credentials ({url.Mask(ex.Message)}); give the user and password in the URL or the password in {RedisUrl.PasswordVariable}. Nothing was sent."]);
                 }
             }
 
@@ -52,6 +52,14 @@ internal static class RedisConnector
             throw;
         }
     }
+
+    /// <summary>True when the server refused the credentials (a wrong password is no outage: waiting does not help).</summary>
+    public static bool IsRefused(Exception ex) =>
+        ex is RedisConnectionException { FailureType: ConnectionFailureType.AuthenticationFailure }
+        || ex.Message.Contains("WRONGPASS", StringComparison.Ordinal)
+        || ex.Message.Contains("NOAUTH", StringComparison.Ordinal)
+        || ex.Message.Contains("NOPERM", StringComparison.Ordinal)
+        || ex.InnerException is { } inner && IsRefused(inner);
 
     private static void CheckVersion(RedisUrl url, ConnectionMultiplexer multiplexer)
     {

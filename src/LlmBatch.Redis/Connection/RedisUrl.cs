@@ -135,6 +135,8 @@ internal sealed class RedisUrl
         text ??= "";
         var start = text.IndexOf("//", StringComparison.Ordinal);
         var at = text.LastIndexOf('@');
-        return start >= 0 && at > start ? text[..(start + 2)] + "***" + text[at..] : text;
+        return at < 0 ? text
+            : start >= 0 && at > start ? text[..(start + 2)] + "***" + text[at..]
+            : "***" + text[at..];
     }
 }

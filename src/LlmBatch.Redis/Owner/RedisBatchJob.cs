@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using LlmBatch.Input;
 using LlmBatch.Output;
 using LlmBatch.Redis.Connection;
@@ -82,7 +81,7 @@ public static class RedisBatchJob
                 if (options.Provider is { } provider && expected > 0)
                 {
                     engine = RedisEngineFactory.Build(provider, spec, options.Concurrency, options.Options.Concurrency, redis, options.ConfigureEngine);
-                    var workerId = $"{Environment.MachineName}-{Environment.ProcessId}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
+                    var workerId = RedisEngineFactory.NewWorkerId();
                     own = new RedisJobWorker(db, spec, engine, workerId, options.Concurrency, options.ClaimBatch, job.ShutdownGracePeriod, outage, time, options.Log);
                     ownTask = Task.Run(() => own.RunAsync(stopWork.Token), CancellationToken.None);
                 }

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using LlmBatch.Redis.Connection;
 using LlmBatch.Redis.Jobs;
@@ -31,7 +30,7 @@ public static class RedisBatchWorker
         await using var disposeRedis = redis.ConfigureAwait(false);
         var db = redis.GetDatabase();
         var outage = new RedisOutage(url, options.OutageAllowance, time, options.Log);
-        var workerId = $"{System.Environment.MachineName}-{System.Environment.ProcessId}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
+        var workerId = RedisEngineFactory.NewWorkerId();
         var skipped = new HashSet<string>(StringComparer.Ordinal);
         var total = new RedisWorkerStatus { WorkerId = workerId, Host = System.Environment.MachineName, ProcessId = System.Environment.ProcessId };
         options.Log?.Invoke($"worker {workerId} looking for jobs in {url.Display}.");

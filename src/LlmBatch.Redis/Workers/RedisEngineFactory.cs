@@ -23,6 +23,10 @@ internal static class RedisEngineFactory
         return builder.Build();
     }
 
+    /// <summary>A consumer name no other worker has, now or after a restart: machine, process id and a random suffix.</summary>
+    public static string NewWorkerId() =>
+        $"{Environment.MachineName}-{Environment.ProcessId}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3))}";
+
     /// <summary>The default provider: HTTP to the job's endpoint, the key from this process's own environment.</summary>
     public static IBatchHandler? Http(RedisJobSpec spec, Func<string, string?> environment)
     {
