@@ -46,6 +46,20 @@ internal static class RedisRun
             try
             {
                 result = await RedisBatchJob.RunAsync(options, stop.Token).ConfigureAwait(false);
+
+                // The view draws once more on dispose: with the final figures, not those of the last second.
+                latest = new RedisJobProgress
+                {
+                    JobId = result.JobId,
+                    Elapsed = result.Job.Summary.WallTime,
+                    Total = check.Requests,
+                    Resumed = result.Job.Skipped,
+                    Written = result.Job.Summary.Succeeded + result.Job.Summary.Failed,
+                    Failed = result.Job.Summary.Failed,
+                    Duplicates = result.Duplicates,
+                    Workers = result.Workers,
+                    Local = latest?.Local,
+                };
             }
             catch (RedisUnavailableException ex)
             {

@@ -18,7 +18,7 @@ internal sealed class WorkerSettings : CommandSettings
     public int? Concurrency { get; init; }
 
     [CommandOption("--once")]
-    [Description("Leave once no open job this worker can run is left, instead of waiting for the next.")]
+    [Description("Leave once no open job this worker can run is left, instead of waiting for the next (started before any job, it waits for the first).")]
     public bool Once { get; init; }
 
     [CommandOption("-q|--quiet")]

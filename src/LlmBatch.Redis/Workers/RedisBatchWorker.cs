@@ -32,6 +32,7 @@ public static class RedisBatchWorker
         var outage = new RedisOutage(url, options.OutageAllowance, time, options.Log);
         var workerId = RedisEngineFactory.NewWorkerId();
         var skipped = new HashSet<string>(StringComparer.Ordinal);
+        var worked = false;
         var total = new RedisWorkerStatus { WorkerId = workerId, Host = System.Environment.MachineName, ProcessId = System.Environment.ProcessId };
         options.Log?.Invoke($"worker {workerId} looking for jobs in {url.Display}.");
         try
@@ -41,7 +42,8 @@ public static class RedisBatchWorker
                 var job = await FindJobAsync(db, outage, skipped, environment, options, cancellationToken).ConfigureAwait(false);
                 if (job is null)
                 {
-                    if (options.Once)
+                    // Once: leave when the jobs seen are done (or skipped); a worker started before any job waits for the first.
+                    if (options.Once && (worked || skipped.Count > 0))
                     {
                         break;
                     }
@@ -51,6 +53,7 @@ public static class RedisBatchWorker
                 }
 
                 var (spec, provider) = job.Value;
+                worked = true;
                 options.Log?.Invoke($"worker {workerId} joins job {spec.JobId} ({spec.Owner}, {spec.Total:N0} request(s), {(spec.BaseUrl is null ? "embedded model" : Providers.UrlRedaction.Redact(spec.BaseUrl))}).");
                 using var engine = RedisEngineFactory.Build(provider, spec, options.Concurrency, null, redis, options.ConfigureEngine);
                 using var worker = new RedisJobWorker(db, spec, engine, workerId, options.Concurrency, options.ClaimBatch, options.ShutdownGracePeriod, outage, time, options.Log);

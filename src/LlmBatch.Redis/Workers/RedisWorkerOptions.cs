@@ -16,7 +16,7 @@ public sealed class RedisWorkerOptions
     /// <summary>Items claimed per read of the queue at most (default 8): small, so that a slow worker holds back little.</summary>
     public int ClaimBatch { get; set; } = 8;
 
-    /// <summary>Leave once no open job this worker can run is left, instead of waiting for the next one (default false).</summary>
+    /// <summary>Leave once no open job this worker can run is left, instead of waiting for the next one (default false). A worker started before any job waits for the first.</summary>
     public bool Once { get; set; }
 
     /// <summary>How often an idle worker looks for a new job (default 1 s).</summary>
