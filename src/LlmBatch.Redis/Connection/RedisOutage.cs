@@ -17,6 +17,7 @@ internal sealed class RedisOutage
     private readonly TimeProvider _time;
     private readonly Action<string>? _log;
     private long _since = -1;
+    private int _recoveries;
 
     public RedisOutage(RedisUrl url, TimeSpan allowance, TimeProvider time, Action<string>? log)
     {
@@ -25,6 +26,13 @@ internal sealed class RedisOutage
         _time = time;
         _log = log;
     }
+
+    /// <summary>
+    /// How many outages this loop has come through. A read whose answer was lost with the connection may still have
+    /// taken effect (entries delivered to this consumer and never seen): after an outage, readers look at their own
+    /// pending entries again.
+    /// </summary>
+    public int Recoveries => Volatile.Read(ref _recoveries);
 
     /// <summary>How long the server may stay away before the loop gives up.</summary>
     public TimeSpan Allowance { get; }
@@ -51,6 +59,7 @@ internal sealed class RedisOutage
                 {
                     _log?.Invoke($"Redis at {_url.Display} answers again after {_time.GetElapsedTime(_since).TotalSeconds:0.0} s; going on.");
                     _since = -1;
+                    Interlocked.Increment(ref _recoveries);
                 }
 
                 return result;

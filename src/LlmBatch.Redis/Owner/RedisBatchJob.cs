@@ -107,6 +107,14 @@ public static class RedisBatchJob
                 {
                     // A stop: what was collected is written; the job stays in Redis for the rerun (and the workers).
                 }
+                catch (StackExchange.Redis.RedisServerException ex) when (ex.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
+                {
+                    // Redis came back without the job (restarted with no persistence, or flushed): the rerun enqueues what is missing.
+                    throw new RedisUnavailableException(
+                        $"the job's queue is gone from Redis at {url.Display} (restarted without persistence, or flushed); every result written so far is kept in {job.OutputPath}, and the same command enqueues what is missing.",
+                        beforeStart: false,
+                        ex);
+                }
 
                 async Task ReportAsync()
                 {

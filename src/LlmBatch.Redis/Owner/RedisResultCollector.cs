@@ -57,9 +57,17 @@ internal sealed class RedisResultCollector
         // First what this consumer read before and never acknowledged (its previous life was killed), then new results.
         var position = (RedisValue)"0-0";
         var pause = TimeSpan.FromMilliseconds(2);
+        var recoveries = _outage.Recoveries;
         long queued = 0;
         while (Written < expected)
         {
+            if (_outage.Recoveries != recoveries)
+            {
+                // A read answered while the connection died delivered entries we never saw: they are ours, pending.
+                recoveries = _outage.Recoveries;
+                position = "0-0";
+            }
+
             var entries = await _outage.RunAsync(
                 () => _db.StreamReadGroupAsync(_keys.Results, RedisJobKeys.OwnerGroup, RedisJobKeys.OwnerGroup, position, ReadCount), stop).ConfigureAwait(false) ?? [];
             if (entries.Length == 0)
@@ -91,16 +99,18 @@ internal sealed class RedisResultCollector
                 }
 
                 var key = CustomIdHash.Key(result.CustomId);
-                if (checkpoint.IsDone(key) || !_written.Add(key))
+                if (checkpoint.IsDone(key) || _written.Contains(key))
                 {
-                    // Read again after our own crash, its line already in the file: not a duplicate answer.
-                    if (!(redelivered && checkpoint.IsDone(key)))
+                    // Read again after our own crash or an outage, its line already written: not a duplicate answer.
+                    if (!redelivered)
                     {
                         Interlocked.Increment(ref _duplicates);
                     }
 
                     continue;
                 }
+
+                _written.Add(key);
 
                 await writer.WriteAsync(result, CancellationToken.None).ConfigureAwait(false);
                 summary.Add(result);

@@ -161,6 +161,7 @@ internal sealed class RedisJobWorker : IDisposable
         var lastAutoClaim = long.MinValue;
         var lastStateCheck = _time.GetTimestamp();
         var autoClaimEvery = _spec.Lease / 4;
+        var recoveries = _outage.Recoveries;
         try
         {
             while (!stop.IsCancellationRequested)
@@ -197,8 +198,11 @@ internal sealed class RedisJobWorker : IDisposable
 
                 if (entries.Length == 0)
                 {
+                    // After an outage, first our own pending entries: a read whose answer was lost delivered them to us.
+                    var position = _outage.Recoveries != recoveries ? (RedisValue)"0-0" : StreamPosition.NewMessages;
+                    recoveries = _outage.Recoveries;
                     entries = await _outage.RunAsync(
-                        () => _db.StreamReadGroupAsync(_keys.Items, RedisJobKeys.WorkersGroup, _workerId, StreamPosition.NewMessages, count), stop).ConfigureAwait(false) ?? [];
+                        () => _db.StreamReadGroupAsync(_keys.Items, RedisJobKeys.WorkersGroup, _workerId, position, count), stop).ConfigureAwait(false) ?? [];
                 }
 
                 if (entries.Length == 0)
@@ -367,7 +371,7 @@ internal sealed class RedisJobWorker : IDisposable
         var lost = (long)await _db.ScriptEvaluateAsync(RedisScripts.Renew, [_keys.Items], args).ConfigureAwait(false);
         if (lost > 0 && idleMs == 0)
         {
-            _log?.Invoke($"job {_spec.JobId}: {lost.ToString(CultureInfo.InvariantCulture)} item(s) this worker holds were taken over by another worker (the lease of {_spec.Lease.TotalSeconds:0} s ran out); the first answer counts.");
+            _log?.Invoke($"job {_spec.JobId}: {lost.ToString(CultureInfo.InvariantCulture)} item(s) this worker holds are no longer pending for it (taken over after the lease of {_spec.Lease.TotalSeconds:0} s, or published meanwhile); the first answer counts.");
         }
     }
 

@@ -29,10 +29,14 @@ public class RedisCredentialTests
         var ct = TestContext.Current.CancellationToken;
         await using var server = await StartWithPasswordAsync(ct);
 
-        using var child = CliChild.Start(["worker", "--redis", server.Url, "--once"], ("LLMBATCH_REDIS_PASSWORD", Password));
-        var exit = await child.ExitCodeAsync(ct);
+        using var child = CliChild.Start(["worker", "--redis", server.Url], ("LLMBATCH_REDIS_PASSWORD", Password));
+        while (!child.Output.Contains("looking for jobs", StringComparison.Ordinal))
+        {
+            Assert.False(child.Process.HasExited, child.Output);
+            await Task.Delay(20, ct);
+        }
 
-        Assert.True(exit == 0, child.Output);
+        await child.KillAsync();
         Assert.Contains("looking for jobs in redis://***@", child.Output.Replace(":***@", "***@", StringComparison.Ordinal), StringComparison.Ordinal);
         Assert.DoesNotContain(Password, child.Output, StringComparison.Ordinal);
     }
