@@ -52,14 +52,14 @@ internal sealed class RunCommand : AsyncCommand<RunSettings>
             Console.Error.WriteLine($"llmbatch: {check.Requests:N0} request(s); {setup.Description}");
         }
 
+        using var telemetry = TelemetrySetup.Start(settings.Otlp || settings.OtlpEndpoint is not null, settings.OtlpEndpoint is null ? null : new Uri(settings.OtlpEndpoint), settings.PrometheusPort);
+        using var loggers = CliLogging.Create(settings.Verbose);
         if (settings.Redis is not null)
         {
             // The job goes through Redis: this process enqueues, takes part and collects (RedisRun); workers join it.
             return await RedisRun.ExecuteAsync(settings, input, check, validation, setup, costs.Prices, stop, signals).ConfigureAwait(false);
         }
 
-        using var telemetry = TelemetrySetup.Start(settings.Otlp || settings.OtlpEndpoint is not null, settings.OtlpEndpoint is null ? null : new Uri(settings.OtlpEndpoint), settings.PrometheusPort);
-        using var loggers = CliLogging.Create(settings.Verbose);
         // One engine for the whole command (every phase of a map-reduce is a run of its own on it), disposed with it.
         using var engine = costs.Apply(new BatchEngineBuilder(provider).WithOptions(options).WithLoggerFactory(loggers), options).Build();
         if (settings.BatchMode != BatchApiMode.Online)

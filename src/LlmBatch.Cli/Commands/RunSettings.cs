@@ -238,6 +238,12 @@ internal sealed class RunSettings : PrepareSettings
             problems.Add("--redis runs a job online through workers; it does not combine with --mode batch|auto or --reduce");
         }
 
+        if (Redis is not null && (MaxCost is not null || Cache is not null))
+        {
+            // Each worker would meter and cache on its own: a cap or a cache per process is not what the flags promise.
+            problems.Add("--redis does not combine with --max-cost or --cache yet: each worker would keep its own cap and cache");
+        }
+
         CliValues.CheckDuration(problems, "--attempt-timeout", AttemptTimeout, allowZero: false, "30s, 500ms, 2m");
         CliValues.CheckDuration(problems, "--item-deadline", ItemDeadline, allowZero: false, "10m");
         CliValues.CheckDuration(problems, "--grace", Grace, allowZero: true, "10s");

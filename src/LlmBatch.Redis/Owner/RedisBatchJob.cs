@@ -93,10 +93,26 @@ public static class RedisBatchJob
                 try
                 {
                     var collect = collector.CollectAsync(writer, checkpoint, summary, expected, cancellationToken);
-                    await Task.WhenAny(collect, enqueue).ConfigureAwait(false);
-                    if (enqueue.IsFaulted)
+
+                    // The enqueue and the owner's own worker run beside the collection: a failure of either (Redis lost,
+                    // the key refused) ends the job at once rather than leaving the owner waiting for lines.
+                    var beside = new List<Task> { enqueue };
+                    if (ownTask is not null)
                     {
-                        await enqueue.ConfigureAwait(false);
+                        beside.Add(ownTask);
+                    }
+
+                    while (!collect.IsCompleted)
+                    {
+                        var first = await Task.WhenAny([collect, .. beside]).ConfigureAwait(false);
+                        if (first != collect)
+                        {
+                            beside.Remove(first);
+                            if (first.IsFaulted)
+                            {
+                                await first.ConfigureAwait(false);
+                            }
+                        }
                     }
 
                     await collect.ConfigureAwait(false);
@@ -131,6 +147,10 @@ public static class RedisBatchJob
             if (completed)
             {
                 await directory.CloseAsync(keys, job.OutputPath, options.DoneRetention, CancellationToken.None).ConfigureAwait(false);
+                if (job.PreserveOrder)
+                {
+                    await OutputOrderer.SortByInputAsync(job.OutputPath, job.InputPath, CancellationToken.None).ConfigureAwait(false);
+                }
             }
         }
         finally
@@ -142,13 +162,9 @@ public static class RedisBatchJob
                 {
                     await ownTask.ConfigureAwait(false);
                 }
-                catch (Exception) when (!completed)
+                catch (Exception)
                 {
-                    // The owner's failure is the one reported; its worker's items return to others after the lease.
-                }
-                catch (Exception ex) when (ex is BatchAuthenticationException or BatchEndpointUnreachableException or BatchStalledException or BatchQuotaExhaustedException or RedisUnavailableException)
-                {
-                    // Every line is in: how the owner's own worker ended does not matter any more.
+                    // Its failure, if it mattered, ended the job above (or the stop did); its items return to others after the lease.
                 }
             }
 

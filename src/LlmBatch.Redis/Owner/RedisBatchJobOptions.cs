@@ -83,6 +83,11 @@ public sealed class RedisBatchJobOptions
             problems.AddRange(ex.Problems);
         }
 
+        if (Job.Include is not null)
+        {
+            problems.Add("Job.Include is not supported through Redis: every request of the input is enqueued.");
+        }
+
         if (Concurrency is < 1 or > 100_000)
         {
             problems.Add($"Concurrency must be between 1 and 100000 (was {Concurrency}).");

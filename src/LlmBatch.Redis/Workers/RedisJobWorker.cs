@@ -330,7 +330,7 @@ internal sealed class RedisJobWorker : IDisposable
                 {
                     await ClaimAgainAsync(0, cancellationToken).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (RedisOutage.IsTransient(ex))
+                catch (Exception ex) when (RedisOutage.IsTransient(ex) || ex is RedisServerException)
                 {
                     // Renewal is best effort: the next one may land; the publish path waits out outages itself.
                     Interlocked.Increment(ref _errors);
@@ -348,9 +348,9 @@ internal sealed class RedisJobWorker : IDisposable
         {
             await ClaimAgainAsync(ReleasedIdleMs, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (Exception ex) when (RedisOutage.IsTransient(ex))
+        catch (Exception ex) when (RedisOutage.IsTransient(ex) || ex is RedisServerException)
         {
-            // Not released: others take them after the lease instead.
+            // Not released (Redis away, or the job's streams already gone): others take them after the lease instead.
         }
     }
 
