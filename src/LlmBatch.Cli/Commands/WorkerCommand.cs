@@ -16,6 +16,7 @@ internal sealed class WorkerCommand : AsyncCommand<WorkerSettings>
     {
         using var stop = new CancellationTokenSource();
         using var signals = StopSignals.Register(stop);
+        using var telemetry = Telemetry.TelemetrySetup.Start(settings.Otlp || settings.OtlpEndpoint is not null, settings.OtlpEndpoint is null ? null : new Uri(settings.OtlpEndpoint), settings.PrometheusPort);
         var setups = new List<ProviderSetup>();
         try
         {

@@ -62,7 +62,7 @@ internal sealed class RedisJobWorker : IDisposable
         _time = time;
         _log = log;
         _workerTag = new("worker", workerId);
-        _jobTag = new("job", spec.JobId);
+        _jobTag = new("llmbatch.job", spec.JobId);
     }
 
     /// <inheritdoc />
