@@ -111,7 +111,9 @@ internal sealed class RedisJobWorker : IDisposable
         _run = run;
         await using var disposeRun = run.ConfigureAwait(false);
 
-        var claim = Task.Run(() => ClaimLoopAsync(input.Writer, run, abort, stop), CancellationToken.None);
+        // Claiming ends on a stop, and also when the run ends on its own (the job is done, or the engine gave up).
+        using var claimStop = CancellationTokenSource.CreateLinkedTokenSource(stop, abort.Token);
+        var claim = Task.Run(() => ClaimLoopAsync(input.Writer, run, abort, claimStop.Token), CancellationToken.None);
         var renew = Task.Run(() => RenewLoopAsync(background.Token), CancellationToken.None);
         var status = Task.Run(() => StatusLoopAsync(background.Token), CancellationToken.None);
         Exception? failure = null;

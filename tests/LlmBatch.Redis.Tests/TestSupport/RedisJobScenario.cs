@@ -31,11 +31,11 @@ public sealed class RedisJobScenario : IAsyncDisposable
 
     public string OutputPath => Path.Combine(Directory, "results.jsonl");
 
-    public static async Task<RedisJobScenario> StartAsync(int items, TimeSpan latency, CancellationToken cancellationToken, int rpm = 0)
+    public static async Task<RedisJobScenario> StartAsync(int items, TimeSpan latency, CancellationToken cancellationToken, int rpm = 0, string? apiKey = null)
     {
         var redis = await RedisTestServer.StartAsync(cancellationToken);
         var simulator = await SimulatorServer.StartAsync(
-            new SimulatorOptions { Latency = latency, LatencyJitter = 0, PerToken = TimeSpan.Zero, CompletionTokens = 4, RequestsPerMinute = rpm, BurstSeconds = 1 },
+            new SimulatorOptions { Latency = latency, LatencyJitter = 0, PerToken = TimeSpan.Zero, CompletionTokens = 4, RequestsPerMinute = rpm, BurstSeconds = 1, ApiKey = apiKey },
             cancellationToken);
         var directory = System.IO.Directory.CreateTempSubdirectory("llmbatch-redis-job-").FullName;
         var lines = new StringBuilder();

@@ -29,4 +29,31 @@ public class RedisBatchWorkerTests
         Assert.True(result.Completed);
         scenario.AssertEachOnce();
     }
+
+    [Fact(Timeout = 60_000)]
+    public async Task RunAsync_KeyRefusedByTheEndpoint_LeavesTheJobAndItsItemsAreDoneByOthers()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var scenario = await RedisJobScenario.StartAsync(80, TimeSpan.FromMilliseconds(30), ct, apiKey: "sk-right");
+        var options = scenario.OwnerOptions(concurrency: 2);
+        options.Provider = LlmBatch.Providers.BatchProviders.Http(scenario.Simulator.BaseUrl, "sk-right");
+        var log = new ConcurrentQueue<string>();
+        var worker = Task.Run(() => RedisBatchWorker.RunAsync(new RedisWorkerOptions
+        {
+            Redis = scenario.Redis.Url,
+            Once = true,
+            Concurrency = 8,
+            PollInterval = TimeSpan.FromMilliseconds(20),
+            Provider = _ => LlmBatch.Providers.BatchProviders.Http(scenario.Simulator.BaseUrl, "sk-wrong"),
+            Log = log.Enqueue,
+        }, ct), ct);
+
+        var result = await RedisBatchJob.RunAsync(options, ct);
+        var status = await worker;
+
+        Assert.True(result.Completed);
+        scenario.AssertEachOnce();
+        Assert.Equal(0, status.Done);
+        Assert.Contains(log, l => l.Contains("leaves job", StringComparison.Ordinal));
+    }
 }
