@@ -2,7 +2,7 @@
 // process of the harness on the same machine. Run through bench/run, which builds everything in Release first.
 //
 // llmbatch-bench --cli PATH --baseline PATH [--quick]
-//                [--only rate,tokens,quantized,overload,gpu,shared,packing,unlimited,faults,crash,memory,cache,dedupe,budget,estimate,cachecpu,batch,cpu,endpoints]
+//                [--only rate,tokens,quantized,overload,gpu,shared,packing,unlimited,faults,crash,memory,cache,dedupe,budget,estimate,cachecpu,batch,cpu,endpoints,redis]
 //                [--floor PATH] [--no-baseline] [--seed N] [--max-concurrency N] [--work DIR] [--markdown FILE]
 using System.Globalization;
 using LlmBatch.Bench.Macro;
@@ -13,7 +13,7 @@ var runBaseline = true;
 var seed = 42;
 var maxConcurrency = 256;
 var only = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-string[] all = ["rate", "tokens", "quantized", "overload", "gpu", "shared", "packing", "unlimited", "faults", "crash", "memory", "cache", "dedupe", "budget", "estimate", "cachecpu", "batch", "cpu", "endpoints"];
+string[] all = ["rate", "tokens", "quantized", "overload", "gpu", "shared", "packing", "unlimited", "faults", "crash", "memory", "cache", "dedupe", "budget", "estimate", "cachecpu", "batch", "cpu", "endpoints", "redis"];
 for (var i = 0; i < args.Length; i++)
 {
     string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -110,6 +110,7 @@ try
             "batch" => await harness.BatchAsync(),
             "cpu" => await harness.CpuAsync(),
             "endpoints" => await harness.EndpointsAsync(),
+            "redis" => [await harness.RedisScaleOutAsync()],
             _ => (IReadOnlyList<ScenarioResult>)[await harness.MemoryAsync()],
         };
         results.AddRange(produced);

@@ -35,6 +35,7 @@ internal static class CliApp
             config.AddCommand<Commands.ClassifyCommand>("classify").WithDescription("Zero-shot classification: offline on the embedded model by default, or by a chat model; label distribution and accuracy.");
             config.AddCommand<Commands.MergeCommand>("merge").WithDescription("Merge a results file: text in input order, embeddings as .npy, classification with accuracy; errors counted by kind.");
             config.AddCommand<Commands.RunCommand>("run").WithDescription("Run a Batch API JSONL file through an OpenAI-compatible endpoint at the provider's limit; resumable.");
+            config.AddCommand<Commands.WorkerCommand>("worker").WithDescription("Join the jobs of `run --redis` in a Redis: claim items, send them with this machine's own key, publish the results.");
             config.AddCommand<Commands.SimulateCommand>("simulate").WithDescription("Serve a simulated OpenAI-compatible provider: rate limits, latency and faults on demand.");
             config.AddCommand<Commands.ValidateCommand>("validate").WithDescription("Check a Batch API input file (every line, unique ids) and estimate its tokens, without sending anything.");
             config.AddCommand<Commands.ReportCommand>("report").WithDescription("Rebuild summary.json and report.html from an output file.");

@@ -63,6 +63,12 @@ internal sealed class RunCommand : AsyncCommand<RunSettings>
 
         using var telemetry = TelemetrySetup.Start(settings.Otlp || settings.OtlpEndpoint is not null, settings.OtlpEndpoint is null ? null : new Uri(settings.OtlpEndpoint), settings.PrometheusPort);
         using var loggers = CliLogging.Create(settings.Verbose);
+        if (settings.Redis is not null)
+        {
+            // The job goes through Redis: this process enqueues, takes part and collects (RedisRun); workers join it.
+            return await RedisRun.ExecuteAsync(settings, input, check, validation, setup, costs.Prices, stop, signals).ConfigureAwait(false);
+        }
+
         // One engine for the whole command (every phase of a map-reduce is a run of its own on it), disposed with it.
         var builder = setup.Endpoints is { } endpoints ? new BatchEngineBuilder(endpoints) : new BatchEngineBuilder(provider);
         if (setup.Endpoints is { Count: > 1 } several && settings.MaxConcurrency is null)

@@ -220,6 +220,15 @@ internal sealed class RunSettings : PrepareSettings
     [TypeConverter(typeof(NumberConverter<int>))]
     public int? ReduceTokens { get; init; }
 
+    [CommandOption("--redis <URL>")]
+    [Description("Share the job through Redis (redis://[user:password@]host:6379[/db], rediss:// for TLS; password also from LLMBATCH_REDIS_PASSWORD): enqueue it, take part, collect into the output; `llmbatch worker` processes join it.")]
+    public string? Redis { get; init; }
+
+    [CommandOption("--lease <DURATION>")]
+    [Description("With --redis: how long a worker's claim on an item lasts unrenewed before others take the item over (default 30s; workers renew every third of it).")]
+    [TypeConverter(typeof(DurationConverter))]
+    public TimeSpan? Lease { get; init; }
+
     [CommandOption("--grace <DURATION>")]
     [Description("After Ctrl+C, how long requests in flight may finish (default 10s).")]
     [TypeConverter(typeof(DurationConverter))]
@@ -228,9 +237,21 @@ internal sealed class RunSettings : PrepareSettings
     public override ValidationResult Validate()
     {
         var problems = new List<string>();
+        if (Redis is not null && (Mode is not null && Mode != BatchApiMode.Online || Reduce is not null))
+        {
+            problems.Add("--redis runs a job online through workers; it does not combine with --mode batch|auto or --reduce");
+        }
+
+        if (Redis is not null && (MaxCost is not null || Cache is not null))
+        {
+            // Each worker would meter and cache on its own: a cap or a cache per process is not what the flags promise.
+            problems.Add("--redis does not combine with --max-cost or --cache yet: each worker would keep its own cap and cache");
+        }
+
         CliValues.CheckDuration(problems, "--attempt-timeout", AttemptTimeout, allowZero: false, "30s, 500ms, 2m");
         CliValues.CheckDuration(problems, "--item-deadline", ItemDeadline, allowZero: false, "10m");
         CliValues.CheckDuration(problems, "--grace", Grace, allowZero: true, "10s");
+        CliValues.CheckDuration(problems, "--lease", Lease, allowZero: false, "30s");
         CliValues.CheckSize(problems, "--max-memory", MaxMemory, 1024 * 1024, BatchOptions.MaxMemoryLimit, "512MB, 2GB");
         CliValues.CheckSize(problems, "--max-response-bytes", MaxResponseBytes, HttpBatchHandler.MinMaxResponseBytes, HttpBatchHandler.MaxMaxResponseBytes, "256MB");
         CliValues.CheckRange(problems, "--rpm", Rpm, 0, BatchOptions.MaxPerMinute, minExclusive: true);

@@ -31,6 +31,17 @@ internal sealed class ProviderSetup : IDisposable
     /// <summary>What the user should know about the setup (endpoints left out, and why); never a key.</summary>
     public IReadOnlyList<string> Notes { get; private set; } = [];
 
+    /// <summary>The endpoint and the key's variable, or null when everything runs on the embedded model.</summary>
+    public ProviderEndpoint? Endpoint { get; private init; }
+
+    /// <summary>The embedded model alone, whatever the environment says (a worker of a job with no endpoint).</summary>
+    public static ProviderSetup CreateLocal()
+    {
+        var offline = new ProviderSetup(null!, $"embeddings on the embedded model {LocalModels.EmbeddingModelId}, offline");
+        offline.Handler = offline.Local();
+        return offline;
+    }
+
     /// <summary>
     /// Builds the provider; <paramref name="endpoints"/> are the input's urls (from validation), to refuse early what
     /// cannot run; <paramref name="maxResponseBytes"/> caps each response body (null for the default).
@@ -69,7 +80,7 @@ internal sealed class ProviderSetup : IDisposable
             throw new BatchOptionsException([$"The key in {endpoint.KeySource} cannot be used: {(cut > 0 ? reason[..cut] : reason)} Check the variable for a stray quote, space or line break; nothing was sent."]);
         }
 
-        var setup = new ProviderSetup(http, endpoint.ToString());
+        var setup = new ProviderSetup(http, endpoint.ToString()) { Endpoint = endpoint };
         if (http is IDisposable disposable)
         {
             setup._owned.Add(disposable);
