@@ -80,7 +80,7 @@ public static class RedisBatchJob
                     BatchInputFile.ReadValidatedAsync(job.InputPath, job.Validation.MaxLineBytes, CancellationToken.None), checkpoint, cancellationToken), CancellationToken.None);
                 if (options.Provider is { } provider && expected > 0)
                 {
-                    engine = RedisEngineFactory.Build(provider, spec, options.Concurrency, options.Options.Concurrency, redis, options.ConfigureEngine);
+                    engine = RedisEngineFactory.Build(provider, spec, options.Concurrency, options.Options.Concurrency, redis, Environment.GetEnvironmentVariable, options.ConfigureEngine);
                     var workerId = RedisEngineFactory.NewWorkerId();
                     own = new RedisJobWorker(db, spec, engine, workerId, options.Concurrency, options.ClaimBatch, job.ShutdownGracePeriod, outage, time, options.Log);
                     ownTask = Task.Run(() => own.RunAsync(stopWork.Token), CancellationToken.None);

@@ -55,7 +55,7 @@ public static class RedisBatchWorker
                 var (spec, provider) = job.Value;
                 worked = true;
                 options.Log?.Invoke($"worker {workerId} joins job {spec.JobId} ({spec.Owner}, {spec.Total:N0} request(s), {(spec.BaseUrl is null ? "embedded model" : Providers.UrlRedaction.Redact(spec.BaseUrl))}).");
-                using var engine = RedisEngineFactory.Build(provider, spec, options.Concurrency, null, redis, options.ConfigureEngine);
+                using var engine = RedisEngineFactory.Build(provider, spec, options.Concurrency, null, redis, environment, options.ConfigureEngine);
                 using var worker = new RedisJobWorker(db, spec, engine, workerId, options.Concurrency, options.ClaimBatch, options.ShutdownGracePeriod, outage, time, options.Log);
                 using var progress = options.Progress is { } report
                     ? time.CreateTimer(_ => report(worker.Status()), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1))
