@@ -38,7 +38,7 @@ internal sealed partial class Harness
             new("429s with the kill", Pct(killed.Stats.Share429), "-"),
         };
         return new ScenarioResult("redis", $"{n:N0} chat requests, simulator {sim.Describe()}; `run --redis --rpm {rpm} --concurrency {WorkerConcurrency}` plus {RedisWorkers} × `worker --redis --concurrency {WorkerConcurrency} --once`, all on this machine; the right column is the single-process run of the same file", figures,
-            ["Each process keeps its own (local) rate budget: the budget shared through Redis is wired in separately; the limit is learned per process from the simulator's headers."]);
+            ["Every participant draws on the one rate budget in Redis (its endpoint and key hash, the job's share)."]);
     }
 
     private async Task<(Measured Run, double CpuSeconds)> ScaleOutAsync(string label, SimSettings sim, string input, int n, string rpm, TimeSpan cap, double? killAt)
