@@ -39,7 +39,9 @@ internal static class RedisRun
         };
 
         RedisBatchJobResult result;
-        var progress = ProgressDisplay.Start(() => latest?.ToBatchProgress() ?? new BatchProgress(), totals, settings.ProgressMode, null);
+        var progress = ProgressDisplay.Start(
+            () => latest?.ToBatchProgress() ?? new BatchProgress(), totals, settings.ProgressMode, null,
+            parts: () => WorkersText.Parts(latest?.Workers ?? [], TimeProvider.System.GetUtcNow(), options.Lease));
         await using (progress.ConfigureAwait(false))
         {
             signals.View = progress;
