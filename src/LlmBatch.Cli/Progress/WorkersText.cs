@@ -46,13 +46,16 @@ internal static class WorkersText
         {
             sb.Append(" left");
         }
-        else if (silent > lease)
+        else if (IsLost(w, now, lease))
         {
             sb.Append(" LOST");
         }
 
         return sb.ToString();
     }
+
+    /// <summary>Still in the job but silent for longer than the lease: its items go to the others.</summary>
+    public static bool IsLost(RedisWorkerStatus w, DateTimeOffset now, TimeSpan lease) => !w.Left && now - w.LastSeen > lease;
 
     private static string Ago(TimeSpan t) => t.TotalSeconds < 120
         ? string.Create(CultureInfo.InvariantCulture, $"{(int)t.TotalSeconds} s")
