@@ -155,6 +155,7 @@ internal sealed class HtmlReportWriter
 
         ModelsTable();
         EndpointsTable();
+        WorkersTable();
         SlowestTable();
         FailedTable();
         SkippedTable();
@@ -341,6 +342,34 @@ internal sealed class HtmlReportWriter
                 .Append("<td class=\"n\">").Append(Fig(P("times_out"), v => v is null ? "—" : Int(v))).Append("</td>")
                 .Append("<td>").Append(Fig(P("state"), v => v is null ? "—" : Esc((string)v))).Append("</td>")
                 .Append("<td class=\"mono\">").Append(Fig(P("last_error"), v => v is null ? "—" : Esc((string)v))).Append("</td></tr>");
+        }
+
+        _html.Append("</tbody></table></section>");
+    }
+
+    private void WorkersTable()
+    {
+        if (_run.Workers.Count == 0)
+        {
+            return;
+        }
+
+        _html.Append("<section class=\"card wide\"><h2>Workers</h2><table class=\"list\"><thead><tr><th>Worker</th><th>Host</th><th class=\"n\">Process</th><th class=\"n\">Done</th><th class=\"n\">Failed</th><th class=\"n\">Items / s</th><th class=\"n\">429s</th><th class=\"n\">Errors</th><th class=\"n\">Duplicates</th><th class=\"n\">Taken over</th><th>Last seen</th><th>State at the end</th></tr></thead><tbody>");
+        foreach (var w in _run.Workers)
+        {
+            string P(string field) => Pointer("workers", w.Id, field);
+            _html.Append("<tr><td class=\"mono\">").Append(Esc(w.Id)).Append("</td>")
+                .Append("<td class=\"mono\">").Append(Fig(P("host"), v => Esc((string)v!))).Append("</td>")
+                .Append("<td class=\"n\">").Append(Fig(P("process_id"))).Append("</td>")
+                .Append("<td class=\"n\">").Append(Fig(P("done"), v => Int(v))).Append("</td>")
+                .Append("<td class=\"n\">").Append(Fig(P("failed"), v => Int(v))).Append("</td>")
+                .Append("<td class=\"n\">").Append(Fig(P("items_per_s"), v => Num(ToDouble(v)))).Append("</td>")
+                .Append("<td class=\"n\">").Append(Fig(P("rate_limited"), v => Int(v))).Append("</td>")
+                .Append("<td class=\"n\">").Append(Fig(P("errors"), v => Int(v))).Append("</td>")
+                .Append("<td class=\"n\">").Append(Fig(P("duplicates"), v => Int(v))).Append("</td>")
+                .Append("<td class=\"n\">").Append(Fig(P("reclaimed"), v => Int(v))).Append("</td>")
+                .Append("<td class=\"mono\">").Append(Fig(P("last_seen"), v => Esc((string)v!))).Append("</td>")
+                .Append("<td>").Append(Fig(P("state"), v => Esc((string)v!))).Append("</td></tr>");
         }
 
         _html.Append("</tbody></table></section>");

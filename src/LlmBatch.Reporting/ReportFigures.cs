@@ -142,6 +142,21 @@ internal static class ReportFigures
             Add(e.Live?.LastError, "endpoints", e.Name, "last_error");
         }
 
+        foreach (var w in run.Workers)
+        {
+            Add(w.Host, "workers", w.Id, "host");
+            Add((long)w.ProcessId, "workers", w.Id, "process_id");
+            Add(w.Done, "workers", w.Id, "done");
+            Add(w.Failed, "workers", w.Id, "failed");
+            Add(Round(w.ItemsPerSecond), "workers", w.Id, "items_per_s");
+            Add(w.RateLimited, "workers", w.Id, "rate_limited");
+            Add(w.Errors, "workers", w.Id, "errors");
+            Add(w.Duplicates, "workers", w.Id, "duplicates");
+            Add(w.Reclaimed, "workers", w.Id, "reclaimed");
+            Add(Timestamp(w.LastSeen), "workers", w.Id, "last_seen");
+            Add(w.State, "workers", w.Id, "state");
+        }
+
         return figures;
     }
 

@@ -17,6 +17,9 @@ internal sealed class RunAggregate
     /// <summary>Each endpoint of a run over several (<c>llmbatch.endpoint</c>); empty for a run over one.</summary>
     public IReadOnlyList<EndpointUsage> Endpoints { get; init; } = [];
 
+    /// <summary>Each worker of a job over several processes (<see cref="RunReportOptions.Workers"/>); empty for a run in one.</summary>
+    public IReadOnlyList<RunReportWorker> Workers { get; init; } = [];
+
     public required IReadOnlyList<ItemRow> Slowest { get; init; }
 
     public required IReadOnlyList<ItemRow> FailedItems { get; init; }

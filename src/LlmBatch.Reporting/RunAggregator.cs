@@ -252,6 +252,7 @@ internal sealed class RunAggregator
         {
             ConcurrencyTimeline = live?.ConcurrencyTimeline ?? [],
             Endpoints = Endpoints(live),
+            Workers = _options.Workers ?? [],
             Summary = summary,
             Timeline = BuildTimeline(),
             Models = models,

@@ -37,4 +37,10 @@ public sealed class RunReportOptions
 
     /// <summary>How many failed items to list with their errors (default 100); the rest are counted.</summary>
     public int FailedCount { get; set; } = 100;
+
+    /// <summary>
+    /// Each worker of a job spread over several processes, as the owner last saw it; null (default) for a run in one
+    /// process. When set, <c>summary.json</c> has <c>workers</c> and the page lists them.
+    /// </summary>
+    public IReadOnlyList<RunReportWorker>? Workers { get; set; }
 }

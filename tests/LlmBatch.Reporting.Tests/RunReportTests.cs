@@ -7,7 +7,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace LlmBatch.Reporting.Tests;
 
-public sealed class RunReportTests : IDisposable
+public sealed partial class RunReportTests : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "llmbatch-report-" + Guid.NewGuid().ToString("N"));
 

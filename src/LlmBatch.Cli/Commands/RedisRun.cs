@@ -4,6 +4,8 @@ using LlmBatch.Cost;
 using LlmBatch.Input;
 using LlmBatch.Redis.Connection;
 using LlmBatch.Redis.Owner;
+using LlmBatch.Redis.Workers;
+using LlmBatch.Reporting;
 
 namespace LlmBatch.Cli.Commands;
 
@@ -39,7 +41,9 @@ internal static class RedisRun
         };
 
         RedisBatchJobResult result;
-        var progress = ProgressDisplay.Start(() => latest?.ToBatchProgress() ?? new BatchProgress(), totals, settings.ProgressMode, null);
+        var progress = ProgressDisplay.Start(
+            () => latest?.ToBatchProgress() ?? new BatchProgress(), totals, settings.ProgressMode, null,
+            parts: () => WorkersText.Parts(latest?.Workers ?? [], TimeProvider.System.GetUtcNow(), options.Lease));
         await using (progress.ConfigureAwait(false))
         {
             signals.View = progress;
@@ -76,7 +80,7 @@ internal static class RedisRun
             }
         }
 
-        await RunOutputs.WriteReportAsync(settings, result.Job.Summary, prices).ConfigureAwait(false);
+        await RunOutputs.WriteReportAsync(settings, result.Job.Summary, prices, workers: ReportWorkers(result.Workers, TimeProvider.System.GetUtcNow(), options.Lease)).ConfigureAwait(false);
         if (!settings.Quiet)
         {
             SummaryPrinter.Print(result.Job, settings.OutputPath);
@@ -91,6 +95,25 @@ internal static class RedisRun
         var mergeFailed = await RunOutputs.MergeAsync(settings, input).ConfigureAwait(false);
         return result.Job.FailedInOutput > 0 || mergeFailed > 0 ? CliApp.ExitItemsFailed : CliApp.ExitSuccess;
     }
+
+    /// <summary>The job's workers as the report lists them: a worker still in the job but silent past the lease is lost.</summary>
+    internal static List<RunReportWorker> ReportWorkers(IReadOnlyList<RedisWorkerStatus> workers, DateTimeOffset now, TimeSpan lease) =>
+        [.. workers.Select(w => new RunReportWorker
+        {
+            Id = w.WorkerId,
+            Host = w.Host,
+            ProcessId = w.ProcessId,
+            Done = w.Done,
+            Failed = w.Failed,
+            Duplicates = w.Duplicates,
+            Reclaimed = w.Reclaimed,
+            Errors = w.Errors,
+            RateLimited = w.RateLimited,
+            ItemsPerSecond = w.RatePerSecond,
+            LastSeen = w.LastSeen,
+            Left = w.Left,
+            Lost = WorkersText.IsLost(w, now, lease),
+        })];
 
     /// <summary>The job's workers, one line each, and the duplicates dropped.</summary>
     internal static string Describe(RedisBatchJobResult result)

@@ -44,7 +44,7 @@ internal static class RunOutputs
     /// Writes summary.json and report.html unless --no-report; <paramref name="live"/> adds what only the live run knew.
     /// A report that cannot be written is said and left: the results are complete, and `llmbatch report` rebuilds it.
     /// </summary>
-    internal static async Task WriteReportAsync(RunSettings settings, RunSummary? live, PriceTable? prices, IReadOnlyList<KeyValuePair<string, string>>? skippedInputs = null)
+    internal static async Task WriteReportAsync(RunSettings settings, RunSummary? live, PriceTable? prices, IReadOnlyList<KeyValuePair<string, string>>? skippedInputs = null, IReadOnlyList<RunReportWorker>? workers = null)
     {
         if (settings.NoReport)
         {
@@ -54,7 +54,7 @@ internal static class RunOutputs
         var directory = settings.ReportDir ?? Path.GetDirectoryName(Path.GetFullPath(settings.OutputPath))!;
         try
         {
-            var files = await RunReport.WriteAsync(settings.OutputPath, directory, new RunReportOptions { LiveSummary = live, Prices = prices, SkippedInputs = skippedInputs }, CancellationToken.None).ConfigureAwait(false);
+            var files = await RunReport.WriteAsync(settings.OutputPath, directory, new RunReportOptions { LiveSummary = live, Prices = prices, SkippedInputs = skippedInputs, Workers = workers }, CancellationToken.None).ConfigureAwait(false);
             if (!settings.Quiet)
             {
                 Console.Error.WriteLine($"llmbatch: report {files.HtmlPath}, figures {files.SummaryJsonPath}");

@@ -48,12 +48,12 @@ internal static class EndpointsText
         _ => "",
     };
 
-    /// <summary>" | endpoints: a …; b …" for the plain progress line, "" without endpoints.</summary>
-    public static string Plain(IReadOnlyList<EndpointProgress> endpoints, IReadOnlyList<double> rates)
+    /// <summary>Each endpoint's text, for the plain line (" | endpoints: a …; b …") and the panel's cells.</summary>
+    public static ProgressParts Parts(IReadOnlyList<EndpointProgress> endpoints, IReadOnlyList<double> rates)
     {
         if (endpoints.Count == 0)
         {
-            return "";
+            return ProgressParts.None;
         }
 
         var parts = new string[endpoints.Count];
@@ -62,6 +62,6 @@ internal static class EndpointsText
             parts[i] = Describe(endpoints[i], i < rates.Count ? rates[i] : null);
         }
 
-        return " | endpoints: " + string.Join("; ", parts);
+        return new ProgressParts("endpoints", parts);
     }
 }

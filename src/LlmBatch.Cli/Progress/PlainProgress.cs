@@ -10,14 +10,16 @@ internal sealed class PlainProgress : IProgressView
     private readonly ProgressTotals _totals;
     private readonly TextWriter _out;
     private readonly Func<long> _memory;
+    private readonly Func<ProgressParts>? _parts;
     private readonly ITimer _timer;
     private readonly Lock _lock = new();
     private BatchProgress? _previous;
     private bool _stopping;
     private bool _disposed;
 
-    public PlainProgress(Func<BatchProgress> source, ProgressTotals totals, TextWriter output, TimeProvider timeProvider, TimeSpan interval, Func<long>? memory = null)
+    public PlainProgress(Func<BatchProgress> source, ProgressTotals totals, TextWriter output, TimeProvider timeProvider, TimeSpan interval, Func<long>? memory = null, Func<ProgressParts>? parts = null)
     {
+        _parts = parts;
         _source = source;
         _totals = totals;
         _out = output;
@@ -54,7 +56,7 @@ internal sealed class PlainProgress : IProgressView
             var now = _source();
             var snapshot = ProgressSnapshot.From(now, _previous, _totals, _memory());
             _previous = now;
-            var line = (final ? snapshot with { Eta = null } : snapshot).ToPlainLine();
+            var line = (final ? snapshot with { Eta = null } : snapshot).ToPlainLine() + (_parts?.Invoke().Plain() ?? "");
             _out.WriteLine(!final ? line : _stopping && snapshot.Done < snapshot.Total ? line + " | stopped" : line + " | finished");
             _out.Flush();
         }

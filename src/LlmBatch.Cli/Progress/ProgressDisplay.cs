@@ -17,13 +17,15 @@ internal static class ProgressDisplay
     /// <param name="plainOut">Where plain lines go; default stderr.</param>
     /// <param name="timeProvider">The clock for plain lines; default the system clock.</param>
     /// <param name="plainInterval">How often plain lines are written; default <see cref="PlainInterval"/>.</param>
+    /// <param name="parts">Each part's figures shown below the run's (each worker of a Redis job); null for none.</param>
     public static IProgressView Start(
         Func<BatchProgress> source,
         ProgressTotals totals,
         ProgressMode mode,
         TextWriter? plainOut,
         TimeProvider? timeProvider = null,
-        TimeSpan? plainInterval = null)
+        TimeSpan? plainInterval = null,
+        Func<ProgressParts>? parts = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(totals);
@@ -32,9 +34,9 @@ internal static class ProgressDisplay
             case ProgressMode.Rich:
                 // The live panel draws with ANSI sequences: raw stderr, its few texts are figures, not outside text.
                 var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Terminal.TerminalOutput.RawError) });
-                return new RichProgress(source, totals, console);
+                return new RichProgress(source, totals, console, parts: parts);
             case ProgressMode.Plain:
-                return new PlainProgress(source, totals, plainOut ?? Console.Error, timeProvider ?? TimeProvider.System, plainInterval ?? PlainInterval);
+                return new PlainProgress(source, totals, plainOut ?? Console.Error, timeProvider ?? TimeProvider.System, plainInterval ?? PlainInterval, parts: parts);
             default:
                 return new Nothing(plainOut ?? Console.Error);
         }

@@ -94,7 +94,7 @@ internal sealed record ProgressSnapshot
         var line = string.Create(
             c,
             $"[{Clock(p.Elapsed)}] {done} ok {p.Succeeded:#,0} failed {p.Failed:#,0} | {RequestsPerMinute:#,0} req/min{Limit(p.RequestsPerMinuteLimit)} {TokensPerMinute:#,0} tok/min{Limit(p.TokensPerMinuteLimit)} | in flight {p.InFlight}{Concurrency(p)} waiting {p.WaitingOnLimiter} | goodput {SucceededPerMinute:#,0}/min | 429s {p.RateLimited:#,0} retries {p.Retries:#,0} | mem {Megabytes(MemoryBytes)}{IntakePaused(p)}");
-        line += Spend(this) + Reused(p) + EndpointsText.Plain(p.Endpoints, EndpointRequestsPerMinute);
+        line += Spend(this) + Reused(p) + EndpointsText.Parts(p.Endpoints, EndpointRequestsPerMinute).Plain();
         return Eta is { } eta ? line + " | ETA " + Clock(eta) : line;
     }
 

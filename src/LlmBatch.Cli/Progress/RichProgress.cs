@@ -17,18 +17,25 @@ internal sealed class RichProgress : IProgressView
     private const int RateWindowTicks = 20;
     private const int MaxWidth = 118;
 
+    // Rows of per-part figures (each worker of a Redis job) at most: a job with more shows the rest as "+N more".
+    private const int MaxPartRows = 8;
+
     private readonly Func<BatchProgress> _source;
     private readonly ProgressTotals _totals;
     private readonly IAnsiConsole _console;
     private readonly Func<long> _memory;
+    private readonly Func<ProgressParts>? _parts;
     private readonly CancellationTokenSource _stop = new();
     private readonly Queue<BatchProgress> _window = new(RateWindowTicks + 1);
     private readonly Lock _render = new();
     private readonly Task _loop;
     private volatile string? _stopMessage;
+    private int _partRows = 1;
 
-    public RichProgress(Func<BatchProgress> source, ProgressTotals totals, IAnsiConsole console, Func<long>? memory = null)
+    // parts: figures of each part shown one per row below the run's (each worker of a Redis job); null for none.
+    public RichProgress(Func<BatchProgress> source, ProgressTotals totals, IAnsiConsole console, Func<long>? memory = null, Func<ProgressParts>? parts = null)
     {
+        _parts = parts;
         _source = source;
         _totals = totals;
         _console = console;
@@ -162,15 +169,43 @@ internal sealed class RichProgress : IProgressView
         // Narrower than the terminal: an echoed ^C at the last column would wrap the cursor down a line and every
         // later redraw would land one line low.
         // Runs over several endpoints show each one's figures below the run's (their number never changes, nor the height).
-        var rows = p.Endpoints.Count == 0
-            ? new Rows(Cell(bar + "  " + done), grid, Cell(status))
-            : new Rows(Cell(bar + "  " + done), grid, Figures(_console.Profile.Width, [.. p.Endpoints.Select((e, i) => Markup.Escape(EndpointsText.Describe(e, i < s.EndpointRequestsPerMinute.Count ? s.EndpointRequestsPerMinute[i] : null)))]), Cell(status));
-        return new Panel(rows)
+        var rows = new List<IRenderable> { Cell(bar + "  " + done), grid };
+        var endpoints = EndpointsText.Parts(p.Endpoints, s.EndpointRequestsPerMinute);
+        if (endpoints.Cells.Count > 0)
+        {
+            rows.Add(Figures(_console.Profile.Width, [.. endpoints.Cells.Select(Markup.Escape)]));
+        }
+
+        if (_parts is not null)
+        {
+            rows.AddRange(PartRows(_parts()));
+        }
+
+        rows.Add(Cell(status));
+        return new Panel(new Rows(rows))
         {
             Header = new PanelHeader(" llmbatch · " + state + " "),
             Border = BoxBorder.Rounded,
             Width = Math.Clamp(_console.Profile.Width - 4, 20, MaxWidth),
         };
+    }
+
+    // One row per part; their number only grows (up to MaxPartRows, the last one then counting the rest) so the panel
+    // keeps its height while workers join and leave.
+    private List<IRenderable> PartRows(ProgressParts parts)
+    {
+        var cells = parts.Cells;
+        _partRows = Math.Max(_partRows, Math.Min(MaxPartRows, cells.Count));
+        var rows = new List<IRenderable>(_partRows);
+        for (var i = 0; i < _partRows; i++)
+        {
+            var text = i == _partRows - 1 && cells.Count > _partRows
+                ? F($"[grey]+{cells.Count - i:#,0} more {Markup.Escape(parts.Label)}[/]")
+                : i < cells.Count ? Markup.Escape(cells[i]) : " ";
+            rows.Add(Cell(text));
+        }
+
+        return rows;
     }
 
     // Four columns where the terminal is wide enough, else two, else one: a cell too narrow for its text wraps, the

@@ -29,4 +29,21 @@ public sealed class RedisRunTests : TempDirTest
         Assert.Equal(2, exit);
         Assert.Contains("--redis is required", stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void ReportWorkers_SilentPastTheLease_LostUnlessItLeft()
+    {
+        var now = new DateTimeOffset(2026, 11, 30, 9, 0, 0, TimeSpan.Zero);
+        LlmBatch.Redis.Workers.RedisWorkerStatus[] workers =
+        [
+            new() { WorkerId = "a", Host = "h", ProcessId = 1, Done = 5, RatePerSecond = 2.5, LastSeen = now.AddSeconds(-1) },
+            new() { WorkerId = "b", LastSeen = now.AddSeconds(-31) },
+            new() { WorkerId = "c", LastSeen = now.AddMinutes(-5), Left = true },
+        ];
+
+        var rows = LlmBatch.Cli.Commands.RedisRun.ReportWorkers(workers, now, TimeSpan.FromSeconds(30));
+
+        Assert.Equal([(false, false), (true, false), (false, true)], rows.Select(r => (r.Lost, r.Left)));
+        Assert.Equal(("a", "h", 1, 5L, 2.5), (rows[0].Id, rows[0].Host, rows[0].ProcessId, rows[0].Done, rows[0].ItemsPerSecond));
+    }
 }

@@ -5,7 +5,7 @@ namespace LlmBatch.Cli.Tests.Progress;
 
 public class RichProgressTests
 {
-    private static (IAnsiConsole Console, StringWriter Output) Terminal(int width = 120)
+    internal static (IAnsiConsole Console, StringWriter Output) Terminal(int width = 120)
     {
         var output = new StringWriter();
         var console = AnsiConsole.Create(new AnsiConsoleSettings

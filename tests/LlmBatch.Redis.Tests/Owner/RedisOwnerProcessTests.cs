@@ -39,7 +39,8 @@ public class RedisOwnerProcessTests
             await Task.Delay(10, ct);
         }
 
-        using var second = CliChild.Start(args);
+        // The rerun writes the report: it lists every worker of the job.
+        using var second = CliChild.Start([.. args.Where(a => a != "--no-report")]);
         var exit = await second.ExitCodeAsync(ct);
         await stopWorker.CancelAsync();
         await worker;
@@ -49,5 +50,10 @@ public class RedisOwnerProcessTests
         scenario.AssertEachOnce();
         var resent = scenario.Simulator.GetStats().TotalRequests - scenario.Items;
         Assert.InRange(resent, 0, ownerConcurrency);
+        using var summary = System.Text.Json.JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(Path.GetDirectoryName(scenario.OutputPath)!, "summary.json"), ct));
+        var workers = summary.RootElement.GetProperty("workers").EnumerateObject().ToList();
+        Assert.True(workers.Count >= 2, "the owner and the worker: " + summary.RootElement.GetProperty("workers"));
+        Assert.All(workers, w => Assert.Contains(w.Value.GetProperty("state").GetString(), new[] { "left", "lost", "active" }));
+        Assert.True(workers.Sum(w => w.Value.GetProperty("done").GetInt64()) > 0);
     }
 }
