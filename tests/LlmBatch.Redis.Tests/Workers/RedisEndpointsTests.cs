@@ -25,18 +25,7 @@ public class RedisEndpointsTests
         await using var b = await StartSecondAsync(ct);
         var options = Options(scenario, b);
         options.Environment = Lookup(s_bothKeys);
-        using var stopWorker = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var worker = Task.Run(() => RedisBatchWorker.RunAsync(new RedisWorkerOptions
-        {
-            Redis = scenario.Redis.Url,
-            Concurrency = 8,
-            PollInterval = TimeSpan.FromMilliseconds(20),
-            Environment = Lookup(s_bothKeys),
-        }, stopWorker.Token), ct);
-
-        var result = await RedisBatchJob.RunAsync(options, ct);
-        await stopWorker.CancelAsync();
-        var status = await worker;
+        var (result, status) = await RunWithWorkerAsync(scenario, options, Lookup(s_bothKeys), null, ct);
 
         Assert.True(result.Completed);
         scenario.AssertEachOnce();
@@ -67,19 +56,8 @@ public class RedisEndpointsTests
         options.Environment = _ => null; // the owner holds no key: it only enqueues and collects.
         options.Log = ownerLog.Enqueue;
         var log = new ConcurrentQueue<string>();
-        using var stopWorker = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var worker = Task.Run(() => RedisBatchWorker.RunAsync(new RedisWorkerOptions
-        {
-            Redis = scenario.Redis.Url,
-            Concurrency = 8,
-            PollInterval = TimeSpan.FromMilliseconds(20),
-            Environment = Lookup(new Dictionary<string, string>(StringComparer.Ordinal) { [KeyA] = "sk-a" }),
-            Log = log.Enqueue,
-        }, stopWorker.Token), ct);
-
-        var result = await RedisBatchJob.RunAsync(options, ct);
-        await stopWorker.CancelAsync();
-        var status = await worker;
+        var onlyA = Lookup(new Dictionary<string, string>(StringComparer.Ordinal) { [KeyA] = "sk-a" });
+        var (result, status) = await RunWithWorkerAsync(scenario, options, onlyA, log.Enqueue, ct);
 
         Assert.True(result.Completed);
         scenario.AssertEachOnce();
@@ -103,6 +81,25 @@ public class RedisEndpointsTests
         Assert.Null(RedisEngineFactory.MissingKey(spec, v => v == KeyB ? "sk-b" : null));
         var keyless = spec with { Endpoints = [.. spec.Endpoints!, new RedisJobEndpoint { Name = "local", BaseUrl = "http://localhost:8000/v1" }] };
         Assert.Null(RedisEngineFactory.MissingKey(keyless, _ => null));
+    }
+
+    /// <summary>Runs the owner's job with one in-process worker beside it reading <paramref name="environment"/>.</summary>
+    private static async Task<(RedisBatchJobResult Result, RedisWorkerStatus Worker)> RunWithWorkerAsync(
+        RedisJobScenario scenario, RedisBatchJobOptions options, Func<string, string?> environment, Action<string>? log, CancellationToken ct)
+    {
+        using var stopWorker = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var worker = Task.Run(() => RedisBatchWorker.RunAsync(new RedisWorkerOptions
+        {
+            Redis = scenario.Redis.Url,
+            Concurrency = 8,
+            PollInterval = TimeSpan.FromMilliseconds(20),
+            Environment = environment,
+            Log = log,
+        }, stopWorker.Token), ct);
+
+        var result = await RedisBatchJob.RunAsync(options, ct);
+        await stopWorker.CancelAsync();
+        return (result, await worker);
     }
 
     private static RedisBatchJobOptions Options(RedisJobScenario scenario, SimulatorServer b)
