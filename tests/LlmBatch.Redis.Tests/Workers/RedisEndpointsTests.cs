@@ -68,6 +68,42 @@ public class RedisEndpointsTests
         Assert.Contains(log, l => l.Contains("joins job", StringComparison.Ordinal) && l.Contains("endpoints a of 2", StringComparison.Ordinal));
     }
 
+    [Fact(Timeout = 90_000)]
+    public async Task Run_CliOwnerWithEndpointsFileAndAWorkerHoldingOneKey_ExitZeroEachOnceBothEndpointsUsed()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var scenario = await RedisJobScenario.StartAsync(120, TimeSpan.FromMilliseconds(60), ct, apiKey: "sk-a");
+        await using var b = await StartSecondAsync(ct);
+        var file = Path.Combine(scenario.Directory, "endpoints.json");
+        await File.WriteAllTextAsync(file, $$"""
+            [{"name": "a", "base_url": "{{scenario.Simulator.BaseUrl}}", "api_key_env": "{{KeyA}}"},
+             {"name": "b", "base_url": "{{b.BaseUrl}}", "api_key_env": "{{KeyB}}"}]
+            """, ct);
+        using var stopWorker = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var worker = Task.Run(() => RedisBatchWorker.RunAsync(new RedisWorkerOptions
+        {
+            Redis = scenario.Redis.Url,
+            Concurrency = 4,
+            PollInterval = TimeSpan.FromMilliseconds(20),
+            Environment = Lookup(new Dictionary<string, string>(StringComparer.Ordinal) { [KeyA] = "sk-a" }),
+        }, stopWorker.Token), ct);
+
+        using var owner = CliChild.Start(
+            ["run", scenario.InputPath, "-o", scenario.OutputPath, "--endpoints", file, "--redis", scenario.Redis.Url, "--concurrency", "4", "--progress", "none", "--no-report"],
+            (KeyA, "sk-a"),
+            (KeyB, "sk-b"));
+        var exit = await owner.ExitCodeAsync(ct);
+        await stopWorker.CancelAsync();
+        var status = await worker;
+
+        Assert.True(exit == 0, owner.Output);
+        scenario.AssertEachOnce();
+        Assert.True(b.GetStats().TotalRequests > 0, "the owner never used endpoint b: " + owner.Output);
+        Assert.True(status.Done > 0, "the worker did nothing: " + owner.Output);
+        Assert.Equal(120, scenario.Simulator.GetStats().TotalRequests + b.GetStats().TotalRequests);
+        Assert.DoesNotContain("sk-b", owner.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void MissingKey_NoEndpointsKeyHeld_SaysWhichVariablesAreMissing_OneHeldOrKeylessIsEnough()
     {
