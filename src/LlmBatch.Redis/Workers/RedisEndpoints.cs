@@ -35,7 +35,7 @@ internal static class RedisEndpoints
                 TokensPerMinute = e.TokensPerMinute,
                 Weight = e.Weight,
                 Model = e.Model,
-                RateBudget = (batch, time) => new RedisRateBudget(redis.GetDatabase(), key, budget, batch, time, logger: null),
+                RateBudget = (batch, time, logger) => new RedisRateBudget(redis.GetDatabase(), key, budget, batch, time, logger),
             });
         }
 
