@@ -3,6 +3,7 @@ using LlmBatch.Cli.Progress;
 using LlmBatch.Cost;
 using LlmBatch.Input;
 using LlmBatch.Redis.Connection;
+using LlmBatch.Redis.Jobs;
 using LlmBatch.Redis.Owner;
 using LlmBatch.Redis.Workers;
 using LlmBatch.Reporting;
@@ -32,6 +33,7 @@ internal static class RedisRun
             Options = settings.ToBatchOptions(),
             BaseUrl = setup.Endpoint?.BaseUrl,
             ApiKeyVariable = setup.Endpoint?.KeySource,
+            Endpoints = settings.Endpoints is { } file ? JobEndpoints(EndpointsFile.Read(file)) : null,
             MaxResponseBytes = settings.MaxResponseBytes,
             Provider = setup.Handler,
             Concurrency = settings.Concurrency ?? settings.MaxConcurrency ?? 64,
@@ -113,6 +115,19 @@ internal static class RedisRun
             LastSeen = w.LastSeen,
             Left = w.Left,
             Lost = WorkersText.IsLost(w, now, lease),
+        })];
+
+    /// <summary>The endpoints file as the job's spec carries it: key variable NAMES, never keys; each participant reads its own.</summary>
+    internal static List<RedisJobEndpoint> JobEndpoints(IReadOnlyList<EndpointsFile.Entry> entries) =>
+        [.. entries.Select(e => new RedisJobEndpoint
+        {
+            Name = e.Name,
+            BaseUrl = e.BaseUrl.ToString(),
+            ApiKeyVariable = e.ApiKeyEnv,
+            RequestsPerMinute = e.Rpm,
+            TokensPerMinute = e.Tpm,
+            Weight = e.Weight,
+            Model = e.Model,
         })];
 
     /// <summary>The job's workers, one line each, and the duplicates dropped.</summary>

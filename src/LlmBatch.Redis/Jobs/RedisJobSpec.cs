@@ -22,6 +22,12 @@ public sealed record RedisJobSpec
     /// <summary>The name of the environment variable holding the key, or null when the endpoint needs none. A worker whose environment lacks it skips the job.</summary>
     public string? ApiKeyVariable { get; init; }
 
+    /// <summary>
+    /// The job's several endpoints (<c>--endpoints FILE</c>), or null when it has one (<see cref="BaseUrl"/>). A
+    /// participant runs those whose key variable its environment holds, and skips the job when it holds none.
+    /// </summary>
+    public IReadOnlyList<RedisJobEndpoint>? Endpoints { get; init; }
+
     /// <summary>The longest response body read (null: the library's default).</summary>
     public long? MaxResponseBytes { get; init; }
 

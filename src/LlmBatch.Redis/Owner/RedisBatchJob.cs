@@ -54,6 +54,7 @@ public static class RedisBatchJob
             Total = validation.Requests,
             BaseUrl = options.BaseUrl?.ToString(),
             ApiKeyVariable = options.ApiKeyVariable,
+            Endpoints = options.Endpoints,
             MaxResponseBytes = options.MaxResponseBytes,
             Lease = options.Lease,
         };
@@ -78,9 +79,16 @@ public static class RedisBatchJob
             {
                 var enqueue = Task.Run(() => new RedisEnqueuer(db, keys, outage).EnqueueAsync(
                     BatchInputFile.ReadValidatedAsync(job.InputPath, job.Validation.MaxLineBytes, CancellationToken.None), checkpoint, cancellationToken), CancellationToken.None);
-                if (options.Provider is { } provider && expected > 0)
+                var environment = options.Environment ?? Environment.GetEnvironmentVariable;
+                var noKey = spec.Endpoints is null ? null : RedisEngineFactory.MissingKey(spec, environment);
+                if (noKey is not null)
                 {
-                    engine = RedisEngineFactory.Build(provider, spec, options.Concurrency, options.Options.Concurrency, redis, Environment.GetEnvironmentVariable, options.ConfigureEngine);
+                    options.Log?.Invoke($"this process does not take part in job {jobId} ({noKey}); workers do the work.");
+                }
+
+                if ((spec.Endpoints is null ? options.Provider is not null : noKey is null) && expected > 0)
+                {
+                    engine = RedisEngineFactory.Build(options.Provider, spec, options.Concurrency, options.Options.Concurrency, redis, environment, options.ConfigureEngine);
                     var workerId = RedisEngineFactory.NewWorkerId();
                     own = new RedisJobWorker(db, spec, engine, workerId, options.Concurrency, options.ClaimBatch, job.ShutdownGracePeriod, outage, time, options.Log);
                     ownTask = Task.Run(() => own.RunAsync(stopWork.Token), CancellationToken.None);

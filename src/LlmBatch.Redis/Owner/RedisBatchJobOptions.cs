@@ -25,6 +25,18 @@ public sealed class RedisBatchJobOptions
     /// <summary>The NAME of the environment variable holding the key (never the key; each worker reads its own), or null when the endpoint needs none.</summary>
     public string? ApiKeyVariable { get; set; }
 
+    /// <summary>
+    /// Several endpoints or keys sharing the job (<c>--endpoints FILE</c>), or null (default) for the one of
+    /// <see cref="BaseUrl"/>. Published in the job's spec (key variable NAMES only); every participant, the owner
+    /// included, runs those whose key variable its environment holds, each on that endpoint's budget shared through
+    /// Redis. With endpoints the owner takes part over them (and <see cref="Provider"/> is not used) whenever its
+    /// environment holds at least one of their keys.
+    /// </summary>
+    public IReadOnlyList<RedisJobEndpoint>? Endpoints { get; set; }
+
+    /// <summary>Reads the owner's environment for keys (default <see cref="System.Environment.GetEnvironmentVariable(string)"/>).</summary>
+    public Func<string, string?>? Environment { get; set; }
+
     /// <summary>The longest response body workers read (default null: the library's default).</summary>
     public long? MaxResponseBytes { get; set; }
 
@@ -103,12 +115,45 @@ public sealed class RedisBatchJobOptions
             problems.Add("BaseUrl must be an absolute http or https URL.");
         }
 
+        if (Endpoints is { } endpoints)
+        {
+            CheckEndpoints(endpoints, problems);
+        }
+
         BatchOptions.CheckDuration(problems, nameof(Lease), Lease, allowZero: false);
         BatchOptions.CheckDuration(problems, nameof(OutageAllowance), OutageAllowance, allowZero: false);
         BatchOptions.CheckDuration(problems, nameof(DoneRetention), DoneRetention, allowZero: false);
         if (problems.Count > 0)
         {
             throw new BatchOptionsException(problems);
+        }
+    }
+
+    private void CheckEndpoints(IReadOnlyList<RedisJobEndpoint> endpoints, List<string> problems)
+    {
+        if (BaseUrl is not null)
+        {
+            problems.Add("BaseUrl and Endpoints cannot both be set: put every endpoint in Endpoints.");
+        }
+
+        if (endpoints.Count == 0)
+        {
+            problems.Add("Endpoints must hold at least one endpoint when set.");
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < endpoints.Count; i++)
+        {
+            var e = endpoints[i];
+            if (string.IsNullOrWhiteSpace(e.Name) || !names.Add(e.Name))
+            {
+                problems.Add($"Endpoints[{i}]: the name must be non-empty and unique.");
+            }
+
+            if (!Uri.TryCreate(e.BaseUrl, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
+            {
+                problems.Add($"Endpoints[{i}] ({e.Name}): BaseUrl must be an absolute http or https URL.");
+            }
         }
     }
 }

@@ -54,7 +54,7 @@ public static class RedisBatchWorker
 
                 var (spec, provider) = job.Value;
                 worked = true;
-                options.Log?.Invoke($"worker {workerId} joins job {spec.JobId} ({spec.Owner}, {spec.Total:N0} request(s), {(spec.BaseUrl is null ? "embedded model" : Providers.UrlRedaction.Redact(spec.BaseUrl))}).");
+                options.Log?.Invoke($"worker {workerId} joins job {spec.JobId} ({spec.Owner}, {spec.Total:N0} request(s), {Describe(spec, environment)}).");
                 using var engine = RedisEngineFactory.Build(provider, spec, options.Concurrency, null, redis, environment, options.ConfigureEngine);
                 using var worker = new RedisJobWorker(db, spec, engine, workerId, options.Concurrency, options.ClaimBatch, options.ShutdownGracePeriod, outage, time, options.Log);
                 using var progress = options.Progress is { } report
@@ -96,7 +96,12 @@ public static class RedisBatchWorker
         return total with { LastSeen = time.GetUtcNow(), Left = true };
     }
 
-    private static async Task<(RedisJobSpec Spec, Providers.IBatchHandler Provider)?> FindJobAsync(
+    private static string Describe(RedisJobSpec spec, Func<string, string?> environment) =>
+        spec.Endpoints is { } endpoints
+            ? $"endpoints {string.Join(", ", endpoints.Where(e => RedisEndpoints.HasKey(e, environment)).Select(e => e.Name))} of {endpoints.Count}"
+            : spec.BaseUrl is null ? "embedded model" : Providers.UrlRedaction.Redact(spec.BaseUrl);
+
+    private static async Task<(RedisJobSpec Spec, Providers.IBatchHandler? Provider)?> FindJobAsync(
         IDatabase db, RedisOutage outage, HashSet<string> skipped, Func<string, string?> environment, RedisWorkerOptions options, CancellationToken cancellationToken)
     {
         var ids = await outage.RunAsync(() => db.SetMembersAsync(RedisJobKeys.OpenJobs), cancellationToken).ConfigureAwait(false);
@@ -136,6 +141,12 @@ public static class RedisBatchWorker
                 skipped.Add(id);
                 options.Log?.Invoke($"skipping job {id} ({spec.Owner}): {missing}.");
                 continue;
+            }
+
+            if (spec.Endpoints is not null)
+            {
+                // Several endpoints: the engine is built over those this environment holds keys for (RedisEndpoints).
+                return (spec, null);
             }
 
             Providers.IBatchHandler? provider;

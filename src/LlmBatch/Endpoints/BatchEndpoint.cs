@@ -53,11 +53,11 @@ public sealed class BatchEndpoint
     public string? Model { get; init; }
 
     /// <summary>
-    /// Makes this endpoint's budget from its options (its own limits applied), or null (default) for one in process
+    /// Makes this endpoint's budget from its options (its own limits applied), the clock and the endpoint's logger, or null (default) for one in process
     /// memory. The seam for a budget shared by several processes (issue 11: Redis, keyed by the endpoint and a hash of
     /// its key), so that workers drawing on one endpoint together stay at its limit.
     /// </summary>
-    internal Func<BatchOptions, TimeProvider, IRateBudget>? RateBudget { get; init; }
+    internal Func<BatchOptions, TimeProvider, Microsoft.Extensions.Logging.ILogger, IRateBudget>? RateBudget { get; init; }
 
     /// <summary>Checks every endpoint and the health options, and throws one exception that lists every problem.</summary>
     internal static void Validate(IReadOnlyList<BatchEndpoint> endpoints, EndpointHealthOptions health)

@@ -28,7 +28,7 @@ internal sealed class EndpointPool : IAdmissionControl, IDisposable
             own.TokensPerMinute = endpoint.TokensPerMinute ?? options.TokensPerMinute;
             var logger = loggers.CreateLogger("LlmBatch.Endpoints." + endpoint.Name);
             var controller = endpoint.RateBudget is { } shared
-                ? new ResourceController(own, time, shared(own, time), logger)
+                ? new ResourceController(own, time, shared(own, time, logger), logger)
                 : new ResourceController(own, time, logger);
             _slots[i] = new EndpointSlot(endpoint, controller, new EndpointHealth(health, time));
         }

@@ -71,7 +71,7 @@ public class EndpointPoolTests
         var provider = new ScriptedHandler(ScriptedHandler.Status(200));
         CountingBudget? made = null;
         using var pool = new EndpointPool(
-            [new BatchEndpoint("shared", provider) { RequestsPerMinute = 900, RateBudget = (options, clock) => made = new CountingBudget(new LocalRateBudget(options, clock, null, TimeSpan.Zero)) }],
+            [new BatchEndpoint("shared", provider) { RequestsPerMinute = 900, RateBudget = (options, clock, _) => made = new CountingBudget(new LocalRateBudget(options, clock, null, TimeSpan.Zero)) }],
             new BatchOptions(),
             new EndpointHealthOptions(),
             time,
