@@ -29,6 +29,31 @@ public class RedisBatchJobTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task RunAsync_OwnerAndTwoWorkersOnOneSimulatorLimit_EachOnceFew429sAndHeldToTheLimit()
+    {
+        // 6,000 RPM with a 1 s bucket: three processes that each learned the limit alone would take three buckets' worth.
+        var ct = TestContext.Current.CancellationToken;
+        const int items = 400;
+        await using var scenario = await RedisJobScenario.StartAsync(items, TimeSpan.FromMilliseconds(40), ct, rpm: 6000);
+        using var stopWorkers = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var workers = Enumerable.Range(0, 2).Select(_ => Task.Run(() => RedisBatchWorker.RunAsync(new RedisWorkerOptions { Redis = scenario.Redis.Url, Concurrency = 16, PollInterval = TimeSpan.FromMilliseconds(20) }, stopWorkers.Token), ct)).ToArray();
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var result = await RedisBatchJob.RunAsync(scenario.OwnerOptions(concurrency: 16), ct);
+        var elapsed = started.Elapsed;
+        await stopWorkers.CancelAsync();
+        await Task.WhenAll(workers);
+
+        Assert.True(result.Completed);
+        scenario.AssertEachOnce();
+        var stats = scenario.Simulator.GetStats();
+        Assert.True(stats.RateLimitedRequests <= items / 100, $"{stats.RateLimitedRequests} of {stats.TotalRequests} answered 429");
+
+        // 400 requests at 100/s after a 100-request burst take at least 3 s: finishing sooner would mean the three took more than one limit.
+        Assert.True(elapsed >= TimeSpan.FromSeconds(2.7), $"took {elapsed}");
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task RunAsync_RedisKilledAndRestartedMidJob_CompletesEachOnce()
     {
         var ct = TestContext.Current.CancellationToken;
