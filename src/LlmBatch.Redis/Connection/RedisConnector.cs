@@ -32,7 +32,7 @@ internal static class RedisConnector
                 }
                 catch (Exception ex) when (IsRefused(ex))
                 {
-                    throw new BatchOptionsException([$"Redis at {url.Display} refused the credentials ({url.Mask(ex.Message.Split('\n')[0])}); give the user and password in the URL or the password in {RedisUrl.PasswordVariable}. Nothing was sent."]);
+                    throw new BatchOptionsException([$"Redis at {url.Display} refused the credentials ({url.Mask(Short(ex.Message))}); give the user and password in the URL or the password in {RedisUrl.PasswordVariable}. Nothing was sent."]);
                 }
                 catch (Exception ex) when (RedisOutage.IsTransient(ex))
                 {
@@ -42,7 +42,7 @@ internal static class RedisConnector
             }
 
             throw new RedisUnavailableException(
-                $"Redis at {url.Display} cannot be reached ({url.Mask(last?.Message.Split('\n')[0] ?? "no answer")}); nothing was enqueued or sent.",
+                $"Redis at {url.Display} cannot be reached ({url.Mask(last is null ? "no answer" : Short(last.Message))}); nothing was enqueued or sent.",
                 beforeStart: true,
                 last);
         }
@@ -70,5 +70,16 @@ internal static class RedisConnector
                 throw new BatchOptionsException([$"Redis at {url.Display} is version {server.Version}; the job queue needs Redis (or Valkey) {MinimumVersion} or newer, for XAUTOCLAIM. Nothing was sent."]);
             }
         }
+    }
+
+    /// <summary>
+    /// The client's first line, without the diagnostic dump StackExchange.Redis appends from ", v: " on (thread pool,
+    /// queue and version counters: a screenful that buried the reason, "UnableToConnect").
+    /// </summary>
+    internal static string Short(string message)
+    {
+        var line = message.Split('\n')[0];
+        var dump = line.IndexOf(", v: ", StringComparison.Ordinal);
+        return dump > 0 ? line[..dump] : line;
     }
 }
