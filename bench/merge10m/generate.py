@@ -4,6 +4,8 @@
   generate.py text OUT LINES             chat completions with ~200 characters of content and usage
   generate.py embeddings OUT LINES DIMS  embeddings as base64 float32 (what `encoding_format: base64` returns)
 
+OUT may be a named pipe: the lines are written once, in order, and the byte count is printed at the end.
+
 Lines come in completion order, not input order: blocks of 1,000 are written back to front and each block is
 shuffled, as a run with many requests in flight writes them. 1 line in 100 is a failure (http_500) and
 1 in 1,000 is a provider line without an input line (it must go last). Deterministic (seeded).
@@ -48,10 +50,15 @@ def line(i):
             % (custom_id, custom_id, i, body, stats))
 
 
+written = 0
+# OUT may be a FIFO the merge reads from (bench/merge10m/run --stream): written front to back, never sought.
 with open(out, "w", buffering=1 << 22) as f:
     block = 1000
     starts = list(range(1, lines + 1, block))
     for start in reversed(starts):
         ids = list(range(start, min(start + block, lines + 1)))
         rng.shuffle(ids)
-        f.write("".join(line(i) for i in ids))
+        chunk = "".join(line(i) for i in ids)
+        f.write(chunk)
+        written += len(chunk)  # ASCII: characters are bytes
+print("%d lines, %d bytes (%.1f GB)" % (lines, written, written / 1e9))
