@@ -34,7 +34,7 @@ public class HttpPipelineBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
-        _provider.Dispose();
+        (_provider as IDisposable)?.Dispose();
         _client.Dispose();
     }
 

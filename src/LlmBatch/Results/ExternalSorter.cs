@@ -4,7 +4,7 @@ namespace LlmBatch.Results;
 /// Sorts more items than memory holds: items are buffered up to a byte budget, each full buffer is sorted and
 /// spilled to a temporary file (a run), and the runs are read back in one k-way merge. More runs than
 /// <c>fanIn</c> are first merged in groups, so the open files and their read buffers stay bounded too. Memory is
-/// the budget plus one item and one buffer per run merged, whatever the count. The comparison must be a total
+/// the budget plus one item and one buffer per run being written or read, whatever the count. The comparison must be a total
 /// order (ties broken by a unique sequence): the merge is then deterministic and equal to an in-memory sort.
 /// Run files are created delete-on-close in <c>directory</c> (and unlinked at once where the OS allows), so they
 /// vanish when the sorter is disposed, and on Linux and macOS even when the process is killed.
@@ -129,7 +129,8 @@ internal sealed class ExternalSorter<T> : IDisposable
     private Run NewRun()
     {
         var path = Path.Combine(_directory, $"run-{Guid.NewGuid():N}.bin");
-        var stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, FileBufferSize, FileOptions.DeleteOnClose | FileOptions.SequentialScan);
+        // Unbuffered (bufferSize 0): the run adds its own buffer only while it is written or read.
+        var stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, bufferSize: 0, FileOptions.DeleteOnClose | FileOptions.SequentialScan);
         if (!OperatingSystem.IsWindows())
         {
             // Unlinked at once, the open handle keeps it: the run's space is freed even if the process is killed.
@@ -172,24 +173,31 @@ internal sealed class ExternalSorter<T> : IDisposable
         }
     }
 
-    /// <summary>One sorted run: written once front to back, then read once front to back.</summary>
+    /// <summary>
+    /// One sorted run: written once front to back, then read once front to back. The file itself is unbuffered; a
+    /// buffer is held only while the run is written and while it is read, not while it waits for the merge: a 10 M-line
+    /// merge spills hundreds of runs (thousands for wide vectors), and a 64 KB buffer kept by each would make memory
+    /// grow with the line count. At most <c>fanIn</c> runs are read at once.
+    /// </summary>
     private sealed class Run(FileStream stream) : IDisposable
     {
-        private readonly BinaryWriter _writer = new(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        private BinaryWriter? _writer;
         private BinaryReader? _reader;
         private long _count;
 
         public void Append(T item, Action<BinaryWriter, T> write)
         {
+            _writer ??= new BinaryWriter(new BufferedStream(stream, FileBufferSize), System.Text.Encoding.UTF8, leaveOpen: true);
             write(_writer, item);
             _count++;
         }
 
         public void EndWriting()
         {
-            _writer.Flush();
+            // Flushes the buffer into the file; the writer and its buffer are then garbage.
+            _writer?.Flush();
+            _writer = null;
             stream.Position = 0;
-            _reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
         }
 
         public bool TryRead(Func<BinaryReader, T> read, out T item)
@@ -201,13 +209,14 @@ internal sealed class ExternalSorter<T> : IDisposable
             }
 
             _count--;
-            item = read(_reader!);
+            _reader ??= new BinaryReader(new BufferedStream(stream, FileBufferSize), System.Text.Encoding.UTF8, leaveOpen: true);
+            item = read(_reader);
             return true;
         }
 
         public void Dispose()
         {
-            _writer.Dispose();
+            _writer?.Dispose();
             _reader?.Dispose();
             stream.Dispose();
         }
