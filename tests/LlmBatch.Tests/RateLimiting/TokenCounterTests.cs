@@ -208,4 +208,52 @@ public class TokenCounterTests
 
         Assert.All(results, r => Assert.Equal(124, r));
     }
+
+    public static TheoryData<string, string> UpperBoundBodies() => new()
+    {
+        { "/v1/chat/completions", $$"""{"model":"gpt-4o","messages":{{CookbookMessages}}}""" },
+        { "/v1/chat/completions", $$"""{"model":"gpt-4","messages":{{CookbookMessages}}}""" },
+        { "/v1/chat/completions", """{"model":"gpt-4o","messages":[{"role":"user","content":"line\nbreak \"quoted\" caf\u00e9 \ud83d\ude00 日本語のテキスト 😀"}]}""" },
+        { "/v1/chat/completions", """{"model":"gpt-4o","messages":[{"role":"user","name":"","content":[{"type":"text","text":"part one"},{"type":"image_url","image_url":{"url":"x"}},{"text":"part two","type":"text"}]},"bare string"]}""" },
+        { "/v1/chat/completions", """{"model":"gpt-4o","messages":[{"role":"user","content":""}]}""" },
+        { "/v1/chat/completions", """{"model":"gpt-4o","messages":[{},{}]}""" },
+        { "/v1/chat/completions", """{"model":"gpt-4o","messages":[{"role":"user","content":"\ud800 lone surrogate"}]}""" },
+        { "/v1/completions", """{"model":"gpt-3.5-turbo-instruct","prompt":["one two","three"]}""" },
+        { "/v1/completions", """{"model":"gpt-3.5-turbo-instruct","prompt":[[1,2,3],[4]]}""" },
+        { "/v1/embeddings", """{"model":"text-embedding-3-small","input":"hello world"}""" },
+        { "/v1/responses", """{"model":"gpt-4o","instructions":"Be brief.","input":[{"role":"user","content":[{"type":"input_text","text":"hi there"}]}]}""" },
+        { "/v1/responses", """{"model":"gpt-4o","input":"just a string"}""" },
+    };
+
+    [Theory]
+    [MemberData(nameof(UpperBoundBodies))]
+    public void PromptTokensUpperBound_EveryShape_NeverBelowTheCountNorAboveTheBody(string url, string body)
+    {
+        var request = BatchRequest.Create("a", url, body);
+
+        var count = Counter.CountPromptTokens(request);
+        var bound = TokenCounter.PromptTokensUpperBound(request);
+
+        Assert.InRange(bound, count, Math.Max(count, request.Body.Length));
+    }
+
+    [Fact]
+    public void PromptTokensUpperBound_LongTextWithoutWhitespace_NeverBelowTheCount()
+    {
+        // Longer than a counting slice, so the count cuts it mid-run: still at most a token per byte.
+        var blob = string.Concat(Enumerable.Repeat("aGVsbG8gd29ybGQ", 3000));
+        var request = Chat("gpt-4o", $$"""[{"role":"user","content":"{{blob}}"}]""");
+
+        Assert.InRange(TokenCounter.PromptTokensUpperBound(request), Counter.CountPromptTokens(request), request.Body.Length);
+    }
+
+    [Fact]
+    public void PromptTokensUpperBound_Framing_SameAsTheCount()
+    {
+        // Only the texts are bounded: three messages with empty texts cost their framing alone, counted or bounded.
+        var request = Chat("gpt-4o", """[{"role":"","content":""},{"role":"","content":"","name":""},{"role":"","content":[]}]""");
+
+        Assert.Equal(Counter.CountPromptTokens(request), TokenCounter.PromptTokensUpperBound(request));
+        Assert.Equal((3 * 3) + 1 + 3, TokenCounter.PromptTokensUpperBound(request));
+    }
 }
