@@ -197,13 +197,13 @@ internal sealed class ResourceController : IAdmissionPolicy, IAdmissionControl, 
             return ValueTask.FromCanceled<RateLease>(cancellationToken);
         }
 
-        // The prompt's cost against a token budget, in up to three steps, each outside the lock: none when the prompt
-        // was counted already or no token budget is in force; an upper bound (one pass of the JSON reader) that is
-        // reserved while the budget is far from binding; the tokenizer's count (a pre-tokenizer and a vocabulary of
-        // tens of MB, loaded on first use) only when the bound would bring the budget near its limit. Counting every
-        // prompt up front cost more CPU than the rest of the limits path together (docs/benchmarks.md, issue 13).
+        // What the prompt costs a token budget: nothing to count when it was counted already or no token budget is in
+        // force; while the budget is far from binding, the body's length in bytes, an upper bound of any count (every
+        // token is at least a byte of UTF-8, an escaped JSON string is never shorter than its text, and the framing
+        // of a message or a reply is never more tokens than the JSON around them has bytes); only when that bound
+        // would bring the budget near its limit, the tokenizer's count, outside the lock. Counting every prompt up
+        // front (a pre-tokenizer and tens of MB of vocabulary) cost more CPU than the rest of the limits path together.
         var request = call.Request;
-        var bound = -1;
         while (true)
         {
             AdmissionQueue.Waiter? waiter = null;
@@ -217,7 +217,7 @@ internal sealed class ResourceController : IAdmissionPolicy, IAdmissionControl, 
 
                 var now = _time.GetTimestamp();
                 var tokens = call.EstimatedPromptTokens >= 0 || _budget.Budget.TokensPerMinute is null ? TokenCost(call)
-                    : bound >= 0 && _budget.Budget.HasTokenHeadroom(Cost(request, bound), now) ? Cost(request, bound)
+                    : Cost(request, request.Body.Length) is var bound && _budget.Budget.HasTokenHeadroom(bound, now) ? bound
                     : -1;
                 if (tokens >= 0)
                 {
@@ -234,14 +234,7 @@ internal sealed class ResourceController : IAdmissionPolicy, IAdmissionControl, 
                 return _queue.Await(waiter, cancellationToken);
             }
 
-            if (bound < 0)
-            {
-                bound = TokenCounter.PromptTokensUpperBound(request);
-            }
-            else
-            {
-                call.EstimatedPromptTokens = _counter.CountPromptTokens(request);
-            }
+            call.EstimatedPromptTokens = _counter.CountPromptTokens(request);
         }
     }
 

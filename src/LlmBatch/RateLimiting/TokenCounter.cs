@@ -58,12 +58,7 @@ internal sealed class TokenCounter
     public int CountPromptTokens(BatchRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return CountPrompt(TokenizerFor(request.Model), request);
-    }
-
-    // A null tokenizer counts each text's JSON bytes instead of its tokens: PromptTokensUpperBound.
-    private static int CountPrompt(Tokenizer? tokenizer, BatchRequest request)
-    {
+        var tokenizer = TokenizerFor(request.Model);
         try
         {
             return request.Endpoint switch
@@ -85,22 +80,6 @@ internal sealed class TokenCounter
             // Not expected (strings and names are read leniently), but a count must never stop a run.
             return 0;
         }
-    }
-
-    /// <summary>
-    /// An upper bound of <see cref="CountPromptTokens"/> that needs no vocabulary: the same walk of the body and the
-    /// same message framing, but each text counts the bytes it takes in the JSON instead of its tokens. Every token is
-    /// at least one byte of UTF-8 and an escaped JSON string is never shorter than its text, so the bound is never
-    /// below the count; for English it is about four times the count. One pass of the JSON reader (well under a
-    /// microsecond for a short chat), against a pre-tokenizer and a vocabulary lookup per word for the count: what
-    /// admission reserves while a token budget is far from binding (<see cref="ResourceController"/>).
-    /// </summary>
-    /// <param name="request">The request.</param>
-    /// <returns>A number of tokens no smaller than <see cref="CountPromptTokens"/>'s for the same request.</returns>
-    public static int PromptTokensUpperBound(BatchRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        return CountPrompt(null, request);
     }
 
     /// <summary>
@@ -148,7 +127,7 @@ internal sealed class TokenCounter
             || m.StartsWith("text-embedding-", StringComparison.OrdinalIgnoreCase);
     }
 
-    private static int CountChat(Tokenizer? tokenizer, ReadOnlySpan<byte> body)
+    private static int CountChat(Tokenizer tokenizer, ReadOnlySpan<byte> body)
     {
         var reader = new Utf8JsonReader(body, JsonLimits.Reader);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
@@ -174,7 +153,7 @@ internal sealed class TokenCounter
         return total;
     }
 
-    private static int CountResponses(Tokenizer? tokenizer, ReadOnlySpan<byte> body)
+    private static int CountResponses(Tokenizer tokenizer, ReadOnlySpan<byte> body)
     {
         var reader = new Utf8JsonReader(body, JsonLimits.Reader);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
@@ -211,7 +190,7 @@ internal sealed class TokenCounter
 
     // Completions "prompt" and embeddings "input": a string, an array of strings, an array of token ids,
     // or an array of arrays of token ids (token ids count one each).
-    private static int CountTopLevelInput(Tokenizer? tokenizer, ReadOnlySpan<byte> body, ReadOnlySpan<byte> field)
+    private static int CountTopLevelInput(Tokenizer tokenizer, ReadOnlySpan<byte> body, ReadOnlySpan<byte> field)
     {
         var reader = new Utf8JsonReader(body, JsonLimits.Reader);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
@@ -245,7 +224,7 @@ internal sealed class TokenCounter
         return total;
     }
 
-    private static int CountInputArray(Tokenizer? tokenizer, ref Utf8JsonReader reader)
+    private static int CountInputArray(Tokenizer tokenizer, ref Utf8JsonReader reader)
     {
         var total = 0;
         var depth = reader.CurrentDepth;
@@ -272,7 +251,7 @@ internal sealed class TokenCounter
     }
 
     // Reader is on StartArray of chat messages (or responses input items); returns at its EndArray.
-    private static int CountMessages(Tokenizer? tokenizer, ref Utf8JsonReader reader)
+    private static int CountMessages(Tokenizer tokenizer, ref Utf8JsonReader reader)
     {
         var total = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
@@ -296,7 +275,7 @@ internal sealed class TokenCounter
     }
 
     // Reader is on the message's StartObject; returns at its EndObject.
-    private static int CountMessage(Tokenizer? tokenizer, ref Utf8JsonReader reader)
+    private static int CountMessage(Tokenizer tokenizer, ref Utf8JsonReader reader)
     {
         var total = 0;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -329,7 +308,7 @@ internal sealed class TokenCounter
 
     // Content parts: only text parts count ("text", or the responses API's "input_text"/"output_text");
     // the type may come after the text, so a part's text is counted first and kept only if the type allows.
-    private static int CountContentParts(Tokenizer? tokenizer, ref Utf8JsonReader reader)
+    private static int CountContentParts(Tokenizer tokenizer, ref Utf8JsonReader reader)
     {
         var total = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
@@ -403,13 +382,12 @@ internal sealed class TokenCounter
     private static readonly System.Buffers.SearchValues<char> s_whitespace = System.Buffers.SearchValues.Create(" \t\r\n");
 
     // Unescapes the current string token into a pooled buffer: no string is allocated per value.
-    private static int CountString(Tokenizer? tokenizer, ref Utf8JsonReader reader)
+    private static int CountString(Tokenizer tokenizer, ref Utf8JsonReader reader)
     {
         var length = reader.HasValueSequence ? checked((int)reader.ValueSequence.Length) : reader.ValueSpan.Length;
-        if (length == 0 || tokenizer is null)
+        if (length == 0)
         {
-            // The bound: a token is at least one byte of UTF-8, and the escaped bytes are at least the text's.
-            return length;
+            return 0;
         }
 
         try

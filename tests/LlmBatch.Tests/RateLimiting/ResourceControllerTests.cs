@@ -671,7 +671,7 @@ public sealed class ResourceControllerTests : IDisposable
         Granted(controller.AcquireAsync(call, Ct));
 
         Assert.Equal(-1, call.EstimatedPromptTokens);
-        Assert.Equal(TokenCounter.PromptTokensUpperBound(call.Request) + 100, call.ReservedTokens);
+        Assert.Equal(call.Request.Body.Length + 100, call.ReservedTokens);
     }
 
     [Fact]
@@ -689,33 +689,33 @@ public sealed class ResourceControllerTests : IDisposable
     [Fact]
     public void AcquireAsync_BoundWouldLeaveLessThanHalfTheBucket_CountsThePromptAndReservesTheCount()
     {
-        // 1,000 tokens a second and a bucket of 950: a bound of ~60 + 400 leaves more than half once, then not.
+        // 1,000 tokens a second and a bucket of 950: a bound of ~140 bytes + 300 leaves more than half once, then not.
         var controller = Controller(Options(tpm: 60_000));
-        var first = Uncounted(maxTokens: 400);
-        var second = Uncounted(maxTokens: 400);
+        var first = Uncounted(maxTokens: 300);
+        var second = Uncounted(maxTokens: 300);
 
         Granted(controller.AcquireAsync(first, Ct));
         Granted(controller.AcquireAsync(second, Ct));
 
         var count = TokenCounter.Shared.CountPromptTokens(second.Request);
         Assert.Equal(-1, first.EstimatedPromptTokens);
-        Assert.Equal(TokenCounter.PromptTokensUpperBound(first.Request) + 400, first.ReservedTokens);
+        Assert.Equal(first.Request.Body.Length + 300, first.ReservedTokens);
         Assert.Equal(count, second.EstimatedPromptTokens);
-        Assert.Equal(count + 400, second.ReservedTokens);
-        Assert.True(count < TokenCounter.PromptTokensUpperBound(second.Request));
+        Assert.Equal(count + 300, second.ReservedTokens);
+        Assert.True(count < second.Request.Body.Length);
     }
 
     [Fact]
     public void AcquireAsync_BucketRefilled_BoundsAgain()
     {
         var controller = Controller(Options(tpm: 60_000));
-        Granted(controller.AcquireAsync(Uncounted(maxTokens: 400), Ct));
-        var counted = Uncounted(maxTokens: 400);
+        Granted(controller.AcquireAsync(Uncounted(maxTokens: 300), Ct));
+        var counted = Uncounted(maxTokens: 300);
         Granted(controller.AcquireAsync(counted, Ct));
         Assert.NotEqual(-1, counted.EstimatedPromptTokens);
 
         _time.Advance(TimeSpan.FromSeconds(1));
-        var bounded = Uncounted(maxTokens: 400);
+        var bounded = Uncounted(maxTokens: 300);
         Granted(controller.AcquireAsync(bounded, Ct));
 
         Assert.Equal(-1, bounded.EstimatedPromptTokens);
