@@ -207,6 +207,9 @@ internal sealed class EndpointPool : IAdmissionControl, IDisposable
             try
             {
                 var acquire = candidates[i].Slot.Controller.AcquireAsync(stand[i], race.Token);
+
+                // A controller whose token budget could bind counted the prompt: the next endpoints and the result reuse it.
+                call.EstimatedPromptTokens = Math.Max(call.EstimatedPromptTokens, stand[i].EstimatedPromptTokens);
                 if (acquire.IsCompletedSuccessfully)
                 {
                     (winner, lease) = (i, acquire.Result);

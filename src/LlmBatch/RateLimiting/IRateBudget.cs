@@ -42,6 +42,16 @@ internal interface IRateBudget : IDisposable
     long? UnreachableSince => null;
 
     /// <summary>
+    /// True when taking <paramref name="tokens"/> now would leave the token budget so far from binding that the exact
+    /// count of a prompt could not change an admission (see <see cref="ResourceController"/>): the controller then
+    /// reserves an upper bound of the prompt and never runs the tokenizer. A read, not a take. False by default (a
+    /// shared budget's level is in its store), and then every prompt is counted, as before.
+    /// </summary>
+    /// <param name="tokens">The upper bound of the attempt's cost.</param>
+    /// <param name="now">The current timestamp.</param>
+    bool HasTokenHeadroom(long tokens, long now) => false;
+
+    /// <summary>
     /// Takes <paramref name="requests"/> and <paramref name="tokens"/> when no pause is in force and both budgets
     /// hold them now; otherwise takes nothing and says how long until asking again is worth it.
     /// </summary>

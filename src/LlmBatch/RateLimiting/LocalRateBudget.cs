@@ -45,6 +45,14 @@ internal sealed class LocalRateBudget : IRateBudget
     public DateTimeOffset? PausedUntil => _pause.UntilUtc(_time.GetTimestamp());
 
     /// <inheritdoc />
+    // Half the bucket: a take that leaves the level at least that high is admitted whether the prompt is counted
+    // or bounded, and the bucket holding that much means neither this run nor others on the key (whose spend the
+    // remaining header takes out of the level) are near the limit. Below it every prompt is counted, so the bound's
+    // surplus costs at most half a bucket of refill, once, when the budget starts to bind.
+    public bool HasTokenHeadroom(long tokens, long now) =>
+        _tokens.Budget is not { } budget || budget.Level - tokens >= budget.Capacity * 0.5;
+
+    /// <inheritdoc />
     public ValueTask<BudgetDecision> TryTakeAsync(long requests, long tokens, long now, CancellationToken cancellationToken)
     {
         var delay = _pause.Remaining(now);

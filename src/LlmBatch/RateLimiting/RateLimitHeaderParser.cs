@@ -19,30 +19,70 @@ internal static class RateLimitHeaderParser
     /// <summary>The largest count a header is read as (10^12 requests or tokens per minute, far above any provider's).</summary>
     public const long MaxCount = 1_000_000_000_000;
 
+    /// <summary>The headers read, in the order of <see cref="Parse(string?[], DateTimeOffset)"/>'s slots.</summary>
+    private static readonly string[] s_names =
+    [
+        "x-ratelimit-limit-requests",
+        "x-ratelimit-limit-tokens",
+        "x-ratelimit-remaining-requests",
+        "x-ratelimit-remaining-tokens",
+        "x-ratelimit-reset-requests",
+        "x-ratelimit-reset-tokens",
+        "retry-after-ms",
+        "x-ms-retry-after-ms",
+        "retry-after",
+        "x-should-retry",
+    ];
+
     /// <summary>Parses the headers of an HTTP response.</summary>
     public static RateLimitHeaders Parse(HttpResponseHeaders headers, DateTimeOffset now)
     {
-        var nv = headers.NonValidated;
-        return Parse(name => nv.TryGetValues(name, out var v) && v.Count > 0 ? First(v) : null, now);
+        ArgumentNullException.ThrowIfNull(headers);
+
+        // One pass over the headers the response has, rather than a lookup per name: every answer is read here, and
+        // a lookup validates the name and builds a descriptor for each of the ten, most of them absent.
+        string?[]? values = null;
+        foreach (var (name, header) in headers.NonValidated)
+        {
+            var slot = Slot(name);
+            if (slot >= 0 && header.Count > 0)
+            {
+                values ??= new string?[s_names.Length];
+                values[slot] ??= First(header);
+            }
+        }
+
+        return values is null ? RateLimitHeaders.Empty : Parse(values, now);
     }
 
     /// <summary>Parses headers given by a lookup (case-insensitive names).</summary>
     public static RateLimitHeaders Parse(Func<string, string?> header, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(header);
-        var limitRequests = ParseCount(header("x-ratelimit-limit-requests"));
-        var limitTokens = ParseCount(header("x-ratelimit-limit-tokens"));
-        var remainingRequests = ParseCount(header("x-ratelimit-remaining-requests"));
-        var remainingTokens = ParseCount(header("x-ratelimit-remaining-tokens"));
-        var resetRequests = ParseDuration(header("x-ratelimit-reset-requests"));
-        var resetTokens = ParseDuration(header("x-ratelimit-reset-tokens"));
+        var values = new string?[s_names.Length];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = header(s_names[i]);
+        }
+
+        return Parse(values, now);
+    }
+
+    private static RateLimitHeaders Parse(string?[] header, DateTimeOffset now)
+    {
+        var limitRequests = ParseCount(header[0]);
+        var limitTokens = ParseCount(header[1]);
+        var remainingRequests = ParseCount(header[2]);
+        var remainingTokens = ParseCount(header[3]);
+        var resetRequests = ParseDuration(header[4]);
+        var resetTokens = ParseDuration(header[5]);
 
         // The most precise form wins: milliseconds first, then retry-after in seconds or as an HTTP date.
-        var retryAfter = ParseMilliseconds(header("retry-after-ms"))
-            ?? ParseMilliseconds(header("x-ms-retry-after-ms"))
-            ?? ParseRetryAfter(header("retry-after"), now);
+        var retryAfter = ParseMilliseconds(header[6])
+            ?? ParseMilliseconds(header[7])
+            ?? ParseRetryAfter(header[8], now);
 
-        bool? shouldRetry = header("x-should-retry") switch
+        bool? shouldRetry = header[9] switch
         {
             null => null,
             var s when s.Trim().Equals("true", StringComparison.OrdinalIgnoreCase) => true,
@@ -69,11 +109,85 @@ internal static class RateLimitHeaderParser
         };
     }
 
+    /// <summary>The slot of a header read here, or -1; names compare case-insensitively, as HTTP's do.</summary>
+    private static int Slot(string name)
+    {
+        // Every name read starts with "x-" or "retry-": the other headers of an answer are passed over on a character.
+        if (name.Length < 11 || (name[0] | 0x20) is not ('x' or 'r'))
+        {
+            return -1;
+        }
+
+        for (var i = 0; i < s_names.Length; i++)
+        {
+            if (name.Equals(s_names[i], StringComparison.OrdinalIgnoreCase))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
     /// <summary>
     /// Parses OpenAI's reset durations (<c>1s</c>, <c>120ms</c>, <c>6m0s</c>, <c>1h2m3.5s</c>, <c>20us</c>) and bare seconds
     /// (<c>0.5</c>) with the one duration reader, <see cref="DurationText"/>, clamped to <see cref="MaxWait"/>.
     /// </summary>
-    public static TimeSpan? ParseDuration(string? value) => Clamp(DurationText.ParseMilliseconds(value));
+    public static TimeSpan? ParseDuration(string? value) =>
+        Clamp(TryParseWholeUnits(value, out var ms) ? ms : DurationText.ParseMilliseconds(value));
+
+    /// <summary>
+    /// The form every answer's reset headers take (<c>1ms</c>, <c>0s</c>, <c>6m0s</c>: whole numbers with units), read
+    /// without <see cref="double.TryParse(string?, out double)"/>, whose failure on the unit <see cref="DurationText"/>
+    /// meets first. Anything else (fractions, bare seconds, spaces) is left to <see cref="DurationText"/>; the sum is
+    /// the same arithmetic, so both give the same value.
+    /// </summary>
+    private static bool TryParseWholeUnits(string? value, out double milliseconds)
+    {
+        milliseconds = 0;
+        if (string.IsNullOrEmpty(value))
+        {
+            return false;
+        }
+
+        var s = value.AsSpan();
+        while (!s.IsEmpty)
+        {
+            var i = 0;
+            long n = 0;
+            while (i < s.Length && i < 15 && char.IsAsciiDigit(s[i]))
+            {
+                n = (n * 10) + (s[i] - '0');
+                i++;
+            }
+
+            var j = i;
+            while (j < s.Length && char.IsAsciiLetterLower(s[j]))
+            {
+                j++;
+            }
+
+            double factor = s[i..j] switch
+            {
+                "h" => 3_600_000,
+                "m" => 60_000,
+                "s" => 1_000,
+                "ms" => 1,
+                "us" => 0.001,
+                "ns" => 0.000_001,
+                _ => double.NaN,
+            };
+            if (i == 0 || double.IsNaN(factor))
+            {
+                return false;
+            }
+
+            milliseconds += n * factor;
+            s = s[j..];
+        }
+
+        return true;
+    }
 
     /// <summary>Parses <c>retry-after</c>: delta-seconds (integer or decimal) or an HTTP date.</summary>
     public static TimeSpan? ParseRetryAfter(string? value, DateTimeOffset now)

@@ -41,6 +41,7 @@ internal sealed class ResourceController : IAdmissionPolicy, IAdmissionControl, 
     private readonly Lock _lock = new();
     private readonly TimeProvider _time;
     private readonly int _defaultMaxOutputTokens;
+    private readonly TokenCounter _counter = TokenCounter.Shared;
     private readonly AdmissionQueue _queue;
     private readonly BudgetAdmission _budget;
     private readonly AdaptiveConcurrencyLimit _concurrency;
@@ -168,23 +169,21 @@ internal sealed class ResourceController : IAdmissionPolicy, IAdmissionControl, 
         }
     }
 
-    /// <summary>The tokens an attempt of <paramref name="call"/> reserves: its prompt plus the most it may generate.</summary>
+    /// <summary>
+    /// The tokens an attempt of <paramref name="call"/> reserves when no token budget needs its prompt counted: the
+    /// prompt (counted, or estimated at ~4 bytes of JSON per token) plus the most it may generate.
+    /// </summary>
     public long TokenCost(BatchCall call)
     {
         ArgumentNullException.ThrowIfNull(call);
-        var request = call.Request;
-
-        // Uncounted prompts (a pipeline without the engine's counter) are estimated at ~4 bytes of JSON per token.
-        long prompt = call.EstimatedPromptTokens >= 0 ? call.EstimatedPromptTokens : request.Body.Length / 4;
-        return request.Endpoint == BatchEndpointKind.Embeddings
-            ? prompt
-            : prompt + (request.MaxOutputTokens ?? _defaultMaxOutputTokens);
+        return Cost(call.Request, call.EstimatedPromptTokens >= 0 ? call.EstimatedPromptTokens : call.Request.Body.Length / 4);
     }
 
     /// <summary>
     /// Waits, first in first out, until no pause is in force, a concurrency slot is free and the budgets allow one
     /// more request of this call's cost, then reserves it. Sets <see cref="BatchCall.ReservedTokens"/> and adds the
-    /// wait to <see cref="BatchCall.LimiterWait"/>.
+    /// wait to <see cref="BatchCall.LimiterWait"/>; counts the prompt (<see cref="BatchCall.EstimatedPromptTokens"/>)
+    /// when a token budget could bind.
     /// </summary>
     /// <param name="call">The call about to send an attempt.</param>
     /// <param name="cancellationToken">Cancels the wait; a cancelled waiter holds no reservation.</param>
@@ -192,29 +191,51 @@ internal sealed class ResourceController : IAdmissionPolicy, IAdmissionControl, 
     /// <exception cref="DispatchStoppedException">Dispatch has been stopped (<see cref="StopAdmitting()"/>).</exception>
     public ValueTask<RateLease> AcquireAsync(BatchCall call, CancellationToken cancellationToken)
     {
-        var tokens = TokenCost(call);
+        ArgumentNullException.ThrowIfNull(call);
         if (cancellationToken.IsCancellationRequested)
         {
             return ValueTask.FromCanceled<RateLease>(cancellationToken);
         }
 
-        AdmissionQueue.Waiter? waiter;
-        lock (_lock)
+        // What the prompt costs a token budget: nothing to count when it was counted already or no token budget is in
+        // force; while the budget is far from binding, the body's length in bytes, an upper bound of any count (every
+        // token is at least a byte of UTF-8, an escaped JSON string is never shorter than its text, and the framing
+        // of a message or a reply is never more tokens than the JSON around them has bytes); only when that bound
+        // would bring the budget near its limit, the tokenizer's count, outside the lock. Counting every prompt up
+        // front (a pre-tokenizer and tens of MB of vocabulary) cost more CPU than the rest of the limits path together.
+        var request = call.Request;
+        while (true)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_stopped || call.Run?.IsStopped == true)
+            AdmissionQueue.Waiter? waiter = null;
+            lock (_lock)
             {
-                return ValueTask.FromException<RateLease>(new DispatchStoppedException());
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                if (_stopped || call.Run?.IsStopped == true)
+                {
+                    return ValueTask.FromException<RateLease>(new DispatchStoppedException());
+                }
+
+                var now = _time.GetTimestamp();
+                var tokens = call.EstimatedPromptTokens >= 0 || _budget.Budget.TokensPerMinute is null ? TokenCost(call)
+                    : Cost(request, request.Body.Length) is var bound && _budget.Budget.HasTokenHeadroom(bound, now) ? bound
+                    : -1;
+                if (tokens >= 0)
+                {
+                    waiter = _queue.Enter(call, tokens, now, out var admitted);
+                    if (waiter is null)
+                    {
+                        return new ValueTask<RateLease>(admitted);
+                    }
+                }
             }
 
-            waiter = _queue.Enter(call, tokens, _time.GetTimestamp(), out var admitted);
-            if (waiter is null)
+            if (waiter is not null)
             {
-                return new ValueTask<RateLease>(admitted);
+                return _queue.Await(waiter, cancellationToken);
             }
+
+            call.EstimatedPromptTokens = _counter.CountPromptTokens(request);
         }
-
-        return _queue.Await(waiter, cancellationToken);
     }
 
     /// <summary>
@@ -429,6 +450,10 @@ internal sealed class ResourceController : IAdmissionPolicy, IAdmissionControl, 
         _queue.Pump(_time.GetTimestamp());
         return failed;
     }
+
+    /// <summary>A prompt of <paramref name="prompt"/> tokens plus the most the request may generate (embeddings generate none).</summary>
+    private long Cost(BatchRequest request, long prompt) =>
+        request.Endpoint == BatchEndpointKind.Embeddings ? prompt : prompt + (request.MaxOutputTokens ?? _defaultMaxOutputTokens);
 
     private bool IsFastRefusal(TimeSpan latency) =>
         latency < s_fastRefusal || _successLatencySeconds == 0 || latency.TotalSeconds < _successLatencySeconds * FastRefusalShare;

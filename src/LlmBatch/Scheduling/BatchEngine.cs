@@ -87,8 +87,6 @@ internal sealed class BatchEngine : IBatchEngine, IResultSinkEngine
         }
     }
 
-    private bool NeedsTokenCounts => _options.TokensPerMinute is not null || _controller.TokensPerMinuteLimit is not null;
-
     public BatchProgress GetProgress() => Volatile.Read(ref _last)?.GetProgress() ?? Progress(_counters, _built);
 
     /// <summary>A snapshot of one run: its own counts, the shared controller's limits and waiters.</summary>
@@ -360,14 +358,9 @@ internal sealed class BatchEngine : IBatchEngine, IResultSinkEngine
 
     private async Task<BatchResult?> ProcessAsync(BatchRequest request, BatchEngineRun run)
     {
-        // Prompt tokens are counted up front only when a token budget needs them: the vocabulary costs ~50 MB and a
-        // quarter second to load, and a server that reports usage never needs it otherwise.
-        var call = new BatchCall(request)
-        {
-            Run = run.State,
-            EstimatedPromptTokens = NeedsTokenCounts ? _tokens.CountPromptTokens(request) : -1,
-            StartedAt = _time.GetUtcNow(),
-        };
+        // Prompt tokens are counted by the rate limiter, and only when a token budget could bind (ResourceController):
+        // the vocabulary costs ~50 MB and a quarter second to load, and a count costs more than the rest of the limits path.
+        var call = new BatchCall(request) { Run = run.State, StartedAt = _time.GetUtcNow() };
 
         return await SendAsync(call, run).ConfigureAwait(false) switch
         {

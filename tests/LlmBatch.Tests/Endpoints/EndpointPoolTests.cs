@@ -85,6 +85,27 @@ public class EndpointPoolTests
         Assert.Equal(900, pool.Progress()[0].RequestsPerMinuteLimit);
     }
 
+    [Fact]
+    public async Task AcquireAsync_TokenBudgetsThatCountPrompts_TheCallKeepsTheCount()
+    {
+        // Budgets without headroom (as a shared one) have every prompt counted; the stand-in's count reaches the call.
+        var time = new FakeTimeProvider();
+        var provider = new ScriptedHandler(ScriptedHandler.Status(200));
+        Func<BatchOptions, TimeProvider, Microsoft.Extensions.Logging.ILogger, IRateBudget> counting = (options, clock, _) => new CountingBudget(new LocalRateBudget(options, clock, null, TimeSpan.Zero));
+        using var pool = new EndpointPool(
+            [new BatchEndpoint("a", provider) { TokensPerMinute = 600_000, RateBudget = counting }, new BatchEndpoint("b", provider) { TokensPerMinute = 600_000, RateBudget = counting }],
+            new BatchOptions(),
+            new EndpointHealthOptions(),
+            time,
+            NullLoggerFactory.Instance);
+        var call = new BatchCall(ScriptedHandler.Chat());
+
+        var admission = await pool.AcquireAsync(call, null, null, CancellationToken.None);
+        admission.Slot.Controller.OnResponse(admission.Lease, new BatchResponse { StatusCode = 200 });
+
+        Assert.Equal(TokenCounter.Shared.CountPromptTokens(call.Request), call.EstimatedPromptTokens);
+    }
+
     /// <summary>A budget that counts its takes and otherwise is the one it wraps (a shared one would be in Redis).</summary>
     private sealed class CountingBudget(IRateBudget inner) : IRateBudget
     {

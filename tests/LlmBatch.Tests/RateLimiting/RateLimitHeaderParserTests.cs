@@ -63,4 +63,100 @@ public class RateLimitHeaderParserTests
         // A negative wait is no wait at all: the ordinary backoff applies, never a hot loop.
         Assert.InRange(backoff.Next(1, TimeSpan.FromSeconds(-5)), TimeSpan.Zero, backoff.UpperBound(1));
     }
+
+    private static System.Net.Http.Headers.HttpResponseHeaders Headers(params (string Name, string Value)[] headers)
+    {
+        var response = new HttpResponseMessage();
+        foreach (var (name, value) in headers)
+        {
+            response.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        return response.Headers;
+    }
+
+    [Fact]
+    public void Parse_ResponseHeaders_ReadsEveryNameInAnyCaseAmongOthers()
+    {
+        var headers = Headers(
+            ("X-Request-Id", "req_1"),
+            ("X-RateLimit-Limit-Requests", "6000"),
+            ("x-ratelimit-limit-tokens", "150000"),
+            ("x-ratelimit-remaining-requests", "5999"),
+            ("Server", "sim"),
+            ("x-ratelimit-remaining-tokens", "149000"),
+            ("x-ratelimit-reset-requests", "10ms"),
+            ("X-RATELIMIT-RESET-TOKENS", "1m30s"),
+            ("retry-after-ms", "250"),
+            ("Retry-After", "3"),
+            ("x-should-retry", " TRUE "));
+
+        var parsed = RateLimitHeaderParser.Parse(headers, Now);
+
+        Assert.Equal(
+            new RateLimitHeaders
+            {
+                LimitRequests = 6000,
+                LimitTokens = 150000,
+                RemainingRequests = 5999,
+                RemainingTokens = 149000,
+                ResetRequests = TimeSpan.FromMilliseconds(10),
+                ResetTokens = TimeSpan.FromSeconds(90),
+                RetryAfter = TimeSpan.FromMilliseconds(250),
+                ShouldRetry = true,
+            },
+            parsed);
+    }
+
+    [Theory]
+    [InlineData("Retry-After", "3", 3000)]
+    [InlineData("x-ms-retry-after-ms", "40", 40)]
+    public void Parse_ResponseHeaders_RetryAfterAlone(string name, string value, double expectedMs) =>
+        Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), RateLimitHeaderParser.Parse(Headers((name, value)), Now).RetryAfter);
+
+    [Fact]
+    public void Parse_ResponseHeadersWithoutAnyRead_TheSharedEmpty()
+    {
+        var headers = Headers(("X-Request-Id", "req_1"), ("x-ratelimit", "1"), ("retry", "2"), ("Cache-Control", "no-cache"));
+
+        Assert.Same(RateLimitHeaders.Empty, RateLimitHeaderParser.Parse(headers, Now));
+    }
+
+    [Fact]
+    public void Parse_ResponseHeaderTwice_TheFirstValue()
+    {
+        var headers = Headers(("x-ratelimit-remaining-requests", "7"), ("x-ratelimit-remaining-requests", "9"));
+
+        Assert.Equal(7, RateLimitHeaderParser.Parse(headers, Now).RemainingRequests);
+    }
+
+    [Theory]
+    [InlineData("1ms")]
+    [InlineData("0s")]
+    [InlineData("6m0s")]
+    [InlineData("1h2m3s")]
+    [InlineData("20us")]
+    [InlineData("7ns")]
+    [InlineData("999999999999999ms")]
+    [InlineData("1000000000000000ms")]
+    [InlineData("1.5s")]
+    [InlineData("0.5")]
+    [InlineData(" 2s ")]
+    [InlineData("2min")]
+    [InlineData("5M")]
+    [InlineData("s")]
+    [InlineData("12")]
+    [InlineData("1s2")]
+    [InlineData("")]
+    public void ParseDuration_WholeUnitsOrNot_SameAsTheOneDurationReader(string value)
+    {
+        var expected = DurationText.ParseMilliseconds(value) switch
+        {
+            null or double.NaN or < 0 => (TimeSpan?)null,
+            var ms when ms >= RateLimitHeaderParser.MaxWait.TotalMilliseconds => RateLimitHeaderParser.MaxWait,
+            var ms => TimeSpan.FromMilliseconds(ms.Value),
+        };
+
+        Assert.Equal(expected, RateLimitHeaderParser.ParseDuration(value));
+    }
 }

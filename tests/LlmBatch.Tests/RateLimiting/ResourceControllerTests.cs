@@ -659,6 +659,81 @@ public sealed class ResourceControllerTests : IDisposable
         Assert.Equal((call.Request.Body.Length / 4) + 100, controller.TokenCost(call));
     }
 
+    private static BatchCall Uncounted(string content = "Item 1: the quick brown fox jumps over the lazy dog", int maxTokens = 100) =>
+        new(LlmBatch.Input.BatchRequest.Create("u", "/v1/chat/completions", $$"""{"model":"gpt-4o-mini","max_tokens":{{maxTokens}},"messages":[{"role":"user","content":"{{content}}"}]}"""));
+
+    [Fact]
+    public void AcquireAsync_TokenBudgetFarFromBinding_ReservesTheBoundAndNeverCounts()
+    {
+        var controller = Controller(Options(tpm: 60_000_000));
+        var call = Uncounted();
+
+        Granted(controller.AcquireAsync(call, Ct));
+
+        Assert.Equal(-1, call.EstimatedPromptTokens);
+        Assert.Equal(call.Request.Body.Length + 100, call.ReservedTokens);
+    }
+
+    [Fact]
+    public void AcquireAsync_NoTokenBudget_NeitherBoundsNorCounts()
+    {
+        var controller = Controller(Options(rpm: 6_000));
+        var call = Uncounted();
+
+        Granted(controller.AcquireAsync(call, Ct));
+
+        Assert.Equal(-1, call.EstimatedPromptTokens);
+        Assert.Equal((call.Request.Body.Length / 4) + 100, call.ReservedTokens);
+    }
+
+    [Fact]
+    public void AcquireAsync_BoundWouldLeaveLessThanHalfTheBucket_CountsThePromptAndReservesTheCount()
+    {
+        // 1,000 tokens a second and a bucket of 950: a bound of ~140 bytes + 300 leaves more than half once, then not.
+        var controller = Controller(Options(tpm: 60_000));
+        var first = Uncounted(maxTokens: 300);
+        var second = Uncounted(maxTokens: 300);
+
+        Granted(controller.AcquireAsync(first, Ct));
+        Granted(controller.AcquireAsync(second, Ct));
+
+        var count = TokenCounter.Shared.CountPromptTokens(second.Request);
+        Assert.Equal(-1, first.EstimatedPromptTokens);
+        Assert.Equal(first.Request.Body.Length + 300, first.ReservedTokens);
+        Assert.Equal(count, second.EstimatedPromptTokens);
+        Assert.Equal(count + 300, second.ReservedTokens);
+        Assert.True(count < second.Request.Body.Length);
+    }
+
+    [Fact]
+    public void AcquireAsync_BucketRefilled_BoundsAgain()
+    {
+        var controller = Controller(Options(tpm: 60_000));
+        Granted(controller.AcquireAsync(Uncounted(maxTokens: 300), Ct));
+        var counted = Uncounted(maxTokens: 300);
+        Granted(controller.AcquireAsync(counted, Ct));
+        Assert.NotEqual(-1, counted.EstimatedPromptTokens);
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var bounded = Uncounted(maxTokens: 300);
+        Granted(controller.AcquireAsync(bounded, Ct));
+
+        Assert.Equal(-1, bounded.EstimatedPromptTokens);
+    }
+
+    [Fact]
+    public void AcquireAsync_PromptCountedBefore_KeepsTheCount()
+    {
+        var controller = Controller(Options(tpm: 60_000_000));
+        var call = Uncounted();
+        call.EstimatedPromptTokens = 7;
+
+        Granted(controller.AcquireAsync(call, Ct));
+
+        Assert.Equal(7, call.EstimatedPromptTokens);
+        Assert.Equal(107, call.ReservedTokens);
+    }
+
     [Fact]
     public void Dispose_WithWaiters_FailsThem()
     {

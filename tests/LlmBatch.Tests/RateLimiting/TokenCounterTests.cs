@@ -208,4 +208,54 @@ public class TokenCounterTests
 
         Assert.All(results, r => Assert.Equal(124, r));
     }
+
+    public static TheoryData<string, string> EveryShape() => new()
+    {
+        { "/v1/chat/completions", $$"""{"model":"gpt-4o","messages":{{CookbookMessages}}}""" },
+        { "/v1/chat/completions", $$"""{"model":"gpt-4","messages":{{CookbookMessages}}}""" },
+        { "/v1/chat/completions", """{"model":"gpt-4o","messages":[{"role":"user","content":"line\nbreak \"quoted\" caf\u00e9 \ud83d\ude00 日本語のテキスト 😀"}]}""" },
+        { "/v1/chat/completions", """{"model":"gpt-4o","messages":[{"role":"user","name":"","content":[{"type":"text","text":"part one"},{"type":"image_url","image_url":{"url":"x"}},{"text":"part two","type":"text"}]},"bare string"]}""" },
+        { "/v1/chat/completions", """{"model":"gpt-4o","messages":[{"role":"user","content":""}]}""" },
+        { "/v1/chat/completions", """{"model":"gpt-4o","messages":[{},{}]}""" },
+        { "/v1/chat/completions", """{"model":"gpt-4o","messages":[{"role":"user","content":"\ud800 lone surrogate"}]}""" },
+        { "/v1/completions", """{"model":"gpt-3.5-turbo-instruct","prompt":["one two","three"]}""" },
+        { "/v1/completions", """{"model":"gpt-3.5-turbo-instruct","prompt":[[1,2,3],[4]]}""" },
+        { "/v1/embeddings", """{"model":"text-embedding-3-small","input":"hello world"}""" },
+        { "/v1/responses", """{"model":"gpt-4o","instructions":"Be brief.","input":[{"role":"user","content":[{"type":"input_text","text":"hi there"}]}]}""" },
+        { "/v1/responses", """{"model":"gpt-4o","input":"just a string"}""" },
+    };
+
+    [Theory]
+    [MemberData(nameof(EveryShape))]
+    public void CountPromptTokens_EveryShape_NeverAboveTheBodyLength(string url, string body)
+    {
+        // The rate limiter reserves the body's length while a token budget is far from binding (ResourceController).
+        var request = BatchRequest.Create("a", url, body);
+
+        Assert.InRange(Counter.CountPromptTokens(request), 0, request.Body.Length);
+    }
+
+    [Fact]
+    public void CountPromptTokens_LongTextWithoutWhitespace_NeverAboveTheBodyLength()
+    {
+        // Longer than a counting slice, so the count cuts it mid-run: still at most a token per byte.
+        var blob = string.Concat(Enumerable.Repeat("aGVsbG8gd29ybGQ", 3000));
+        var request = Chat("gpt-4o", $$"""[{"role":"user","content":"{{blob}}"}]""");
+
+        Assert.InRange(Counter.CountPromptTokens(request), 1, request.Body.Length);
+    }
+
+    [Theory]
+    [InlineData("""[{}]""")]
+    [InlineData("""[{},{},{},{},{},{}]""")]
+    [InlineData("""["","","",""]""")]
+    [InlineData("""[{"role":"","content":"","name":""}]""")]
+    [InlineData("""[{"role":"","content":[{"text":""},{"text":""}]}]""")]
+    public void CountPromptTokens_FramingOnly_NeverAboveTheBodyLength(string messages)
+    {
+        // The framing (3 a message, 1 a name, 3 for the reply) against the fewest bytes JSON can spell it in.
+        var request = BatchRequest.Create("a", "/v1/chat/completions", $$"""{"model":"m","messages":{{messages}}}""");
+
+        Assert.InRange(Counter.CountPromptTokens(request), 3, request.Body.Length);
+    }
 }
