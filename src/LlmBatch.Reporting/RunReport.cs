@@ -43,7 +43,7 @@ public static class RunReport
         }
 
         return WriteAsync(
-            BatchOutputFile.ReadAsync(outputJsonlPath, cancellationToken),
+            BatchOutputFile.ReadAsync(outputJsonlPath, withBodies: false, cancellationToken),
             reportDirectory,
             Path.GetFileName(outputJsonlPath),
             options,

@@ -20,7 +20,15 @@ public static class BatchOutputFile
     /// still writing) is skipped, not reported.</returns>
     /// <exception cref="BatchInputException">A complete line is not a valid output line; the error names the file and line.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    public static async IAsyncEnumerable<BatchResult> ReadAsync(string path, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public static IAsyncEnumerable<BatchResult> ReadAsync(string path, CancellationToken cancellationToken = default) =>
+        ReadAsync(path, withBodies: true, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="ReadAsync(string, CancellationToken)"/>; without <paramref name="withBodies"/> every
+    /// <see cref="BatchResult.ResponseBody"/> is left empty, for readers that need only statuses, errors and facts
+    /// (the report): no copy of each answer.
+    /// </summary>
+    internal static async IAsyncEnumerable<BatchResult> ReadAsync(string path, bool withBodies, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
@@ -35,7 +43,7 @@ public static class BatchOutputFile
                 }
 
                 string field = "", problem = "";
-                var result = reader.Problem == JsonlLineProblem.None ? OutputLineParser.Parse(reader.Line.Span, out field, out problem) : null;
+                var result = reader.Problem == JsonlLineProblem.None ? OutputLineParser.Parse(reader.Line.Span, withBodies, out field, out problem) : null;
                 if (result is null)
                 {
                     // Only a last line without its line end is a torn write (or one still being written).

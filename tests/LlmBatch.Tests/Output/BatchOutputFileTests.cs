@@ -65,6 +65,59 @@ public class BatchOutputFileTests
     }
 
     [Fact]
+    public async Task ReadAsync_WithoutBodies_SameResultsWithEmptyBodies()
+    {
+        using var dir = new TempDir();
+        var path = dir.File("out.jsonl");
+        var written = new[]
+        {
+            ResultFactory.Success("ok-1", line: 3),
+            ResultFactory.Failure("bad-2", 400, """{"error":{"message":"no"}}""", line: 4),
+            ResultFactory.Failure("gw-3", 502, "<html>502</html>", line: 5),
+        };
+        await File.WriteAllTextAsync(path, ResultFactory.Lines(written), TestContext.Current.CancellationToken);
+
+        var full = await ReadAll(path);
+        var lean = new List<BatchResult>();
+        await foreach (var r in BatchOutputFile.ReadAsync(path, withBodies: false, TestContext.Current.CancellationToken))
+        {
+            lean.Add(r);
+        }
+
+        Assert.Equal(full.Count, lean.Count);
+        for (var i = 0; i < full.Count; i++)
+        {
+            Assert.True(lean[i].ResponseBody.IsEmpty);
+            Assert.False(full[i].ResponseBody.IsEmpty);
+            Assert.Equal(full[i].CustomId, lean[i].CustomId);
+            Assert.Equal(full[i].Id, lean[i].Id);
+            Assert.Equal(full[i].StatusCode, lean[i].StatusCode);
+            Assert.Equal(full[i].RequestId, lean[i].RequestId);
+            Assert.Equal(full[i].Error, lean[i].Error);
+            Assert.Equal(full[i].LineNumber, lean[i].LineNumber);
+            Assert.Equal(full[i].Stats.StartedAt, lean[i].Stats.StartedAt);
+            Assert.Equal(full[i].Stats.Statuses, lean[i].Stats.Statuses);
+            Assert.Equal(full[i].IsSuccess, lean[i].IsSuccess);
+        }
+    }
+
+    [Theory]
+    [InlineData("2026-11-28T03:00:00.123Z")]
+    [InlineData("2026-11-28T03:00:00.123+00:00")]
+    [InlineData("2026-11-28T04:00:00.123+01:00")]
+    [InlineData("2026-11-28T03:00:00.1230000Z")]
+    [InlineData("2026-11-28T03:00:00.123\\u005A")]
+    public void Parse_StartedAtInEveryIsoForm_SameInstant(string started)
+    {
+        var line = "{\"custom_id\":\"a\",\"response\":{\"status_code\":200,\"body\":{}},\"error\":null,\"llmbatch\":{\"started_at\":\"" + started + "\"}}";
+
+        var result = OutputLineParser.Parse(Encoding.UTF8.GetBytes(line), out _, out var problem);
+
+        Assert.Equal("", problem);
+        Assert.Equal(new DateTimeOffset(2026, 11, 28, 3, 0, 0, 123, TimeSpan.Zero), result!.Stats.StartedAt);
+    }
+
+    [Fact]
     public async Task ReadAsync_ProviderLineWithoutLlmbatchKey_UsesDefaults()
     {
         using var dir = new TempDir();
