@@ -137,13 +137,8 @@ internal sealed class RunCosts : IAsyncDisposable
         : usd >= 0.01m || usd == 0 ? usd.ToString("$0.00##", CultureInfo.InvariantCulture)
         : usd.ToString("$0.000000", CultureInfo.InvariantCulture);
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_cache is not null)
-        {
-            await _cache.DisposeAsync().ConfigureAwait(false);
-        }
-    }
+    // Not an async method: a run without --cache has nothing to wait for, and no state machine to compile at start-up.
+    public ValueTask DisposeAsync() => _cache is null ? ValueTask.CompletedTask : _cache.DisposeAsync();
 
     /// <summary>A price table that cannot be read is a usage error naming the flag, found before anything is sent.</summary>
     private static PriceTable LoadPrices(string path)

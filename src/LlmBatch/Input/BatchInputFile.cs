@@ -122,15 +122,10 @@ public static class BatchInputFile
     /// report's totals first), without a second checking pass. Stops at the first bad line with a
     /// <see cref="BatchInputException"/>; duplicates are not checked again.
     /// </summary>
-    internal static async IAsyncEnumerable<BatchRequest> ReadValidatedAsync(string path, int maxLineBytes = BatchValidationOptions.DefaultMaxLineBytes, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        // Opened on first MoveNextAsync, so an enumerable never enumerated holds no file handle.
-        var requests = BatchRequestReader.ReadAsync(JsonlLineReader.Open(path, maxLineBytes), checkDuplicates: false, cancellationToken);
-        await foreach (var request in requests.ConfigureAwait(false))
-        {
-            yield return request;
-        }
-    }
+    /// <remarks>The reader's own iterator, not a second one around it: one async state machine less per item, and
+    /// fewer methods compiled at start-up. The file is opened on the first <c>MoveNextAsync</c>.</remarks>
+    internal static IAsyncEnumerable<BatchRequest> ReadValidatedAsync(string path, int maxLineBytes = BatchValidationOptions.DefaultMaxLineBytes, CancellationToken cancellationToken = default) =>
+        BatchRequestReader.ReadAsync(() => JsonlLineReader.Open(path, maxLineBytes), checkDuplicates: false, cancellationToken);
 
     /// <summary>The file's length, or 0 when it cannot be known now (the check itself then reports why it cannot be read).</summary>
     private static long LengthOf(string path)
@@ -164,7 +159,7 @@ public static class BatchInputFile
     {
         var report = await BatchFileValidator.ValidateAsync(() => JsonlLineReader.Open(path, options.MaxLineBytes), canReopen: true, path, options, sink: null, LengthOf(path), cancellationToken).ConfigureAwait(false);
         report.ThrowIfInvalid();
-        var requests = BatchRequestReader.ReadAsync(JsonlLineReader.Open(path, options.MaxLineBytes), checkDuplicates: false, cancellationToken);
+        var requests = BatchRequestReader.ReadAsync(() => JsonlLineReader.Open(path, options.MaxLineBytes), checkDuplicates: false, cancellationToken);
         await foreach (var request in requests.ConfigureAwait(false))
         {
             yield return request;
@@ -183,7 +178,7 @@ public static class BatchInputFile
             checkDuplicates = false;
         }
 
-        var requests = BatchRequestReader.ReadAsync(new JsonlLineReader(stream, displayName, options.MaxLineBytes), checkDuplicates, cancellationToken);
+        var requests = BatchRequestReader.ReadAsync(() => new JsonlLineReader(stream, displayName, options.MaxLineBytes), checkDuplicates, cancellationToken);
         await foreach (var request in requests.ConfigureAwait(false))
         {
             yield return request;
