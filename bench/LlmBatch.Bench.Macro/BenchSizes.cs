@@ -18,6 +18,9 @@ internal sealed record BenchSizes
     public required int CrashItems { get; init; }
     public required int MemorySmall { get; init; }
     public required int MemoryLarge { get; init; }
+
+    /// <summary>The memory scenario's largest run (issue 13: flat from 50 k to 1 M items); ours only, the baseline is not run at it.</summary>
+    public required int MemoryHuge { get; init; }
     public required double HangSeconds { get; init; }
     public required int GpuItems { get; init; }
     public required int PackItems { get; init; }
@@ -29,7 +32,7 @@ internal sealed record BenchSizes
     public static BenchSizes Full { get; } = new()
     {
         RateItems = 3_000, Rpm = 6_000, TokenItems = 1_500, TokenIdealSeconds = 30, UnlimitedItems = 20_000, CpuItems = 20_000,
-        FaultItems = 2_000, CrashItems = 3_000, MemorySmall = 50_000, MemoryLarge = 200_000, HangSeconds = 60,
+        FaultItems = 2_000, CrashItems = 3_000, MemorySmall = 50_000, MemoryLarge = 200_000, MemoryHuge = 1_000_000, HangSeconds = 60,
         GpuItems = 800, PackItems = 20_000,
         BatchItems = 120_000, BatchFileRequests = 50_000,
     };
@@ -37,7 +40,7 @@ internal sealed record BenchSizes
     public static BenchSizes Quick { get; } = new()
     {
         RateItems = 600, Rpm = 6_000, TokenItems = 300, TokenIdealSeconds = 6, UnlimitedItems = 3_000, CpuItems = 4_000,
-        FaultItems = 500, CrashItems = 600, MemorySmall = 5_000, MemoryLarge = 20_000, HangSeconds = 15,
+        FaultItems = 500, CrashItems = 600, MemorySmall = 5_000, MemoryLarge = 20_000, MemoryHuge = 100_000, HangSeconds = 15,
         GpuItems = 300, PackItems = 4_000,
         BatchItems = 12_000, BatchFileRequests = 5_000,
     };

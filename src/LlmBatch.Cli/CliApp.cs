@@ -19,6 +19,33 @@ internal static class CliApp
     /// <summary>Interrupted (a signal, or an error of the environment such as a full disk once work began); the same command resumes.</summary>
     public const int ExitInterrupted = 130;
 
+    /// <summary>Every command and branch at the top of the tree, in the order help lists them, by name as typed (Spectre matches case-sensitively).</summary>
+    private static readonly TopLevel[] TopLevels =
+    [
+        new("prepare", c => c.AddCommand<Commands.PrepareCommand>("prepare").WithDescription("Turn text, CSV or JSONL plus a template into Batch API request lines.")),
+        new("classify", c => c.AddCommand<Commands.ClassifyCommand>("classify").WithDescription("Zero-shot classification: offline on the embedded model by default, or by a chat model; label distribution and accuracy.")),
+        new("merge", c => c.AddCommand<Commands.MergeCommand>("merge").WithDescription("Merge a results file: text in input order, embeddings as .npy, classification with accuracy; errors counted by kind.")),
+        new("run", c => c.AddCommand<Commands.RunCommand>("run").WithDescription("Run a Batch API JSONL file through an OpenAI-compatible endpoint at the provider's limit; resumable.")),
+        new("worker", c => c.AddCommand<Commands.WorkerCommand>("worker").WithDescription("Join the jobs of `run --redis` in a Redis: claim items, send them with this machine's own key, publish the results.")),
+        new("simulate", c => c.AddCommand<Commands.SimulateCommand>("simulate").WithDescription("Serve a simulated OpenAI-compatible provider: rate limits, latency and faults on demand.")),
+        new("validate", c => c.AddCommand<Commands.ValidateCommand>("validate").WithDescription("Check a Batch API input file (every line, unique ids) and estimate its tokens, without sending anything.")),
+        new("report", c => c.AddCommand<Commands.ReportCommand>("report").WithDescription("Rebuild summary.json and report.html from an output file.")),
+        new("cache", c => c.AddBranch("cache", cache =>
+        {
+            cache.SetDescription("The response cache of `run --cache`: what it holds, and clearing it.");
+            cache.AddCommand<Commands.CacheStatsCommand>("stats").WithDescription("Show what a response cache file holds: answers, size, dates, models.");
+            cache.AddCommand<Commands.CacheClearCommand>("clear").WithDescription("Delete cached answers (all, or those unused for --older-than) and give the space back.");
+        })),
+        new("batches", c => c.AddBranch("batches", batches =>
+        {
+            batches.SetDescription("The provider's Batch API batches a `run --mode batch|auto` started for an output.");
+            batches.AddAsyncDelegate<Commands.BatchesCommand.Settings>("list", (ctx, s, ct) => new Commands.BatchesCommand(cancel: false).ExecuteAsync(ctx, s, ct))
+                .WithDescription("Show the output's batches as the provider sees them now: status and request_counts.");
+            batches.AddAsyncDelegate<Commands.BatchesCommand.Settings>("cancel", (ctx, s, ct) => new Commands.BatchesCommand(cancel: true).ExecuteAsync(ctx, s, ct))
+                .WithDescription("Cancel the output's batches still validating or in progress (stop a run of it first).");
+        })),
+    ];
+
     public static Task<int> RunAsync(string[] args)
     {
         var app = new CommandApp();
@@ -27,32 +54,21 @@ internal static class CliApp
             config.SetApplicationName("llmbatch");
 
             // Help and Spectre's own rendering colour their text: they go to the raw stdout, not the escaping one.
-            config.ConfigureConsole(Terminal.TerminalOutput.CreateOutConsole());
+            config.ConfigureConsole(new Terminal.LazyAnsiConsole(Terminal.TerminalOutput.CreateOutConsole));
             config.UseStrictParsing();
             config.SetExceptionHandler((ex, _) => HandleException(ex, args));
-            // Commands are registered here, one line each.
-            config.AddCommand<Commands.PrepareCommand>("prepare").WithDescription("Turn text, CSV or JSONL plus a template into Batch API request lines.");
-            config.AddCommand<Commands.ClassifyCommand>("classify").WithDescription("Zero-shot classification: offline on the embedded model by default, or by a chat model; label distribution and accuracy.");
-            config.AddCommand<Commands.MergeCommand>("merge").WithDescription("Merge a results file: text in input order, embeddings as .npy, classification with accuracy; errors counted by kind.");
-            config.AddCommand<Commands.RunCommand>("run").WithDescription("Run a Batch API JSONL file through an OpenAI-compatible endpoint at the provider's limit; resumable.");
-            config.AddCommand<Commands.WorkerCommand>("worker").WithDescription("Join the jobs of `run --redis` in a Redis: claim items, send them with this machine's own key, publish the results.");
-            config.AddCommand<Commands.SimulateCommand>("simulate").WithDescription("Serve a simulated OpenAI-compatible provider: rate limits, latency and faults on demand.");
-            config.AddCommand<Commands.ValidateCommand>("validate").WithDescription("Check a Batch API input file (every line, unique ids) and estimate its tokens, without sending anything.");
-            config.AddCommand<Commands.ReportCommand>("report").WithDescription("Rebuild summary.json and report.html from an output file.");
-            config.AddBranch("cache", cache =>
+            // Spectre reflects over the settings of every registered command before it parses anything, so when the
+            // first argument names a command only that one is registered: its parsing, help and errors are the same.
+            // Anything else (no argument, --help, --version, a mistyped name) registers them all, for the full help
+            // and "did you mean".
+            var only = args.Length > 0 && Array.Exists(TopLevels, c => c.Name == args[0]) ? args[0] : null;
+            foreach (var command in TopLevels)
             {
-                cache.SetDescription("The response cache of `run --cache`: what it holds, and clearing it.");
-                cache.AddCommand<Commands.CacheStatsCommand>("stats").WithDescription("Show what a response cache file holds: answers, size, dates, models.");
-                cache.AddCommand<Commands.CacheClearCommand>("clear").WithDescription("Delete cached answers (all, or those unused for --older-than) and give the space back.");
-            });
-            config.AddBranch("batches", batches =>
-            {
-                batches.SetDescription("The provider's Batch API batches a `run --mode batch|auto` started for an output.");
-                batches.AddAsyncDelegate<Commands.BatchesCommand.Settings>("list", (c, s, ct) => new Commands.BatchesCommand(cancel: false).ExecuteAsync(c, s, ct))
-                    .WithDescription("Show the output's batches as the provider sees them now: status and request_counts.");
-                batches.AddAsyncDelegate<Commands.BatchesCommand.Settings>("cancel", (c, s, ct) => new Commands.BatchesCommand(cancel: true).ExecuteAsync(c, s, ct))
-                    .WithDescription("Cancel the output's batches still validating or in progress (stop a run of it first).");
-            });
+                if (only is null || only == command.Name)
+                {
+                    command.Add(config);
+                }
+            }
         });
         return app.RunAsync(args);
     }
@@ -94,4 +110,7 @@ internal static class CliApp
 
     internal static void Error(string message) =>
         Console.Error.WriteLine($"llmbatch: {message}");
+
+    /// <summary>A command or branch at the top of the tree and how it is registered.</summary>
+    private sealed record TopLevel(string Name, Action<IConfigurator> Add);
 }

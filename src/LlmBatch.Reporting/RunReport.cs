@@ -81,14 +81,15 @@ public static class RunReport
         var htmlPath = Path.GetFullPath(Path.Combine(reportDirectory, HtmlFileName));
 
         // Each through a temp file with a unique name, created exclusively and renamed over the target: a reader never
-        // sees half a file, and a file or link planted under a predictable name is never opened or followed.
-        await AtomicRewrite.CreateAsync(summaryPath, (stream, _) =>
+        // sees half a file, and a file or link planted under a predictable name is never opened or followed. Not forced
+        // to disk: `llmbatch report` rebuilds both from the results, which are.
+        await AtomicRewrite.CreateRebuildableAsync(summaryPath, (stream, _) =>
         {
             SummaryJsonWriter.Write(stream, figures);
             return Task.CompletedTask;
         }, cancellationToken).ConfigureAwait(false);
         var html = new UTF8Encoding(false).GetBytes(HtmlReportWriter.Render(run, figures, options.Title ?? sourceName));
-        await AtomicRewrite.CreateAsync(htmlPath, async (stream, ct) => await stream.WriteAsync(html, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        await AtomicRewrite.CreateRebuildableAsync(htmlPath, async (stream, ct) => await stream.WriteAsync(html, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         return new RunReportFiles(summaryPath, htmlPath, run.Summary);
     }
 

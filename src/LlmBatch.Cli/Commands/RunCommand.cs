@@ -30,12 +30,14 @@ internal sealed class RunCommand : AsyncCommand<RunSettings>
 
         // Checked here, before the provider is chosen (the file's endpoints decide it); the job reuses this check.
         var input = settings.NeedsPreparing ? await RunInput.PrepareAsync(settings, stop.Token).ConfigureAwait(false) : settings.Input;
-        var check = await BatchInputFile.ValidateAsync(input, validation, stop.Token).ConfigureAwait(false);
+        // The same pass counts the repeated bodies for deduplication: the file is read once for both.
+        using var repeats = RunCosts.RepeatCounterFor(settings);
+        var check = await BatchInputFile.ValidateAsync(input, validation, repeats, stop.Token).ConfigureAwait(false);
         check.ThrowIfInvalid();
 
         // Prices, --max-cost, dedupe and --cache; --dry-run prints the estimate, and online stops there (batch and
         // auto go on to weigh the modes, which may need one probe request to learn the limits).
-        var costs = await RunCosts.CreateAsync(settings, input, check, stop.Token).ConfigureAwait(false);
+        var costs = RunCosts.Create(settings, check, repeats);
         await using var costsScope = costs.ConfigureAwait(false);
         if (settings.DryRun)
         {

@@ -67,13 +67,12 @@ internal static class RunOutputs
     }
 
     /// <summary>With --merge, merges the finished output as `llmbatch merge` does (documents: one row per chunk); returns how many items failed.</summary>
-    internal static async Task<long> MergeAsync(RunSettings settings, string input)
-    {
-        if (!settings.Merge)
-        {
-            return 0;
-        }
+    internal static Task<long> MergeAsync(RunSettings settings, string input) =>
+        settings.Merge ? MergeFinishedAsync(settings, input) : Task.FromResult(0L);
 
+    // Apart from MergeAsync so that a run without --merge compiles no state machine for it at start-up.
+    private static async Task<long> MergeFinishedAsync(RunSettings settings, string input)
+    {
         try
         {
             if (settings.IsDocuments)

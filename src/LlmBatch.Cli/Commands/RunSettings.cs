@@ -221,7 +221,7 @@ internal sealed class RunSettings : PrepareSettings
     public int? ReduceTokens { get; init; }
 
     [CommandOption("--redis <URL>")]
-    [Description("Share the job through Redis (redis://[user:password@]host:6379[/db], rediss:// for TLS; password also from LLMBATCH_REDIS_PASSWORD): enqueue it, take part, collect into the output; `llmbatch worker` processes join it.")]
+    [Description("Share the job through Redis (redis://[[user:password@]]host:6379[[/db]], rediss:// for TLS; password also from LLMBATCH_REDIS_PASSWORD): enqueue it, take part, collect into the output; `llmbatch worker` processes join it.")]
     public string? Redis { get; init; }
 
     [CommandOption("--lease <DURATION>")]

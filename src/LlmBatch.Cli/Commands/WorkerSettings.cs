@@ -9,7 +9,7 @@ namespace LlmBatch.Cli.Commands;
 internal sealed class WorkerSettings : CommandSettings
 {
     [CommandOption("--redis <URL>")]
-    [Description("The Redis the jobs are in (required): redis://[user:password@]host:6379[/db], rediss:// for TLS; the password also from LLMBATCH_REDIS_PASSWORD.")]
+    [Description("The Redis the jobs are in (required): redis://[[user:password@]]host:6379[[/db]], rediss:// for TLS; the password also from LLMBATCH_REDIS_PASSWORD.")]
     public string? Redis { get; init; }
 
     [CommandOption("--concurrency <N>")]

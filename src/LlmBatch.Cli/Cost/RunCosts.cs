@@ -31,8 +31,15 @@ internal sealed class RunCosts : IAsyncDisposable
     /// <summary>Deduplication and cache settings; null with <c>--no-dedupe</c> and no <c>--cache</c>.</summary>
     public ResponseReuseOptions? Reuse { get; }
 
-    /// <summary>Reads the flags, opens the cache, and (for deduplication) counts the input's repeats in one pass.</summary>
-    public static async Task<RunCosts> CreateAsync(RunSettings settings, string input, BatchValidationReport check, CancellationToken cancellationToken)
+    /// <summary>
+    /// What counts the input's repeated bodies for deduplication while the input is checked (one pass for both), or null
+    /// when the run does not deduplicate (<c>--no-dedupe</c>, <c>--dry-run</c>).
+    /// </summary>
+    public static RepeatCounter? RepeatCounterFor(RunSettings settings) =>
+        settings.NoDedupe || settings.DryRun ? null : new RepeatCounter(PolicyOf(settings), ProviderIdentity(settings));
+
+    /// <summary>Reads the flags, opens the cache, and takes the input's repeats that <paramref name="repeats"/> counted during the check.</summary>
+    public static RunCosts Create(RunSettings settings, BatchValidationReport check, RepeatCounter? repeats)
     {
         var prices = settings.Prices is null ? PriceTable.BuiltIn : LoadPrices(settings.Prices);
         if (settings.MaxCost is not null)
@@ -64,13 +71,10 @@ internal sealed class RunCosts : IAsyncDisposable
             {
                 Deduplicate = !settings.NoDedupe,
                 Cache = cache,
-                Policy = settings.CacheAll ? ReusePolicy.All : ReusePolicy.Deterministic,
+                Policy = PolicyOf(settings),
                 Provider = ProviderIdentity(settings),
+                Repeats = repeats?.Build(),
             };
-            if (reuse.Deduplicate && !settings.DryRun)
-            {
-                reuse.Repeats = await RepeatIndex.BuildAsync(BatchInputFile.ReadValidatedAsync(input, settings.MaxLineBytes ?? BatchValidationOptions.DefaultMaxLineBytes, cancellationToken), reuse.Policy, reuse.Provider, cancellationToken).ConfigureAwait(false);
-            }
         }
 
         return new RunCosts(settings, prices, cache, reuse);
@@ -90,6 +94,8 @@ internal sealed class RunCosts : IAsyncDisposable
 
         return new UriBuilder(url) { UserName = "", Password = "", Query = "", Fragment = "" }.Uri.GetLeftPart(UriPartial.Path).TrimEnd('/').ToLowerInvariant();
     }
+
+    private static ReusePolicy PolicyOf(RunSettings settings) => settings.CacheAll ? ReusePolicy.All : ReusePolicy.Deterministic;
 
     public BatchEngineBuilder Apply(BatchEngineBuilder builder, BatchOptions options)
     {
@@ -131,13 +137,8 @@ internal sealed class RunCosts : IAsyncDisposable
         : usd >= 0.01m || usd == 0 ? usd.ToString("$0.00##", CultureInfo.InvariantCulture)
         : usd.ToString("$0.000000", CultureInfo.InvariantCulture);
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_cache is not null)
-        {
-            await _cache.DisposeAsync().ConfigureAwait(false);
-        }
-    }
+    // Not an async method: a run without --cache has nothing to wait for, and no state machine to compile at start-up.
+    public ValueTask DisposeAsync() => _cache is null ? ValueTask.CompletedTask : _cache.DisposeAsync();
 
     /// <summary>A price table that cannot be read is a usage error naming the flag, found before anything is sent.</summary>
     private static PriceTable LoadPrices(string path)

@@ -1,6 +1,4 @@
-using System.Runtime.InteropServices;
 using LlmBatch.Input;
-using LlmBatch.Output;
 
 namespace LlmBatch.Caching;
 
@@ -13,7 +11,7 @@ public sealed class RepeatIndex
 {
     private readonly Dictionary<ulong, int> _counts;
 
-    private RepeatIndex(Dictionary<ulong, int> counts, long requests, long reusable, long repeats)
+    internal RepeatIndex(Dictionary<ulong, int> counts, long requests, long reusable, long repeats)
     {
         _counts = counts;
         Requests = requests;
@@ -43,28 +41,13 @@ public sealed class RepeatIndex
     {
         ArgumentNullException.ThrowIfNull(requests);
         ArgumentNullException.ThrowIfNull(provider);
-        var providerHash = RequestKey.ProviderHash(provider);
-        var seen = new CustomIdSet();
-        var counts = new Dictionary<ulong, int>();
-        long total = 0, reusable = 0, repeats = 0;
+        using var counter = new RepeatCounter(policy, provider);
         await foreach (var request in requests.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
-            total++;
-            if (!ResponseReuseOptions.IsReusable(request, policy) || !TryKey(providerHash, request, out var key))
-            {
-                continue;
-            }
-
-            reusable++;
-            if (!seen.Add(key.Fold))
-            {
-                repeats++;
-                ref var count = ref CollectionsMarshal.GetValueRefOrAddDefault(counts, key.Fold, out var existed);
-                count = existed ? count + 1 : 2;
-            }
+            counter.Add(request);
         }
 
-        return new RepeatIndex(counts, total, reusable, repeats);
+        return counter.Build();
     }
 
     /// <summary>How many times the body with this key occurs in the input; 1 when it is not repeated.</summary>

@@ -6,13 +6,20 @@ namespace LlmBatch.Input;
 
 /// <summary>
 /// Checks a whole input file in one streamed pass and sums what it holds: every problem up to the cap, the requests
-/// by endpoint and model, and the tokens they would cost. Only a 128-bit key is kept per custom_id, so a second pass
-/// (<see cref="DuplicateLineFinder"/>) finds the first line of each duplicated id when there are any.
+/// by endpoint and model, and the tokens they would cost. Only a 128-bit key is kept per custom_id (outside the GC heap,
+/// freed when the pass ends, see <see cref="NativeKeySet{T}"/>), so a second pass
+/// (<see cref="DuplicateLineFinder"/>) finds the first line of each duplicated id when there are any. An
+/// <see cref="IRequestSink"/> sees each good request in the same pass.
 /// </summary>
-internal sealed class BatchFileValidator
+internal sealed class BatchFileValidator : IDisposable
 {
+    // Lines read before the count is estimated from the file's length: enough to average out a short first line.
+    private const int EstimateAfterLines = 1024;
+
     private readonly BatchValidationOptions _options;
-    private readonly CustomIdSet _ids = new();
+    private readonly IRequestSink? _sink;
+    private readonly long _inputBytes;
+    private readonly NativeKeySet<UInt128> _ids = new();
     private readonly List<BatchInputError> _lineErrors = new(4);
     private readonly Dictionary<string, long> _byEndpoint = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _byModel = new(StringComparer.Ordinal);
@@ -25,27 +32,37 @@ internal sealed class BatchFileValidator
     private long _promptTokens;
     private long _completionTokens;
 
-    private BatchFileValidator(BatchValidationOptions options) => _options = options;
+    private BatchFileValidator(BatchValidationOptions options, IRequestSink? sink, long inputBytes)
+    {
+        _options = options;
+        _sink = sink;
+        _inputBytes = inputBytes;
+    }
 
     /// <summary>Checks a whole input, collecting every problem up to the cap.</summary>
     /// <param name="open">Opens the input from its start; called again for a second pass when duplicates need their first line.</param>
     /// <param name="canReopen">Whether <paramref name="open"/> may be called a second time.</param>
     /// <param name="path">The name used in errors.</param>
     /// <param name="options">Validated options.</param>
+    /// <param name="sink">Sees each good request, or null.</param>
+    /// <param name="inputBytes">The input's length in bytes, or 0 when not known (sizes the sets once).</param>
     /// <param name="cancellationToken">Stops the check.</param>
     public static async Task<BatchValidationReport> ValidateAsync(
         Func<JsonlLineReader> open,
         bool canReopen,
         string path,
         BatchValidationOptions options,
+        IRequestSink? sink,
+        long inputBytes,
         CancellationToken cancellationToken)
     {
         var time = TimeProvider.System;
         var started = time.GetTimestamp();
-        var state = new BatchFileValidator(options);
+        var state = new BatchFileValidator(options, sink, inputBytes);
         try
         {
             await state.ScanAsync(open(), cancellationToken).ConfigureAwait(false);
+            state.Dispose();
             if (state._duplicates is { Count: > 0 } duplicates && canReopen)
             {
                 await DuplicateLineFinder.ResolveAsync(open(), duplicates, state._errors, cancellationToken).ConfigureAwait(false);
@@ -58,6 +75,10 @@ internal sealed class BatchFileValidator
             {
                 state.AddError(e);
             }
+        }
+        finally
+        {
+            state.Dispose();
         }
 
         if (state._requests == 0 && state._totalErrors == 0)
@@ -78,6 +99,9 @@ internal sealed class BatchFileValidator
             state._totalErrors,
             time.GetElapsedTime(started));
     }
+
+    /// <summary>Frees the set of custom_id keys: the pass is over (a second one keeps its own).</summary>
+    public void Dispose() => _ids.Dispose();
 
     /// <summary>The error for an input with no request in it.</summary>
     public static BatchInputError NoRequests(string path) => new(path, 0, "", "the file holds no requests (it is empty or has only blank lines)");
@@ -111,7 +135,11 @@ internal sealed class BatchFileValidator
             List<BatchInputError>? heldErrors = null;
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                _lines++;
+                if (++_lines == EstimateAfterLines && _inputBytes > reader.EndOffset)
+                {
+                    Expect(_inputBytes * _lines / reader.EndOffset);
+                }
+
                 var request = BatchLineChecker.Check(reader, _lineErrors, copyBody: false, firstContentLine, out var blank, out var notJsonl);
                 if (blank)
                 {
@@ -172,6 +200,17 @@ internal sealed class BatchFileValidator
         }
     }
 
+    /// <summary>
+    /// Sizes the key sets once for the whole input. A file whose first lines are shorter than the rest is
+    /// overestimated, so the estimate is capped; one whose first lines are longer still grows the sets as they fill.
+    /// </summary>
+    private void Expect(long estimate)
+    {
+        var requests = Math.Min(estimate + (estimate / 16), 16L << 20);
+        _ids.EnsureCapacity(requests);
+        _sink?.Expect(requests);
+    }
+
     private void Count(JsonlLineReader reader, BatchRequest request, TokenCounter? counter)
     {
         var hash = CustomIdHash.Key(request.CustomId);
@@ -187,6 +226,7 @@ internal sealed class BatchFileValidator
         }
 
         _requests++;
+        _sink?.Add(request);
         CollectionsMarshal.GetValueRefOrAddDefault(_byEndpoint, EndpointPaths.For(request.Endpoint), out _)++;
         CollectionsMarshal.GetValueRefOrAddDefault(_byModel, request.Model, out _)++;
         if (request.Endpoint != BatchEndpointKind.Embeddings)

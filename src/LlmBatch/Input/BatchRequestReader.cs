@@ -10,16 +10,18 @@ namespace LlmBatch.Input;
 /// </summary>
 internal static class BatchRequestReader
 {
-    /// <summary>Reads every request of <paramref name="reader"/>, disposing it at the end.</summary>
-    /// <param name="reader">The input's lines.</param>
+    /// <summary>Reads every request of the input <paramref name="open"/> opens, disposing it at the end.</summary>
+    /// <param name="open">Opens the input's lines; called on the first <c>MoveNextAsync</c>, so an enumerable never
+    /// enumerated holds no file handle.</param>
     /// <param name="checkDuplicates">Check each custom_id against the earlier ones (needed when the input was not
     /// validated first, for example a stream that cannot be read twice).</param>
     /// <param name="cancellationToken">Stops reading.</param>
     public static async IAsyncEnumerable<BatchRequest> ReadAsync(
-        JsonlLineReader reader,
+        Func<JsonlLineReader> open,
         bool checkDuplicates,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        var reader = open();
         await using (reader.ConfigureAwait(false))
         {
             var errors = new List<BatchInputError>(4);
