@@ -191,6 +191,13 @@ internal static class OutputLineParser
 
     private static DateTimeOffset TimeOrDefault(ref Utf8JsonReader reader)
     {
+        // Our own lines carry ISO 8601 (yyyy-MM-ddTHH:mm:ss.fffZ): the reader parses that from the bytes, with no
+        // string and no culture-aware parser (a report reads two per line). Anything else takes the general path.
+        if (reader.TokenType == JsonTokenType.String && reader.TryGetDateTimeOffset(out var iso))
+        {
+            return iso;
+        }
+
         // A string the reader cannot even decode (a lone surrogate escape) is no time either.
         if (reader.TokenType == JsonTokenType.String && JsonText.TryGetString(ref reader, out var text)
             && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var t))
