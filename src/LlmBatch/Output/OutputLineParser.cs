@@ -191,9 +191,10 @@ internal static class OutputLineParser
 
     private static DateTimeOffset TimeOrDefault(ref Utf8JsonReader reader)
     {
-        // Our own lines carry ISO 8601 (yyyy-MM-ddTHH:mm:ss.fffZ): the reader parses that from the bytes, with no
-        // string and no culture-aware parser (a report reads two per line). Anything else takes the general path.
-        if (reader.TokenType == JsonTokenType.String && reader.TryGetDateTimeOffset(out var iso))
+        // Our own lines carry ISO 8601 (yyyy-MM-ddTHH:mm:ss.fffZ), never escaped: the reader parses that from the
+        // bytes, with no string and no culture-aware parser (a report reads two per line). Anything else, escapes
+        // included (the reader would throw on a lone surrogate), takes the general path.
+        if (reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped && reader.TryGetDateTimeOffset(out var iso))
         {
             return iso;
         }
