@@ -31,16 +31,21 @@ internal sealed class ResponseReuseHandler : DelegatingBatchHandler
         _logger = logger;
     }
 
-    public override async ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
+    public override ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
     {
         var request = item.Request;
-        if ((_shared is null && _cache is null)
-            || !ResponseReuseOptions.IsReusable(request, _options.Policy)
-            || !RepeatIndex.TryKey(_provider, request, out var key))
-        {
-            return await InnerHandler.SendAsync(item, cancellationToken).ConfigureAwait(false);
-        }
 
+        // Most items have nothing to reuse: they go straight down, without a state machine of this layer.
+        return (_shared is null && _cache is null)
+            || !ResponseReuseOptions.IsReusable(request, _options.Policy)
+            || !RepeatIndex.TryKey(_provider, request, out var key)
+            ? InnerHandler.SendAsync(item, cancellationToken)
+            : ReuseAsync(item, key, cancellationToken);
+    }
+
+    private async ValueTask<BatchResponse> ReuseAsync(BatchCall item, RequestKey key, CancellationToken cancellationToken)
+    {
+        var request = item.Request;
         if (_shared is null)
         {
             return await LeadAsync(item, key, cancellationToken).ConfigureAwait(false);

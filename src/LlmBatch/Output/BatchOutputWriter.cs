@@ -44,6 +44,10 @@ internal sealed class BatchOutputWriter : IAsyncDisposable
             SingleReader = true,
             SingleWriter = false,
             FullMode = BoundedChannelFullMode.Wait,
+
+            // The loop waiting for results resumes on the producer's thread (the item that has just finished) rather
+            // than as one more thread-pool work item per result; it is one loop, so lines still go out one drain at a time.
+            AllowSynchronousContinuations = true,
         });
         _timer = timeProvider.CreateTimer(static s => ((BatchOutputWriter)s!).FsyncIfDirty(), this, fsyncInterval, fsyncInterval);
         _loop = Task.Run(RunAsync);

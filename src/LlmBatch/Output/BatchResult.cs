@@ -21,6 +21,12 @@ public sealed class BatchResult
     /// <summary>The final response body as UTF-8 JSON; empty when there was no parseable body.</summary>
     public ReadOnlyMemory<byte> ResponseBody { get; init; }
 
+    /// <summary>
+    /// True when <see cref="ResponseBody"/> is known to be one complete JSON value in valid UTF-8 (the response's
+    /// facts were read from it), so the output line takes it as it is without reading it once more.
+    /// </summary>
+    internal bool BodyIsCheckedJson { get; init; }
+
     /// <summary>Why the item failed, or null when it succeeded.</summary>
     public BatchError? Error { get; init; }
 

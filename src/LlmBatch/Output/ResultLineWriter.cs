@@ -95,7 +95,7 @@ internal static class ResultLineWriter
             }
 
             w.WritePropertyName("body"u8);
-            WriteBody(w, result.ResponseBody.Span);
+            WriteBody(w, result.ResponseBody.Span, result.BodyIsCheckedJson);
             w.WriteEndObject();
         }
 
@@ -191,7 +191,9 @@ internal static class ResultLineWriter
         w.WriteString(name, text[..n]);
     }
 
-    private static void WriteBody(Utf8JsonWriter w, ReadOnlySpan<byte> body)
+    // checkedJson: the response's facts already read the body whole (one JSON value, valid UTF-8), so the two passes
+    // that establish it here are skipped.
+    private static void WriteBody(Utf8JsonWriter w, ReadOnlySpan<byte> body, bool checkedJson)
     {
         if (body.IsEmpty)
         {
@@ -199,7 +201,7 @@ internal static class ResultLineWriter
             return;
         }
 
-        if (!IsSingleJsonValue(body))
+        if (!checkedJson && !IsSingleJsonValue(body))
         {
             // A gateway may answer HTML or plain text (a 502 page); keep it, as a string, so the line stays JSON.
             // Its beginning says what happened; a huge one is cut, since escaping could make it too long for a line.
@@ -209,11 +211,11 @@ internal static class ResultLineWriter
             return;
         }
 
-        if (!Utf8.IsValid(body))
+        if (!checkedJson && !Utf8.IsValid(body))
         {
             // JSON whose strings hold bytes that are not UTF-8 (a Latin-1 server): such bytes can only sit inside
             // strings, so replacing each bad sequence with U+FFFD keeps the value intact and the output file UTF-8.
-            WriteBody(w, Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(body)));
+            WriteBody(w, Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(body)), checkedJson: false);
             return;
         }
 

@@ -48,6 +48,9 @@ internal readonly record struct ResponseFacts
     /// <summary>Prompt tokens the provider served from its prompt cache; 0 when not reported.</summary>
     public int CachedPromptTokens { get; }
 
+    /// <summary>The body is one complete JSON object, nothing after it, and valid UTF-8.</summary>
+    public bool IsComplete => (_flags & CompleteFlag) != 0;
+
     /// <summary>True when the body is a complete UTF-8 JSON object carrying the member <paramref name="endpoint"/> must return.</summary>
     public bool HasShapeOf(BatchEndpointKind endpoint)
     {

@@ -20,17 +20,19 @@ namespace LlmBatch.Resilience;
 internal sealed class RetryHandler : DelegatingBatchHandler
 {
     private readonly ResiliencePipeline<BatchResponse> _pipeline;
+    private readonly int _maxFailures;
 
     public RetryHandler(IBatchHandler inner, BatchOptions options, TimeProvider timeProvider, RetryBackoff backoff)
         : base(inner)
     {
         var maxFailures = options.MaxAttempts;
+        _maxFailures = maxFailures;
         var builder = new ResiliencePipelineBuilder<BatchResponse> { TimeProvider = timeProvider };
         builder.AddRetry(new RetryStrategyOptions<BatchResponse>
         {
             // Bounded by the two counts above, through ShouldHandle.
             MaxRetryAttempts = int.MaxValue,
-            ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args.Outcome, args.Context, maxFailures)),
+            ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args.Context.Properties.GetValue(BatchCallContext.Key, null!), maxFailures, args.Context.CancellationToken)),
             DelayGenerator = args =>
             {
                 var item = args.Context.Properties.GetValue(BatchCallContext.Key, null!);
@@ -44,32 +46,45 @@ internal sealed class RetryHandler : DelegatingBatchHandler
 
     public override async ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
     {
+        // The first attempt is sent here, outside Polly: almost every item ends with it, and the pipeline's context,
+        // its state machines and its callback would cost every item for the few that are retried.
+        // Inline rather than through AttemptAsync: its state machine would be one more allocation per item.
+        Outcome<BatchResponse> first;
+        item.Attempt++;
+        try
+        {
+            first = Answered(item, await InnerHandler.SendAsync(item, cancellationToken).ConfigureAwait(false));
+        }
+        catch (Exception ex)
+        {
+            first = Failed(item, ex, cancellationToken);
+        }
+
+        if (!ShouldRetry(item, _maxFailures, cancellationToken))
+        {
+            first.ThrowIfException();
+            return first.Result!;
+        }
+
+        return await RetryAsync(item, first, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The retries, through Polly's retry strategy: its first call hands back the first attempt's outcome, so the
+    /// strategy classifies it and waits the backoff as if it had sent it, and every later call sends again.
+    /// </summary>
+    private async ValueTask<BatchResponse> RetryAsync(BatchCall item, Outcome<BatchResponse> first, CancellationToken cancellationToken)
+    {
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(BatchCallContext.Key, item);
         try
         {
             var outcome = await _pipeline.ExecuteOutcomeAsync(
-                static async (ctx, state) =>
-                {
-                    state.Item.Attempt++;
-                    try
-                    {
-                        var response = await state.Inner.SendAsync(state.Item, ctx.CancellationToken).ConfigureAwait(false);
-                        state.Item.RecordAttempt(response.StatusCode);
-                        state.Item.RecordDecision(RetryClassifier.Classify(response, state.Item.Request.Endpoint));
-                        return Outcome.FromResult(response);
-                    }
-                    catch (Exception ex)
-                    {
-                        state.Item.RecordAttempt(0);
-                        state.Item.RecordDecision(ex is OperationCanceledException && ctx.CancellationToken.IsCancellationRequested
-                            ? RetryDecision.Permanent
-                            : RetryClassifier.Classify(ex));
-                        return Outcome.FromException<BatchResponse>(ex);
-                    }
-                },
+                static (ctx, state) => state.TakeFirst() is { } handed
+                    ? ValueTask.FromResult(handed)
+                    : AttemptAsync(state.Inner, state.Item, ctx.CancellationToken),
                 context,
-                new AttemptState(InnerHandler, item)).ConfigureAwait(false);
+                new RetryState(InnerHandler, item, first)).ConfigureAwait(false);
             outcome.ThrowIfException();
             return outcome.Result!;
         }
@@ -79,14 +94,43 @@ internal sealed class RetryHandler : DelegatingBatchHandler
         }
     }
 
-    private static bool ShouldRetry(Outcome<BatchResponse> outcome, ResilienceContext context, int maxFailures)
+    /// <summary>One attempt through the layers below, classified; its failure is an outcome, not a throw.</summary>
+    private static async ValueTask<Outcome<BatchResponse>> AttemptAsync(IBatchHandler inner, BatchCall item, CancellationToken cancellationToken)
     {
-        if (context.CancellationToken.IsCancellationRequested)
+        item.Attempt++;
+        try
+        {
+            return Answered(item, await inner.SendAsync(item, cancellationToken).ConfigureAwait(false));
+        }
+        catch (Exception ex)
+        {
+            return Failed(item, ex, cancellationToken);
+        }
+    }
+
+    private static Outcome<BatchResponse> Answered(BatchCall item, BatchResponse response)
+    {
+        item.RecordAttempt(response.StatusCode);
+        item.RecordDecision(RetryClassifier.Classify(response, item.Request.Endpoint));
+        return Outcome.FromResult(response);
+    }
+
+    private static Outcome<BatchResponse> Failed(BatchCall item, Exception ex, CancellationToken cancellationToken)
+    {
+        item.RecordAttempt(0);
+        item.RecordDecision(ex is OperationCanceledException && cancellationToken.IsCancellationRequested
+            ? RetryDecision.Permanent
+            : RetryClassifier.Classify(ex));
+        return Outcome.FromException<BatchResponse>(ex);
+    }
+
+    private static bool ShouldRetry(BatchCall item, int maxFailures, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
         {
             return false;
         }
 
-        var item = context.Properties.GetValue(BatchCallContext.Key, null!);
         return item.LastDecision switch
         {
             RetryDecision.Throttled => true,
@@ -95,5 +139,20 @@ internal sealed class RetryHandler : DelegatingBatchHandler
         };
     }
 
-    private readonly record struct AttemptState(IBatchHandler Inner, BatchCall Item);
+    /// <summary>What the retry callback needs; the first attempt's outcome is handed back once.</summary>
+    private sealed class RetryState(IBatchHandler inner, BatchCall item, Outcome<BatchResponse> first)
+    {
+        private Outcome<BatchResponse>? _first = first;
+
+        public IBatchHandler Inner { get; } = inner;
+
+        public BatchCall Item { get; } = item;
+
+        public Outcome<BatchResponse>? TakeFirst()
+        {
+            var first = _first;
+            _first = null;
+            return first;
+        }
+    }
 }

@@ -327,7 +327,30 @@ internal sealed class BatchEngine : IBatchEngine, IResultSinkEngine
     {
         try
         {
-            var result = await ProcessAsync(request, run).ConfigureAwait(false);
+            // The call and its result here rather than in helper methods: one state machine per item, not three.
+            // Prompt tokens are counted by the rate limiter, and only when a token budget could bind (ResourceController):
+            // the vocabulary costs ~50 MB and a quarter second to load, and a count costs more than the rest of the limits path.
+            var call = new BatchCall(request) { Run = run.State, StartedAt = _time.GetUtcNow() };
+            // SendAsync inlined for the same reason.
+            SendOutcome? outcome = null;
+            if (!run.State.IsStopped)
+            {
+                try
+                {
+                    outcome = new SendOutcome(await _breaker.SendAsync(call, run.Abort.Token).ConfigureAwait(false), null);
+                }
+                catch (Exception ex)
+                {
+                    outcome = Ended(ex, run);
+                }
+            }
+
+            var result = outcome switch
+            {
+                { Response: { } response } => _results.FromResponse(call, response),
+                { Error: { } error } => _results.Failure(call, error.Code, error.Message),
+                _ => null,
+            };
             if (result is not null)
             {
                 run.State.Counters.ItemCompleted(result, _time.GetTimestamp());
@@ -345,7 +368,7 @@ internal sealed class BatchEngine : IBatchEngine, IResultSinkEngine
         }
         catch (Exception ex)
         {
-            // ProcessAsync turns every failure into a result; reaching here is a bug, never a lost item silently.
+            // SendAsync turns every failure into an outcome; reaching here is a bug, never a lost item silently.
             _logger.LogError(ex, "Unexpected failure processing {CustomId}", request.CustomId);
             run.State.SetFatal(ex);
             run.Cancel();
@@ -354,20 +377,6 @@ internal sealed class BatchEngine : IBatchEngine, IResultSinkEngine
         {
             slots.Release();
         }
-    }
-
-    private async Task<BatchResult?> ProcessAsync(BatchRequest request, BatchEngineRun run)
-    {
-        // Prompt tokens are counted by the rate limiter, and only when a token budget could bind (ResourceController):
-        // the vocabulary costs ~50 MB and a quarter second to load, and a count costs more than the rest of the limits path.
-        var call = new BatchCall(request) { Run = run.State, StartedAt = _time.GetUtcNow() };
-
-        return await SendAsync(call, run).ConfigureAwait(false) switch
-        {
-            { Response: { } response } => _results.FromResponse(call, response),
-            { Error: { } error } => _results.Failure(call, error.Code, error.Message),
-            _ => null,
-        };
     }
 
     /// <summary>
@@ -438,34 +447,38 @@ internal sealed class BatchEngine : IBatchEngine, IResultSinkEngine
     /// </summary>
     private async Task<SendOutcome?> SendAsync(BatchCall call, BatchEngineRun run)
     {
+        if (run.State.IsStopped)
+        {
+            return null;
+        }
+
         try
         {
-            if (run.State.IsStopped)
-            {
-                return null;
-            }
-
             return new SendOutcome(await _breaker.SendAsync(call, run.Abort.Token).ConfigureAwait(false), null);
-        }
-        catch (OperationCanceledException) when (run.Abort.IsCancellationRequested)
-        {
-            return null;
-        }
-        catch (DispatchStoppedException)
-        {
-            // Refused before it was sent: no cost, no line; a rerun sends it.
-            return null;
-        }
-        catch (RunCircuitOpenException open)
-        {
-            // The run, not the item, is failing: stop, and record nothing so a rerun sends every item.
-            run.State.SetFatal(open.Reason);
-            run.Cancel();
-            return null;
         }
         catch (Exception ex)
         {
-            return new SendOutcome(null, new BatchError(RetryClassifier.ErrorCode(ex), ex.Message));
+            return Ended(ex, run);
+        }
+    }
+
+    /// <summary>How a call that threw ended: null when nothing must be written, else the item's error.</summary>
+    private static SendOutcome? Ended(Exception error, BatchEngineRun run)
+    {
+        switch (error)
+        {
+            case OperationCanceledException when run.Abort.IsCancellationRequested:
+                return null;
+            case DispatchStoppedException:
+                // Refused before it was sent: no cost, no line; a rerun sends it.
+                return null;
+            case RunCircuitOpenException open:
+                // The run, not the item, is failing: stop, and record nothing so a rerun sends every item.
+                run.State.SetFatal(open.Reason);
+                run.Cancel();
+                return null;
+            default:
+                return new SendOutcome(null, new BatchError(RetryClassifier.ErrorCode(error), error.Message));
         }
     }
 

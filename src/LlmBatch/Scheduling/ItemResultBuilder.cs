@@ -54,6 +54,7 @@ internal sealed class ItemResultBuilder(TimeProvider time, TokenCounter tokens)
             StatusCode = response.StatusCode,
             RequestId = response.RequestId,
             ResponseBody = body,
+            BodyIsCheckedJson = facts.IsComplete,
             Error = error,
             LineNumber = call.Request.LineNumber,
             Stats = Stats(call, reported ? facts.PromptTokens : PromptTokens(call), facts.CompletionTokens, reported, response, facts.CachedPromptTokens),

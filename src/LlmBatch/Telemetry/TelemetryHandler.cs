@@ -7,7 +7,7 @@ namespace LlmBatch.Telemetry;
 
 /// <summary>
 /// Middleware just above the provider: one <see cref="Activity"/> per attempt (GenAI client span) and the per-attempt
-/// metrics (duration, status, 429s, token usage). Costs a branch per attempt when nobody listens.
+/// metrics (duration, status, 429s, token usage). Costs a few branches per attempt when nobody listens: the call goes straight to the inner handler.
 /// </summary>
 internal sealed class TelemetryHandler : DelegatingBatchHandler
 {
@@ -20,9 +20,24 @@ internal sealed class TelemetryHandler : DelegatingBatchHandler
         _time = timeProvider;
     }
 
-    public override async ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
+    public override ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(item);
+
+        // Nobody listens (no OpenTelemetry, no dotnet-counters): the attempt goes straight down, with no state machine
+        // of this layer, no span name built and no tag boxed. An attempt under way when a listener arrives goes unrecorded.
+        return Observed ? SendObservedAsync(item, cancellationToken) : InnerHandler.SendAsync(item, cancellationToken);
+    }
+
+    private static bool Observed =>
+        LlmBatchTelemetry.ActivitySource.HasListeners()
+        || LlmBatchTelemetry.OperationDuration.Enabled
+        || LlmBatchTelemetry.Requests.Enabled
+        || LlmBatchTelemetry.RateLimited.Enabled
+        || LlmBatchTelemetry.TokenUsage.Enabled;
+
+    private async ValueTask<BatchResponse> SendObservedAsync(BatchCall item, CancellationToken cancellationToken)
+    {
         var request = item.Request;
         var operation = OperationName(request.Endpoint);
         using var activity = LlmBatchTelemetry.ActivitySource.StartActivity(operation + " " + request.Model, ActivityKind.Client);
