@@ -35,9 +35,6 @@ internal sealed class TokenCounter
     /// <summary>The counter; encodings are shared process-wide, so one instance is all that is needed.</summary>
     public static TokenCounter Shared { get; } = new();
 
-    /// <summary>Loads the default (o200k_base) vocabulary now, so the first count does not wait for it.</summary>
-    public void WarmUp() => _ = _o200k.Value;
-
     /// <summary>Counts the tokens of a piece of text with the encoding of <paramref name="model"/>.</summary>
     /// <param name="model">The model name, for example <c>gpt-4o-mini</c>; unknown names use <c>o200k_base</c>.</param>
     /// <param name="text">The text.</param>

@@ -126,12 +126,10 @@ internal sealed class BatchEngine : IBatchEngine, IResultSinkEngine
     public IBatchRun Start(IAsyncEnumerable<BatchRequest> requests, Func<BatchResult, ValueTask>? sink, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(requests);
-        if (_options.TokensPerMinute is not null)
-        {
-            // Every request will be counted: load the vocabulary while the first ones are read, not in front of them.
-            _ = Task.Run(_tokens.WarmUp, CancellationToken.None);
-        }
-
+        // No vocabulary loaded ahead, even with --tpm: prompts are counted only once the token budget could bind
+        // (ResourceController), so a run that stays under its limit never needs it (0.15 to 0.3 s of CPU and ~60 MB,
+        // 10 us a request in the 20,000-request benchmark). When counting starts the run is about to wait for budget
+        // anyway, and the one load (about a quarter second) overlaps that wait.
         var run = new BatchEngineRun(this, _time.GetTimestamp(), _options.MaxConcurrency, sink, cancellationToken);
         lock (_runs)
         {
