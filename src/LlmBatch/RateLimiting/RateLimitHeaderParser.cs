@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
 
 namespace LlmBatch.RateLimiting;
 
@@ -19,7 +20,7 @@ internal static class RateLimitHeaderParser
     /// <summary>The largest count a header is read as (10^12 requests or tokens per minute, far above any provider's).</summary>
     public const long MaxCount = 1_000_000_000_000;
 
-    /// <summary>The headers read, in the order of <see cref="Parse(string?[], DateTimeOffset)"/>'s slots.</summary>
+    /// <summary>The headers read, in the order of <see cref="Values"/>'s slots.</summary>
     private static readonly string[] s_names =
     [
         "x-ratelimit-limit-requests",
@@ -40,35 +41,37 @@ internal static class RateLimitHeaderParser
         ArgumentNullException.ThrowIfNull(headers);
 
         // One pass over the headers the response has, rather than a lookup per name: every answer is read here, and
-        // a lookup validates the name and builds a descriptor for each of the ten, most of them absent.
-        string?[]? values = null;
+        // a lookup validates the name and builds a descriptor for each of the ten, most of them absent. The values
+        // are held on the stack: every answer of a server that sends limits comes through here.
+        var values = default(Values);
+        var any = false;
         foreach (var (name, header) in headers.NonValidated)
         {
             var slot = Slot(name);
             if (slot >= 0 && header.Count > 0)
             {
-                values ??= new string?[s_names.Length];
                 values[slot] ??= First(header);
+                any = true;
             }
         }
 
-        return values is null ? RateLimitHeaders.Empty : Parse(values, now);
+        return any ? Parse(in values, now) : RateLimitHeaders.Empty;
     }
 
     /// <summary>Parses headers given by a lookup (case-insensitive names).</summary>
     public static RateLimitHeaders Parse(Func<string, string?> header, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(header);
-        var values = new string?[s_names.Length];
-        for (var i = 0; i < values.Length; i++)
+        var values = default(Values);
+        for (var i = 0; i < s_names.Length; i++)
         {
             values[i] = header(s_names[i]);
         }
 
-        return Parse(values, now);
+        return Parse(in values, now);
     }
 
-    private static RateLimitHeaders Parse(string?[] header, DateTimeOffset now)
+    private static RateLimitHeaders Parse(in Values header, DateTimeOffset now)
     {
         var limitRequests = ParseCount(header[0]);
         var limitTokens = ParseCount(header[1]);
@@ -227,6 +230,11 @@ internal static class RateLimitHeaderParser
 
     private static long? ParseCount(string? value)
     {
+        if (TryParseDigits(value, out var whole))
+        {
+            return Math.Min(whole, MaxCount);
+        }
+
         if (string.IsNullOrWhiteSpace(value))
         {
             return null;
@@ -241,6 +249,32 @@ internal static class RateLimitHeaderParser
         return double.TryParse(value.AsSpan().Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && !double.IsNaN(d)
             ? (long)Math.Clamp(Math.Floor(d), 0, MaxCount)
             : null;
+    }
+
+    /// <summary>
+    /// The form every count header takes (<c>10000</c>: ASCII digits, nothing else), read without the culture-aware
+    /// <see cref="long.TryParse(ReadOnlySpan{char}, NumberStyles, IFormatProvider?, out long)"/>: four counts come with
+    /// every answer. Anything else (signs, spaces, decimals, more than 18 digits) is left to it.
+    /// </summary>
+    private static bool TryParseDigits(string? value, out long n)
+    {
+        n = 0;
+        if (value is null || value.Length is 0 or > 18)
+        {
+            return false;
+        }
+
+        foreach (var c in value)
+        {
+            if (!char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+
+            n = (n * 10) + (c - '0');
+        }
+
+        return true;
     }
 
     // NaN (from "inf - inf" sums) is unreadable; anything else non-negative, infinity included, is held to MaxWait.
@@ -260,5 +294,12 @@ internal static class RateLimitHeaderParser
         }
 
         return null;
+    }
+
+    /// <summary>The raw values of the headers read, one slot per name of <see cref="s_names"/>.</summary>
+    [InlineArray(10)]
+    private struct Values
+    {
+        private string? _first;
     }
 }

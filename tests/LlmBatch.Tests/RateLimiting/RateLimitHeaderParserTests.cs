@@ -38,6 +38,12 @@ public class RateLimitHeaderParserTests
     [InlineData("-1e300", 0L)]
     [InlineData("-5", 0L)]
     [InlineData("1500.7", 1500L)]
+    [InlineData("10000", 10000L)]
+    [InlineData(" 42 ", 42L)]
+    [InlineData("+42", 42L)]
+    [InlineData("999999999999999999", RateLimitHeaderParser.MaxCount)]
+    [InlineData("1000000000000", RateLimitHeaderParser.MaxCount)]
+    [InlineData("999999999999", 999_999_999_999L)]
     public void Parse_Counts_ClampedIntoRange(string value, long expected) =>
         Assert.Equal(expected, Parse("x-ratelimit-limit-tokens", value).LimitTokens);
 
