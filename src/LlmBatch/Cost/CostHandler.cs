@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using LlmBatch.Input;
 using LlmBatch.Providers;
 using LlmBatch.RateLimiting;
@@ -25,6 +26,8 @@ internal sealed class CostHandler : DelegatingBatchHandler
         _defaultMaxOutputTokens = defaultMaxOutputTokens;
     }
 
+    // Pooled builder: the state machine of an attempt that really waits below is reused rather than allocated per call.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
     {
         var request = item.Request;

@@ -22,8 +22,10 @@ internal sealed class AdaptiveTimeout : IDisposable
     private readonly TimeSpan _ceiling;
     private readonly double _multiplier;
     private readonly ConcurrentDictionary<LatencyClass, LatencyWindow> _windows = new();
-    private readonly ConcurrentDictionary<TrackedAttempt, byte> _inFlight = new(ReferenceEqualityComparer.Instance);
+    // Attempts in flight, an intrusive list under one lock with the watchdog: starting or ending an attempt takes the
+    // lock once and allocates nothing beyond its own entry.
     private readonly Lock _timerLock = new();
+    private TrackedAttempt? _inFlight;
     private ITimer? _watchdog;
     private bool _disposed;
 
@@ -61,13 +63,52 @@ internal sealed class AdaptiveTimeout : IDisposable
     public TrackedAttempt Track(LatencyClass latencyClass, CancellationTokenSource source)
     {
         var attempt = new TrackedAttempt(latencyClass, source, _timeProvider.GetTimestamp());
-        _inFlight.TryAdd(attempt, 0);
-        EnsureWatchdog();
+        lock (_timerLock)
+        {
+            attempt.Next = _inFlight;
+            if (_inFlight is not null)
+            {
+                _inFlight.Previous = attempt;
+            }
+
+            _inFlight = attempt;
+            if (_watchdog is null && !_disposed)
+            {
+                _watchdog = _timeProvider.CreateTimer(static s => ((AdaptiveTimeout)s!).CheckNow(), this, s_tick, s_tick);
+            }
+        }
+
         return attempt;
     }
 
     /// <summary>Stops watching an attempt.</summary>
-    public void Untrack(TrackedAttempt attempt) => _inFlight.TryRemove(attempt, out _);
+    public void Untrack(TrackedAttempt attempt)
+    {
+        lock (_timerLock)
+        {
+            if (attempt.Previous is { } previous)
+            {
+                previous.Next = attempt.Next;
+            }
+            else if (ReferenceEquals(_inFlight, attempt))
+            {
+                _inFlight = attempt.Next;
+            }
+            else
+            {
+                // Already untracked.
+                return;
+            }
+
+            if (attempt.Next is { } next)
+            {
+                next.Previous = attempt.Previous;
+            }
+
+            attempt.Next = null;
+            attempt.Previous = null;
+        }
+    }
 
     public void Dispose()
     {
@@ -82,50 +123,37 @@ internal sealed class AdaptiveTimeout : IDisposable
     /// <summary>Checks every attempt in flight once; the watchdog calls it every 100 ms.</summary>
     internal void CheckNow()
     {
-        if (_inFlight.IsEmpty)
-        {
-            // Idle: stop ticking so an engine between runs holds no timer. Track starts it again.
-            StopWatchdogIfIdle();
-            return;
-        }
-
-        foreach (var (attempt, _) in _inFlight)
-        {
-            var limit = LimitFor(attempt.Class);
-            if (_timeProvider.GetElapsedTime(attempt.StartedAt) >= limit && attempt.TryExpire(limit))
-            {
-                try
-                {
-                    attempt.Source.Cancel();
-                }
-                catch (ObjectDisposedException)
-                {
-                    // The attempt finished between the check and the cancel.
-                }
-            }
-        }
-    }
-
-    private void StopWatchdogIfIdle()
-    {
+        List<TrackedAttempt>? overrun = null;
         lock (_timerLock)
         {
-            if (_inFlight.IsEmpty)
+            if (_inFlight is null)
             {
+                // Idle: stop ticking so an engine between runs holds no timer. Track starts it again.
                 _watchdog?.Dispose();
                 _watchdog = null;
+                return;
+            }
+
+            for (var attempt = _inFlight; attempt is not null; attempt = attempt.Next)
+            {
+                var limit = LimitFor(attempt.Class);
+                if (_timeProvider.GetElapsedTime(attempt.StartedAt) >= limit && attempt.TryExpire(limit))
+                {
+                    (overrun ??= []).Add(attempt);
+                }
             }
         }
-    }
 
-    private void EnsureWatchdog()
-    {
-        // Always under the lock: a lock-free check could see a timer that an idle check is about to stop.
-        lock (_timerLock)
+        // Cancelled outside the lock: a cancellation runs the attempt's callbacks, which may end it and untrack it.
+        foreach (var attempt in overrun ?? [])
         {
-            if (_watchdog is null && !_disposed)
+            try
             {
-                _watchdog = _timeProvider.CreateTimer(static s => ((AdaptiveTimeout)s!).CheckNow(), this, s_tick, s_tick);
+                attempt.Source.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The attempt finished between the check and the cancel.
             }
         }
     }
@@ -144,6 +172,11 @@ internal sealed class AdaptiveTimeout : IDisposable
         public bool Expired => Volatile.Read(ref _expired) == 1;
 
         public TimeSpan Limit { get; private set; }
+
+        // The links of the in-flight list, read and written only under the owner's lock.
+        internal TrackedAttempt? Previous { get; set; }
+
+        internal TrackedAttempt? Next { get; set; }
 
         public bool TryExpire(TimeSpan limit)
         {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using LlmBatch.Providers;
 
 namespace LlmBatch.Resilience;
@@ -10,15 +11,26 @@ namespace LlmBatch.Resilience;
 /// </summary>
 internal sealed class ItemDeadlineHandler(IBatchHandler inner, TimeSpan deadline, TimeProvider timeProvider) : DelegatingBatchHandler(inner)
 {
+    // Pooled builder: the state machine of an item that really waits below is reused rather than allocated per item.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
     {
-        using var timer = new CancellationTokenSource(deadline, timeProvider);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
+        // On the system clock one linked source that cancels itself after the deadline does; another clock (tests)
+        // needs a timer source of its own, linked in.
+        using var timer = ReferenceEquals(timeProvider, TimeProvider.System) ? null : new CancellationTokenSource(deadline, timeProvider);
+        using var linked = timer is null
+            ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken)
+            : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
+        if (timer is null)
+        {
+            linked.CancelAfter(deadline);
+        }
+
         try
         {
             return await InnerHandler.SendAsync(item, linked.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException ex) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException ex) when (linked.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             throw new ItemDeadlineExceededException(deadline, ex);
         }

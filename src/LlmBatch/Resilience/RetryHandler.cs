@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using LlmBatch.Providers;
 using Polly;
 using Polly.Retry;
@@ -44,6 +45,8 @@ internal sealed class RetryHandler : DelegatingBatchHandler
         _pipeline = builder.Build();
     }
 
+    // Pooled builder: the state machine of an attempt that really waits below is reused rather than allocated per call.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
     {
         // The first attempt is sent here, outside Polly: almost every item ends with it, and the pipeline's context,

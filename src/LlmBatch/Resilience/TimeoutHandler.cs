@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using LlmBatch.Providers;
 
 namespace LlmBatch.Resilience;
@@ -8,6 +9,8 @@ namespace LlmBatch.Resilience;
 /// </summary>
 internal sealed class TimeoutHandler(IBatchHandler inner, AdaptiveTimeout timeouts, TimeProvider timeProvider) : DelegatingBatchHandler(inner)
 {
+    // Pooled builder: the state machine of an attempt that really waits below is reused rather than allocated per call.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
     {
         var latencyClass = LatencyClass.Of(item.Request);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using LlmBatch.Providers;
 using LlmBatch.RateLimiting;
 
@@ -9,6 +10,8 @@ namespace LlmBatch;
 /// </summary>
 internal sealed class AttemptCounterHandler(IBatchHandler inner, RunCounters counters, TimeProvider timeProvider) : DelegatingBatchHandler(inner)
 {
+    // Pooled builder: the state machine of an attempt that really waits below is reused rather than allocated per call.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<BatchResponse> SendAsync(BatchCall item, CancellationToken cancellationToken)
     {
         // The call's run keeps its own counts, so two runs on one engine report apart.

@@ -45,4 +45,15 @@ public sealed class ItemDeadlineHandlerTests
 
         Assert.Equal(200, response.StatusCode);
     }
+
+    [Fact]
+    public async Task SendAsync_OnTheSystemClock_ThePastDeadlineThrowsItemDeadlineExceeded()
+    {
+        // The system clock takes the one-source path (the source cancels itself): a 1 ms deadline, waited on, not slept.
+        using var handler = new ItemDeadlineHandler(new ScriptedHandler(ScriptedHandler.Hang()), TimeSpan.FromMilliseconds(1), TimeProvider.System);
+
+        var error = await Assert.ThrowsAsync<ItemDeadlineExceededException>(() => handler.SendAsync(new BatchCall(ScriptedHandler.Chat()), Ct).AsTask());
+
+        Assert.Equal("deadline_exceeded", RetryClassifier.ErrorCode(error));
+    }
 }
