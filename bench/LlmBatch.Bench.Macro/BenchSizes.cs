@@ -14,6 +14,9 @@ internal sealed record BenchSizes
 
     /// <summary>Requests of the CPU-per-request scenario (the 20,000 at 10 ms latency, 64 in flight).</summary>
     public required int CpuItems { get; init; }
+
+    /// <summary>Interleaved rounds of the cpu scenario; each client's figure is its median round.</summary>
+    public required int CpuRounds { get; init; }
     public required int FaultItems { get; init; }
     public required int CrashItems { get; init; }
     public required int MemorySmall { get; init; }
@@ -31,7 +34,7 @@ internal sealed record BenchSizes
 
     public static BenchSizes Full { get; } = new()
     {
-        RateItems = 3_000, Rpm = 6_000, TokenItems = 1_500, TokenIdealSeconds = 30, UnlimitedItems = 20_000, CpuItems = 20_000,
+        RateItems = 3_000, Rpm = 6_000, TokenItems = 1_500, TokenIdealSeconds = 30, UnlimitedItems = 20_000, CpuItems = 20_000, CpuRounds = 3,
         FaultItems = 2_000, CrashItems = 3_000, MemorySmall = 50_000, MemoryLarge = 200_000, MemoryHuge = 1_000_000, HangSeconds = 60,
         GpuItems = 800, PackItems = 20_000,
         BatchItems = 120_000, BatchFileRequests = 50_000,
@@ -39,7 +42,7 @@ internal sealed record BenchSizes
 
     public static BenchSizes Quick { get; } = new()
     {
-        RateItems = 600, Rpm = 6_000, TokenItems = 300, TokenIdealSeconds = 6, UnlimitedItems = 3_000, CpuItems = 4_000,
+        RateItems = 600, Rpm = 6_000, TokenItems = 300, TokenIdealSeconds = 6, UnlimitedItems = 3_000, CpuItems = 4_000, CpuRounds = 1,
         FaultItems = 500, CrashItems = 600, MemorySmall = 5_000, MemoryLarge = 20_000, MemoryHuge = 100_000, HangSeconds = 15,
         GpuItems = 300, PackItems = 4_000,
         BatchItems = 12_000, BatchFileRequests = 5_000,
