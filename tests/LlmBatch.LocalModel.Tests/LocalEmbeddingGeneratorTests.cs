@@ -49,8 +49,11 @@ public class LocalEmbeddingGeneratorTests
             Assert.Equal(LocalModels.EmbeddingModelId, result[i].ModelId);
         }
 
+        // The worker takes what has queued when it wakes, without waiting to fill a batch, and it may wake while the
+        // 70 are still being queued (1 + 32 + 32 + 5 on a loaded machine): the split is bounded, the count is timing.
         Assert.All(encoder.Batches, b => Assert.InRange(b.Length, 1, 32));
-        Assert.Equal(3, encoder.Batches.Count);
+        Assert.Equal(70, encoder.Batches.Sum(b => b.Length));
+        Assert.InRange(encoder.Batches.Count, 3, 70);
     }
 
     [Fact]
