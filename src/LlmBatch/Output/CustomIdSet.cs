@@ -39,7 +39,13 @@ internal sealed class CustomIdSet
             Grow();
         }
 
-        return Insert(_slots, value);
+        if (!KeySlots.Insert<UInt128>(_slots, value))
+        {
+            return false;
+        }
+
+        _used++;
+        return true;
     }
 
     public bool Contains(UInt128 value)
@@ -49,21 +55,7 @@ internal sealed class CustomIdSet
             return _hasZero;
         }
 
-        var slots = _slots;
-        var mask = slots.Length - 1;
-        for (var i = Index(value, mask); ; i = (i + 1) & mask)
-        {
-            var s = slots[i];
-            if (s == value)
-            {
-                return true;
-            }
-
-            if (s == 0)
-            {
-                return false;
-            }
-        }
+        return KeySlots.Contains<UInt128>(_slots, value);
     }
 
     /// <summary>Enumerates the values in no particular order; the set must not change meanwhile.</summary>
@@ -83,33 +75,6 @@ internal sealed class CustomIdSet
         }
     }
 
-    // The key is a cryptographic hash already: its low bits are as good an index as any.
-    private static int Index(UInt128 value, int mask) => (int)(ulong)value & mask;
-
-    private bool Insert(UInt128[] slots, UInt128 value)
-    {
-        var mask = slots.Length - 1;
-        for (var i = Index(value, mask); ; i = (i + 1) & mask)
-        {
-            var s = slots[i];
-            if (s == value)
-            {
-                return false;
-            }
-
-            if (s == 0)
-            {
-                slots[i] = value;
-                if (ReferenceEquals(slots, _slots))
-                {
-                    _used++;
-                }
-
-                return true;
-            }
-        }
-    }
-
     private void Grow()
     {
         var bigger = new UInt128[_slots.Length * 2];
@@ -117,7 +82,7 @@ internal sealed class CustomIdSet
         {
             if (v != 0)
             {
-                Insert(bigger, v);
+                KeySlots.Insert<UInt128>(bigger, v);
             }
         }
 

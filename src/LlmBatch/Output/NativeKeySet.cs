@@ -59,7 +59,7 @@ internal sealed unsafe class NativeKeySet<T> : IDisposable
             Resize((int)Math.Min(_length * 2L, 1 << 30));
         }
 
-        if (!Insert(_slots, _length, value))
+        if (!KeySlots.Insert(new Span<T>(_slots, _length), value))
         {
             return false;
         }
@@ -80,31 +80,6 @@ internal sealed unsafe class NativeKeySet<T> : IDisposable
 
     private static T* Allocate(int length) => (T*)NativeMemory.AllocZeroed((nuint)length, (nuint)sizeof(T));
 
-    private static bool Insert(T* slots, int length, T value)
-    {
-        // The key's low 64 bits scaled to the table (multiply-shift), then linear probing.
-        var i = (int)Math.BigMul(ulong.CreateTruncating(value), (ulong)length, out _);
-        while (true)
-        {
-            var s = slots[i];
-            if (s == value)
-            {
-                return false;
-            }
-
-            if (T.IsZero(s))
-            {
-                slots[i] = value;
-                return true;
-            }
-
-            if (++i == length)
-            {
-                i = 0;
-            }
-        }
-    }
-
     private void Resize(int size)
     {
         var bigger = Allocate(size);
@@ -112,7 +87,7 @@ internal sealed unsafe class NativeKeySet<T> : IDisposable
         {
             if (!T.IsZero(_slots[i]))
             {
-                Insert(bigger, size, _slots[i]);
+                KeySlots.Insert(new Span<T>(bigger, size), _slots[i]);
             }
         }
 

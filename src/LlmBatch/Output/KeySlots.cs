@@ -1,0 +1,54 @@
+using System.Numerics;
+
+namespace LlmBatch.Output;
+
+/// <summary>
+/// The probing both key sets share, <see cref="CustomIdSet"/> on the GC heap and <see cref="NativeKeySet{T}"/> outside
+/// it: open addressing over hash keys, zero marking an empty slot (each set tracks the value zero on the side). The key
+/// is a hash already, so its low 64 bits scaled to the table (multiply-shift) are the start, for a table of any length.
+/// </summary>
+internal static class KeySlots
+{
+    /// <summary>Puts the value into the first free slot of its probe; false when it is there already.</summary>
+    public static bool Insert<T>(Span<T> slots, T value)
+        where T : unmanaged, IBinaryInteger<T>
+    {
+        for (var i = Start(value, slots.Length); ; i = i + 1 == slots.Length ? 0 : i + 1)
+        {
+            var s = slots[i];
+            if (s == value)
+            {
+                return false;
+            }
+
+            if (T.IsZero(s))
+            {
+                slots[i] = value;
+                return true;
+            }
+        }
+    }
+
+    /// <summary>True when the value is in a slot of its probe.</summary>
+    public static bool Contains<T>(ReadOnlySpan<T> slots, T value)
+        where T : unmanaged, IBinaryInteger<T>
+    {
+        for (var i = Start(value, slots.Length); ; i = i + 1 == slots.Length ? 0 : i + 1)
+        {
+            var s = slots[i];
+            if (s == value)
+            {
+                return true;
+            }
+
+            if (T.IsZero(s))
+            {
+                return false;
+            }
+        }
+    }
+
+    private static int Start<T>(T value, int length)
+        where T : unmanaged, IBinaryInteger<T> =>
+        (int)Math.BigMul(ulong.CreateTruncating(value), (ulong)length, out _);
+}
