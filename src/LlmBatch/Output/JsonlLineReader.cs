@@ -142,7 +142,24 @@ internal sealed class JsonlLineReader : IDisposable, IAsyncDisposable
     }
 
     /// <summary>Whether a span holds only spaces, tabs and carriage returns.</summary>
-    public static bool IsBlankSpan(ReadOnlySpan<byte> line) => line.IndexOfAnyExcept(" \t\r"u8) < 0;
+    /// <remarks>
+    /// A plain loop, not <c>IndexOfAnyExcept(" \t\r"u8)</c>: that one runs a vectorised searcher that ReadyToRun leaves
+    /// to the JIT, and it stayed at tier 0 through the input check and the report's read-back. Called once per line of
+    /// those passes, it was 5 % of a 20,000-request run's CPU (about 6 us a line, perf); this loop stops at the first
+    /// byte of any real line.
+    /// </remarks>
+    public static bool IsBlankSpan(ReadOnlySpan<byte> line)
+    {
+        foreach (var b in line)
+        {
+            if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>Moves to the next line; false at the end of the stream.</summary>
     /// <exception cref="BatchInputException">The stream could not be read (names the file and the line).</exception>
