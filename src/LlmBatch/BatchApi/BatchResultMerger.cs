@@ -114,28 +114,19 @@ internal sealed class BatchResultMerger(BatchApiClient client, Func<BatchResult,
         var usage = UsageReader.TryRead(result.ResponseBody.Span, out var prompt, out var completion);
         var started = batch.CreatedAt ?? chunk.CreatedAt ?? time.GetUtcNow();
         var finished = batch.EndedAt ?? time.GetUtcNow();
-        return new BatchResult
+        var stats = new BatchItemStats
         {
-            CustomId = result.CustomId,
-            Id = result.Id,
-            StatusCode = result.StatusCode,
-            RequestId = result.RequestId,
-            ResponseBody = result.ResponseBody,
-            Error = result.Error,
-            LineNumber = line,
-            Stats = new BatchItemStats
-            {
-                Attempts = chunk.Submissions,
-                Statuses = [result.StatusCode],
-                StartedAt = started,
-                FinishedAt = finished,
-                LatencyMs = Math.Max(0, (finished - (batch.InProgressAt ?? started)).TotalMilliseconds),
-                PromptTokens = usage ? prompt : 0,
-                CompletionTokens = usage ? completion : 0,
-                UsageReported = usage,
-                Model = chunk.Model,
-                BatchId = batch.Id,
-            },
+            Attempts = chunk.Submissions,
+            Statuses = [result.StatusCode],
+            StartedAt = started,
+            FinishedAt = finished,
+            LatencyMs = Math.Max(0, (finished - (batch.InProgressAt ?? started)).TotalMilliseconds),
+            PromptTokens = usage ? prompt : 0,
+            CompletionTokens = usage ? completion : 0,
+            UsageReported = usage,
+            Model = chunk.Model,
+            BatchId = batch.Id,
         };
+        return result.With(stats, line, keepBody: true);
     }
 }

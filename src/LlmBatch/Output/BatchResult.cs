@@ -36,6 +36,20 @@ public sealed class BatchResult
     /// <summary>The 1-based input line of the request; 0 when it was built in code.</summary>
     public long LineNumber { get; init; }
 
+    /// <summary>This result with other facts and input line; with its body or without (for readers of figures only).</summary>
+    internal BatchResult With(BatchItemStats stats, long lineNumber, bool keepBody) => new()
+    {
+        CustomId = CustomId,
+        Id = Id,
+        StatusCode = StatusCode,
+        RequestId = RequestId,
+        ResponseBody = keepBody ? ResponseBody : default,
+        BodyIsCheckedJson = keepBody && BodyIsCheckedJson,
+        Error = Error,
+        Stats = stats,
+        LineNumber = lineNumber,
+    };
+
     /// <summary>True when the item got a 2xx response with a valid body.</summary>
     public bool IsSuccess => Error is null && StatusCode is >= 200 and < 300;
 }

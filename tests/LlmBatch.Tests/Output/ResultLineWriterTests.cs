@@ -43,6 +43,27 @@ public class ResultLineWriterTests
     }
 
     [Fact]
+    public void FormatUtcMillisecond_AnyTimeAndOffset_SameTextAsTheCustomFormat()
+    {
+        var rng = new Random(20_261_130);
+        DateTimeOffset[] edges =
+        [
+            new DateTimeOffset(1, 1, 1, 0, 0, 0, TimeSpan.Zero).AddTicks(1),
+            DateTimeOffset.MaxValue,
+            new DateTimeOffset(2026, 12, 31, 23, 59, 59, 999, TimeSpan.Zero).AddTicks(9_999),
+            new(2024, 2, 29, 0, 0, 0, 1, TimeSpan.FromHours(-9.5)),
+        ];
+        var times = edges.Concat(Enumerable.Range(0, 5_000).Select(_ =>
+            new DateTimeOffset(rng.NextInt64(DateTime.MinValue.Ticks + TimeSpan.TicksPerDay, DateTime.MaxValue.Ticks - TimeSpan.TicksPerDay), TimeSpan.FromMinutes(rng.Next(-14 * 60, 14 * 60)))));
+        Span<byte> text = stackalloc byte[ResultLineWriter.UtcMillisecondLength];
+        foreach (var t in times)
+        {
+            ResultLineWriter.FormatUtcMillisecond(t, text);
+            Assert.Equal(t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture), Encoding.UTF8.GetString(text));
+        }
+    }
+
+    [Fact]
     public void ToResultId_SameCustomId_IsStableAndLowercaseHex()
     {
         var a = CustomIdHash.ToResultId("request-42");
