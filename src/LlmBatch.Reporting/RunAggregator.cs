@@ -7,10 +7,16 @@ namespace LlmBatch.Reporting;
 /// Folds results into everything the report shows. Per-second counters are kept by absolute second, so memory grows
 /// with the run's length, not its size. The final-attempt latencies, for the percentiles over time and the histogram,
 /// are kept for at most <see cref="MaxLatencySamples"/> items: every item up to there (the figures are exact), a
-/// uniform sample of that size beyond (reservoir sampling). Keeping all of them held 546 MB at 10 M items. A sample of
-/// 2^20 still made a run's peak memory grow with its size up to a million items (12 MB kept, as much again while the
-/// arrays doubled, and the per-slice lists): 2^17 holds 1.5 MB, and gives each of up to 180 time slices about 730
-/// samples, enough for the chart's percentiles.
+/// uniform sample of that size beyond (the items whose custom_id hashes lowest). Keeping all of them held 546 MB at
+/// 10 M items. A sample of 2^20 still made a run's peak memory grow with its size up to a million items (12 MB kept, as
+/// much again while the arrays doubled, and the per-slice lists): 2^17 holds 2 MB, and gives each of up to 180 time
+/// slices about 730 samples, enough for the chart's percentiles.
+/// <para>
+/// What the report keeps only part of does not depend on the order results are added in, beyond file order: the
+/// sample is chosen by hash, and the first failures and the slowest items' ties go by file order, which
+/// <see cref="BeginEarlierLines"/> lets a caller give when it adds a run's own results first and the lines earlier runs
+/// left after them (<see cref="RunReportCollector"/>): the report is then the one built from reading the file.
+/// </para>
 /// </summary>
 internal sealed class RunAggregator
 {
@@ -41,14 +47,22 @@ internal sealed class RunAggregator
     private float[] _latencyMs = [];
     private int _latencyCount;
 
-    // Seeded: the same output file gives the same report.
-    private readonly Random _sampler = new(20_261_130);
+    // Once the sample is full: each kept sample's custom_id hash, and a max-heap of the slots by that hash, whose top
+    // is the next to give way to an item that hashes lower.
+    private ulong[] _latencyHash = [];
+    private int[] _heap = [];
     private readonly int _maxLatencySamples;
     private long _latenciesSeen;
     private readonly Dictionary<string, ModelUsage> _models = new(StringComparer.Ordinal);
     private readonly Dictionary<string, EndpointUsage> _endpoints = new(StringComparer.Ordinal);
-    private readonly PriorityQueue<ItemRow, double> _slowest = new();
-    private readonly List<ItemRow> _failed = [];
+    private readonly PriorityQueue<ItemRow, (double LatencyMs, long Order)> _slowest = new(SlowerLater.Instance);
+    private readonly List<(ItemRow Row, long Order)> _failed = [];
+
+    // Each result's place in file order: results added as usual count up from zero; after BeginEarlierLines, from the
+    // lowest long, so lines read from before a run's own results come first.
+    private long _order;
+    private long _earlierOrder = long.MinValue;
+    private bool _earlier;
     private long _minSecond = long.MaxValue;
     private long _maxSecond = long.MinValue;
 
@@ -59,8 +73,15 @@ internal sealed class RunAggregator
         _maxLatencySamples = maxLatencySamples;
     }
 
+    /// <summary>
+    /// The results added from now on stand in the file before every one added so far (the lines earlier runs left,
+    /// read after a run's own results were added as they were written), in the order they are added.
+    /// </summary>
+    public void BeginEarlierLines() => _earlier = true;
+
     public void Add(BatchResult result)
     {
+        var order = _earlier ? _earlierOrder++ : _order++;
         _summary.Add(result);
         var stats = result.Stats;
         var model = stats.Model.Length > 0 ? stats.Model : "(unknown)";
@@ -83,20 +104,21 @@ internal sealed class RunAggregator
         {
             usage.Succeeded++;
         }
-        else if (_failed.Count < _options.FailedCount)
+        else
         {
-            _failed.Add(Row(result));
+            KeepFailure(result, order);
         }
 
         if (stats.Attempts > 0 && _options.SlowestCount > 0)
         {
+            var key = (stats.LatencyMs, order);
             if (_slowest.Count < _options.SlowestCount)
             {
-                _slowest.Enqueue(Row(result), stats.LatencyMs);
+                _slowest.Enqueue(Row(result), key);
             }
-            else if (_slowest.TryPeek(out _, out var fastest) && stats.LatencyMs > fastest)
+            else if (_slowest.TryPeek(out _, out var fastest) && SlowerLater.Instance.Compare(key, fastest) > 0)
             {
-                _slowest.DequeueEnqueue(Row(result), stats.LatencyMs);
+                _slowest.DequeueEnqueue(Row(result), key);
             }
         }
 
@@ -159,15 +181,46 @@ internal sealed class RunAggregator
 
         if (stats.Attempts > 0)
         {
-            SampleLatency(finishSecond, (float)stats.LatencyMs);
+            SampleLatency(finishSecond, (float)stats.LatencyMs, CustomIdHash.Compute(result.CustomId));
         }
     }
 
-    // Algorithm R: the n-th latency replaces a kept one with probability (samples kept) / n, so every item is
-    // equally likely to be in the sample, whatever the run's length.
-    private void SampleLatency(long second, float ms)
+    // The first FailedCount failures in file order. Results added as usual come in file order, so once the list is
+    // full only an earlier line can displace one (a linear search of at most FailedCount rows, for those alone).
+    private void KeepFailure(BatchResult result, long order)
     {
-        var seen = ++_latenciesSeen;
+        if (_failed.Count < _options.FailedCount)
+        {
+            _failed.Add((Row(result), order));
+            return;
+        }
+
+        if (!_earlier || _failed.Count == 0)
+        {
+            return;
+        }
+
+        var latest = 0;
+        for (var i = 1; i < _failed.Count; i++)
+        {
+            if (_failed[i].Order > _failed[latest].Order)
+            {
+                latest = i;
+            }
+        }
+
+        if (order < _failed[latest].Order)
+        {
+            _failed[latest] = (Row(result), order);
+        }
+    }
+
+    // Bottom-k sampling: the items whose custom_id hashes lowest are kept. The hash is as good as a random draw, so
+    // every item is equally likely to be in the sample, and unlike a draw it does not depend on the order the items
+    // come in: the report of a run folded as it went is the one rebuilt from its file later.
+    private void SampleLatency(long second, float ms, ulong hash)
+    {
+        ++_latenciesSeen;
         if (_latencyCount < _maxLatencySamples)
         {
             if (_latencyCount == _latencyMs.Length)
@@ -175,22 +228,74 @@ internal sealed class RunAggregator
                 var size = (int)Math.Min(_maxLatencySamples, Math.Max(256L, _latencyMs.Length * 2L));
                 var seconds = new long[size];
                 var values = new float[size];
+                var hashes = new ulong[size];
                 Array.Copy(_latencySeconds, seconds, _latencyCount);
                 Array.Copy(_latencyMs, values, _latencyCount);
+                Array.Copy(_latencyHash, hashes, _latencyCount);
                 _latencySeconds = seconds;
                 _latencyMs = values;
+                _latencyHash = hashes;
             }
 
             _latencySeconds[_latencyCount] = second;
-            _latencyMs[_latencyCount++] = ms;
+            _latencyMs[_latencyCount] = ms;
+            _latencyHash[_latencyCount++] = hash;
+            if (_latencyCount == _maxLatencySamples)
+            {
+                BuildHeap();
+            }
+
             return;
         }
 
-        var slot = _sampler.NextInt64(seen);
-        if (slot < _maxLatencySamples)
+        var top = _heap[0];
+        if (hash < _latencyHash[top])
         {
-            _latencySeconds[(int)slot] = second;
-            _latencyMs[(int)slot] = ms;
+            _latencySeconds[top] = second;
+            _latencyMs[top] = ms;
+            _latencyHash[top] = hash;
+            SiftDown(0);
+        }
+    }
+
+    private void BuildHeap()
+    {
+        _heap = new int[_latencyCount];
+        for (var i = 0; i < _heap.Length; i++)
+        {
+            _heap[i] = i;
+        }
+
+        for (var i = (_heap.Length / 2) - 1; i >= 0; i--)
+        {
+            SiftDown(i);
+        }
+    }
+
+    private void SiftDown(int at)
+    {
+        var n = _heap.Length;
+        while (true)
+        {
+            var largest = at;
+            var left = (2 * at) + 1;
+            if (left < n && _latencyHash[_heap[left]] > _latencyHash[_heap[largest]])
+            {
+                largest = left;
+            }
+
+            if (left + 1 < n && _latencyHash[_heap[left + 1]] > _latencyHash[_heap[largest]])
+            {
+                largest = left + 1;
+            }
+
+            if (largest == at)
+            {
+                return;
+            }
+
+            (_heap[at], _heap[largest]) = (_heap[largest], _heap[at]);
+            at = largest;
         }
     }
 
@@ -259,7 +364,7 @@ internal sealed class RunAggregator
             Timeline = BuildTimeline(),
             Models = models,
             Slowest = slowest,
-            FailedItems = _failed,
+            FailedItems = FailedInFileOrder(),
             Latencies = latencies,
             LatencyWeight = latencies.Length == 0 ? 1 : (double)_latenciesSeen / latencies.Length,
             PriceSource = _prices.Source,
@@ -396,6 +501,18 @@ internal sealed class RunAggregator
 
     private static double NearestRank(List<double> sorted, double percentile) =>
         sorted[Math.Clamp((int)Math.Ceiling(percentile / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
+
+    private List<ItemRow> FailedInFileOrder()
+    {
+        _failed.Sort(static (a, b) => a.Order.CompareTo(b.Order));
+        var rows = new List<ItemRow>(_failed.Count);
+        foreach (var (row, _) in _failed)
+        {
+            rows.Add(row);
+        }
+
+        return rows;
+    }
 
     private static ItemRow Row(BatchResult result)
     {

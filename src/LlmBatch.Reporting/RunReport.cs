@@ -74,6 +74,12 @@ public static class RunReport
             aggregator.Add(result);
         }
 
+        return await WriteFilesAsync(aggregator, reportDirectory, sourceName, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Builds the report of what <paramref name="aggregator"/> holds and writes both files.</summary>
+    internal static async Task<RunReportFiles> WriteFilesAsync(RunAggregator aggregator, string reportDirectory, string sourceName, RunReportOptions options, CancellationToken cancellationToken)
+    {
         var run = aggregator.Build();
         var figures = ReportFigures.From(run, sourceName, options.TimeProvider.GetUtcNow());
         Directory.CreateDirectory(reportDirectory);

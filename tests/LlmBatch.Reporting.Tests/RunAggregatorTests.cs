@@ -69,6 +69,32 @@ public class RunAggregatorTests
         Assert.Equal(run.Latencies, Aggregate().Latencies);
     }
 
+    [Fact]
+    public void Build_OwnResultsFirstThenEarlierLines_SameAsAddingInFileOrder()
+    {
+        // More items than the sample, the failure list and the slowest list keep, with tied latencies (SampleRun rounds
+        // them to a tenth): what is kept must follow file order, not the order of the calls.
+        var results = SampleRun.Create(3_000, seed: 11);
+        var options = new RunReportOptions { FailedCount = 7, SlowestCount = 9 };
+        var inFileOrder = new RunAggregator(options, maxLatencySamples: 400);
+        results.ForEach(inFileOrder.Add);
+        var collected = new RunAggregator(options, maxLatencySamples: 400);
+        results.Skip(1_200).ToList().ForEach(collected.Add);
+        collected.BeginEarlierLines();
+        results.Take(1_200).ToList().ForEach(collected.Add);
+
+        var expected = inFileOrder.Build();
+        var actual = collected.Build();
+
+        Assert.True(results.Count(r => !r.IsSuccess) > 7);
+        Assert.Equal(expected.FailedItems, actual.FailedItems);
+        Assert.Equal(expected.Slowest, actual.Slowest);
+        Assert.Equal(expected.Latencies, actual.Latencies);
+        Assert.Equal(
+            expected.Timeline.Select(b => (b.StartSeconds, b.LatencyP50Ms, b.LatencyP95Ms, b.LatencyP99Ms)),
+            actual.Timeline.Select(b => (b.StartSeconds, b.LatencyP50Ms, b.LatencyP95Ms, b.LatencyP99Ms)));
+    }
+
     private static IReadOnlyList<TimeBucket> Timeline(params BatchResult[] results)
     {
         var aggregator = new RunAggregator(new RunReportOptions());

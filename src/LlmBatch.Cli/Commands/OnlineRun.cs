@@ -58,10 +58,14 @@ internal static class OnlineRun
             return await DocumentRun.MapReduceAsync(settings, job, RunPhaseAsync, prices, stop.Token).ConfigureAwait(false);
         }
 
+        var report = RunOutputs.StartReport(settings, prices);
+        job.Written = report is null ? null : report.Add;
         var result = await RunPhaseAsync(job, stop.Token).ConfigureAwait(false);
         var live = engine.GetProgress();
         var skipped = settings.IsDocuments ? await DocumentRun.ReadSkippedAsync(Documents.DocumentManifest.PathFor(settings.OutputPath), CancellationToken.None).ConfigureAwait(false) : [];
-        await RunOutputs.WriteReportAsync(settings, result.Summary, prices, settings.IsDocuments ? DocumentRun.ForReport(skipped) : null).ConfigureAwait(false);
+        await RunOutputs.WriteReportAsync(
+            settings, result.Summary, prices, settings.IsDocuments ? DocumentRun.ForReport(skipped) : null,
+            collected: report is null ? null : (report, result.OutputStartOffset)).ConfigureAwait(false);
         if (!settings.Quiet)
         {
             SummaryPrinter.Print(result, settings.OutputPath, live: live);

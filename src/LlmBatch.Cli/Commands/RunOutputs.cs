@@ -41,10 +41,22 @@ internal static class RunOutputs
     }
 
     /// <summary>
-    /// Writes summary.json and report.html unless --no-report; <paramref name="live"/> adds what only the live run knew.
-    /// A report that cannot be written is said and left: the results are complete, and `llmbatch report` rebuilds it.
+    /// The report of a run whose job tells it each result as it is written (<see cref="BatchJobOptions.Written"/>), so
+    /// that only earlier runs' lines are read back at the end; null with --no-report, and with --preserve-order, whose
+    /// final sort leaves no offset between earlier lines and this run's (the report then reads the whole file).
     /// </summary>
-    internal static async Task WriteReportAsync(RunSettings settings, RunSummary? live, PriceTable? prices, IReadOnlyList<KeyValuePair<string, string>>? skippedInputs = null, IReadOnlyList<RunReportWorker>? workers = null)
+    internal static RunReportCollector? StartReport(RunSettings settings, PriceTable? prices) =>
+        settings.NoReport || settings.PreserveOrder ? null : new RunReportCollector(new RunReportOptions { Prices = prices });
+
+    /// <summary>
+    /// Writes summary.json and report.html unless --no-report; <paramref name="live"/> adds what only the live run knew.
+    /// With <paramref name="collected"/> (from <see cref="StartReport"/>), this run's results are those it was told and
+    /// only the lines before the offset are read. A report that cannot be written is said and left: the results are
+    /// complete, and `llmbatch report` rebuilds it.
+    /// </summary>
+    internal static async Task WriteReportAsync(
+        RunSettings settings, RunSummary? live, PriceTable? prices, IReadOnlyList<KeyValuePair<string, string>>? skippedInputs = null,
+        IReadOnlyList<RunReportWorker>? workers = null, (RunReportCollector Collector, long From)? collected = null)
     {
         if (settings.NoReport)
         {
@@ -54,7 +66,19 @@ internal static class RunOutputs
         var directory = settings.ReportDir ?? Path.GetDirectoryName(Path.GetFullPath(settings.OutputPath))!;
         try
         {
-            var files = await RunReport.WriteAsync(settings.OutputPath, directory, new RunReportOptions { LiveSummary = live, Prices = prices, SkippedInputs = skippedInputs, Workers = workers }, CancellationToken.None).ConfigureAwait(false);
+            RunReportFiles files;
+            if (collected is var (collector, from))
+            {
+                collector.Options.LiveSummary = live;
+                collector.Options.SkippedInputs = skippedInputs;
+                collector.Options.Workers = workers;
+                files = await collector.WriteAsync(settings.OutputPath, from, directory, CancellationToken.None).ConfigureAwait(false);
+            }
+            else
+            {
+                files = await RunReport.WriteAsync(settings.OutputPath, directory, new RunReportOptions { LiveSummary = live, Prices = prices, SkippedInputs = skippedInputs, Workers = workers }, CancellationToken.None).ConfigureAwait(false);
+            }
+
             if (!settings.Quiet)
             {
                 Console.Error.WriteLine($"llmbatch: report {files.HtmlPath}, figures {files.SummaryJsonPath}");

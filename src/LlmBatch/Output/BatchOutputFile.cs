@@ -28,7 +28,14 @@ public static class BatchOutputFile
     /// <see cref="BatchResult.ResponseBody"/> is left empty, for readers that need only statuses, errors and facts
     /// (the report): no copy of each answer.
     /// </summary>
-    internal static async IAsyncEnumerable<BatchResult> ReadAsync(string path, bool withBodies, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    internal static IAsyncEnumerable<BatchResult> ReadAsync(string path, bool withBodies, CancellationToken cancellationToken = default) =>
+        ReadAsync(path, withBodies, long.MaxValue, cancellationToken);
+
+    /// <summary>
+    /// As above, only the lines that start before the byte offset <paramref name="endOffset"/>: those an earlier run
+    /// left, when the caller saw this run's own results as they were written.
+    /// </summary>
+    internal static async IAsyncEnumerable<BatchResult> ReadAsync(string path, bool withBodies, long endOffset, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
@@ -37,6 +44,11 @@ public static class BatchOutputFile
             using var reader = new JsonlLineReader(stream, path);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
+                if (reader.LineOffset >= endOffset)
+                {
+                    yield break;
+                }
+
                 if (reader.IsBlank)
                 {
                     continue;

@@ -39,6 +39,7 @@ internal sealed class BatchOutputWriter : IAsyncDisposable
         Path = path;
         _fileLock = fileLock;
         _stream = stream;
+        StartOffset = stream.Position;
         _channel = Channel.CreateBounded<BatchResult>(new BoundedChannelOptions(capacity)
         {
             SingleReader = true,
@@ -62,6 +63,9 @@ internal sealed class BatchOutputWriter : IAsyncDisposable
     /// before the first write.
     /// </summary>
     public Action<BatchResult>? Taken { get; set; }
+
+    /// <summary>The file's length when it was opened: where this writer's first line goes.</summary>
+    public long StartOffset { get; }
 
     /// <summary>Lines handed to the OS so far (visible to readers of the file, kept by a kill -9).</summary>
     public long LinesWritten => Interlocked.Read(ref _lines);

@@ -42,6 +42,7 @@ public static class BatchJob
         Exception? stoppedBy = null;
         BatchProgress progress;
         var writer = BatchOutputWriter.Open(options.OutputPath, options.TimeProvider);
+        var startOffset = writer.StartOffset;
         await using (writer.ConfigureAwait(false))
         {
             // Checked above: read once more without checking again, with the same line-length cap.
@@ -54,10 +55,12 @@ public static class BatchJob
             IBatchRun run;
             if (engine is IResultSinkEngine sinking)
             {
+                var told = options.Written;
                 writer.Taken = result =>
                 {
                     summary.Add(result);
                     written++;
+                    told?.Invoke(result);
                 };
                 run = sinking.Start(pending, result => writer.WriteAsync(result, CancellationToken.None), abort.Token);
             }
@@ -75,6 +78,7 @@ public static class BatchJob
                     await writer.WriteAsync(result, CancellationToken.None).ConfigureAwait(false);
                     summary.Add(result);
                     written++;
+                    options.Written?.Invoke(result);
                 }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -120,6 +124,7 @@ public static class BatchJob
             Interrupted = remaining > 0,
             StoppedBy = stoppedBy,
             FailedInOutput = checkpoint.Failed + built.Failed,
+            OutputStartOffset = startOffset,
         };
     }
 

@@ -1,6 +1,7 @@
 using LlmBatch.BatchApi;
 using LlmBatch.Files;
 using LlmBatch.Input;
+using LlmBatch.Output;
 
 namespace LlmBatch;
 
@@ -45,6 +46,14 @@ public sealed class BatchJobOptions
 
     /// <summary>The clock for the grace period (default <see cref="TimeProvider.System"/>).</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>
+    /// Told of each result this run writes, as it is queued for the output file: on one thread at a time, in the order
+    /// the lines are written. Lets a caller summarise the run (as the command line's report does) without reading the
+    /// output back; the lines of earlier runs are those before <see cref="BatchJobResult.OutputStartOffset"/>.
+    /// Default none. It must not block: the output's writer waits for it.
+    /// </summary>
+    public Action<BatchResult>? Written { get; set; }
 
     /// <summary>The checks of a file-to-file job's input, output and earlier input check, shared by the job kinds.</summary>
     internal static void ValidateFiles(List<string> problems, string inputPath, string outputPath, BatchValidationReport? checkedInput)

@@ -40,4 +40,11 @@ public sealed class BatchJobResult
 
     /// <summary>Failed items in the whole output file, this run's and earlier ones'.</summary>
     public long FailedInOutput { get; init; }
+
+    /// <summary>
+    /// The byte offset in the output file where this run's lines begin: the lines before it are those earlier runs left
+    /// (resumed from, after any repair of a torn last line). Not meaningful once <see cref="BatchJobOptions.PreserveOrder"/>
+    /// has sorted the file.
+    /// </summary>
+    public long OutputStartOffset { get; init; }
 }
