@@ -9,7 +9,7 @@ namespace LlmBatch.Reporting;
 /// are kept for at most <see cref="MaxLatencySamples"/> items: every item up to there (the figures are exact), a
 /// uniform sample of that size beyond (the items whose custom_id hashes lowest). Keeping all of them held 546 MB at
 /// 10 M items. A sample of 2^20 still made a run's peak memory grow with its size up to a million items (12 MB kept, as
-/// much again while the arrays doubled, and the per-slice lists): 2^17 holds 2 MB, and gives each of up to 180 time
+/// much again while the arrays doubled, and the per-slice lists): 2^17 holds 3 MB, and gives each of up to 180 time
 /// slices about 730 samples, enough for the chart's percentiles.
 /// <para>
 /// What the report keeps only part of does not depend on the order results are added in, beyond file order: the
@@ -27,7 +27,7 @@ internal sealed class RunAggregator
     private const int InProgress = 0;
     private const int Waiting = 1;
 
-    /// <summary>How many latencies are kept at most (12 bytes each); see the class summary.</summary>
+    /// <summary>How many latencies are kept at most (24 bytes each once the sample is full); see the class summary.</summary>
     internal const int MaxLatencySamples = 1 << 17;
 
     // Times come from an output file, which anything may have written: one item is drawn over at most the longest
@@ -348,20 +348,20 @@ internal sealed class RunAggregator
         }
 
         slowest.Reverse();
+        var order = LatencyOrder.Ascending(_latencyMs, _latencyCount);
         var latencies = new double[_latencyCount];
         for (var i = 0; i < latencies.Length; i++)
         {
-            latencies[i] = _latencyMs[i];
+            latencies[i] = _latencyMs[order[i]];
         }
 
-        Array.Sort(latencies);
         return new RunAggregate
         {
             ConcurrencyTimeline = live?.ConcurrencyTimeline ?? [],
             Endpoints = Endpoints(live),
             Workers = _options.Workers ?? [],
             Summary = summary,
-            Timeline = BuildTimeline(),
+            Timeline = BuildTimeline(order),
             Models = models,
             Slowest = slowest,
             FailedItems = FailedInFileOrder(),
@@ -401,7 +401,7 @@ internal sealed class RunAggregator
         return usage;
     }
 
-    private List<TimeBucket> BuildTimeline()
+    private List<TimeBucket> BuildTimeline(int[] ascending)
     {
         var buckets = new List<TimeBucket>();
         if (_minSecond > _maxSecond)
@@ -475,8 +475,9 @@ internal sealed class RunAggregator
             b.LimiterWaiting /= b.WidthSeconds;
         }
 
+        // In ascending order of latency, so each slice's list comes out sorted.
         var perBucket = new List<double>[count];
-        for (var i = 0; i < _latencyCount; i++)
+        foreach (var i in ascending)
         {
             var second = _latencySeconds[i];
             if (second >= from)
@@ -489,7 +490,6 @@ internal sealed class RunAggregator
         {
             if (perBucket[i] is { } values)
             {
-                values.Sort();
                 buckets[i].LatencyP50Ms = NearestRank(values, 50);
                 buckets[i].LatencyP95Ms = NearestRank(values, 95);
                 buckets[i].LatencyP99Ms = NearestRank(values, 99);
