@@ -125,7 +125,7 @@ public static class BatchInputFile
     /// <remarks>The reader's own iterator, not a second one around it: one async state machine less per item, and
     /// fewer methods compiled at start-up. The file is opened on the first <c>MoveNextAsync</c>.</remarks>
     internal static IAsyncEnumerable<BatchRequest> ReadValidatedAsync(string path, int maxLineBytes = BatchValidationOptions.DefaultMaxLineBytes, CancellationToken cancellationToken = default) =>
-        BatchRequestReader.ReadAsync(() => JsonlLineReader.Open(path, maxLineBytes), checkDuplicates: false, cancellationToken);
+        BatchRequestReader.ReadAsync(() => JsonlLineReader.Open(path, maxLineBytes), checkedBefore: true, cancellationToken);
 
     /// <summary>The file's length, or 0 when it cannot be known now (the check itself then reports why it cannot be read).</summary>
     private static long LengthOf(string path)
@@ -159,7 +159,7 @@ public static class BatchInputFile
     {
         var report = await BatchFileValidator.ValidateAsync(() => JsonlLineReader.Open(path, options.MaxLineBytes), canReopen: true, path, options, sink: null, LengthOf(path), cancellationToken).ConfigureAwait(false);
         report.ThrowIfInvalid();
-        var requests = BatchRequestReader.ReadAsync(() => JsonlLineReader.Open(path, options.MaxLineBytes), checkDuplicates: false, cancellationToken);
+        var requests = BatchRequestReader.ReadAsync(() => JsonlLineReader.Open(path, options.MaxLineBytes), checkedBefore: true, cancellationToken);
         await foreach (var request in requests.ConfigureAwait(false))
         {
             yield return request;
@@ -168,17 +168,17 @@ public static class BatchInputFile
 
     private static async IAsyncEnumerable<BatchRequest> ReadStreamAsync(Stream stream, string displayName, BatchValidationOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var checkDuplicates = true;
+        var checkedBefore = false;
         if (stream.CanSeek)
         {
             var origin = stream.Position;
             var report = await ValidateAsync(stream, displayName, options, cancellationToken).ConfigureAwait(false);
             report.ThrowIfInvalid();
             stream.Position = origin;
-            checkDuplicates = false;
+            checkedBefore = true;
         }
 
-        var requests = BatchRequestReader.ReadAsync(() => new JsonlLineReader(stream, displayName, options.MaxLineBytes), checkDuplicates, cancellationToken);
+        var requests = BatchRequestReader.ReadAsync(() => new JsonlLineReader(stream, displayName, options.MaxLineBytes), checkedBefore, cancellationToken);
         await foreach (var request in requests.ConfigureAwait(false))
         {
             yield return request;

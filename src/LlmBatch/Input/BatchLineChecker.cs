@@ -12,9 +12,10 @@ internal static class BatchLineChecker
     /// <summary>
     /// Returns the request on the reader's current line, or null with the line's problems added to
     /// <paramref name="errors"/> (cleared first). <paramref name="notJsonl"/> is set when the first line shows the
-    /// file is not JSONL at all, so later lines need no listing.
+    /// file is not JSONL at all, so later lines need no listing. <paramref name="checkedBefore"/>: the file passed this
+    /// check already and is read again to be run (see <see cref="BatchLineParser"/>).
     /// </summary>
-    public static BatchRequest? Check(JsonlLineReader reader, List<BatchInputError> errors, bool copyBody, bool firstContentLine, out bool blank, out bool notJsonl)
+    public static BatchRequest? Check(JsonlLineReader reader, List<BatchInputError> errors, bool copyBody, bool firstContentLine, out bool blank, out bool notJsonl, bool checkedBefore = false)
     {
         errors.Clear();
         blank = reader.IsBlank;
@@ -41,7 +42,7 @@ internal static class BatchLineChecker
                 return null;
         }
 
-        var request = BatchLineParser.ParseLine(line, reader.Path, reader.LineNumber, errors, copyBody);
+        var request = BatchLineParser.ParseLine(line, reader.Path, reader.LineNumber, errors, copyBody, checkedBefore);
         if (request is not null)
         {
             return request;

@@ -13,24 +13,25 @@ internal static class BatchRequestReader
     /// <summary>Reads every request of the input <paramref name="open"/> opens, disposing it at the end.</summary>
     /// <param name="open">Opens the input's lines; called on the first <c>MoveNextAsync</c>, so an enumerable never
     /// enumerated holds no file handle.</param>
-    /// <param name="checkDuplicates">Check each custom_id against the earlier ones (needed when the input was not
-    /// validated first, for example a stream that cannot be read twice).</param>
+    /// <param name="checkedBefore">Whether the input passed <see cref="BatchFileValidator"/> already. If not (a stream
+    /// that cannot be read twice), each custom_id is checked against the earlier ones and each line fully; if so, the
+    /// line is only turned into a request (<see cref="BatchLineParser.ParseLine(ReadOnlyMemory{byte}, string, long, List{BatchInputError}, bool, bool)"/>).</param>
     /// <param name="cancellationToken">Stops reading.</param>
     public static async IAsyncEnumerable<BatchRequest> ReadAsync(
         Func<JsonlLineReader> open,
-        bool checkDuplicates,
+        bool checkedBefore,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var reader = open();
         await using (reader.ConfigureAwait(false))
         {
             var errors = new List<BatchInputError>(4);
-            var ids = checkDuplicates ? new CustomIdSet() : null;
+            var ids = checkedBefore ? null : new CustomIdSet();
             var firstContentLine = true;
             long requests = 0;
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                var request = BatchLineChecker.Check(reader, errors, copyBody: true, firstContentLine, out var blank, out _);
+                var request = BatchLineChecker.Check(reader, errors, copyBody: true, firstContentLine, out var blank, out _, checkedBefore);
                 if (blank)
                 {
                     continue;
