@@ -74,5 +74,5 @@ public sealed class ResponseReuseOptions
     internal static bool IsReusable(BatchRequest request, ReusePolicy policy) =>
         policy == ReusePolicy.All
         || request.Endpoint == BatchEndpointKind.Embeddings
-        || CanonicalJson.IsDeterministic(request.Body.Span);
+        || request.IsDeterministic;
 }

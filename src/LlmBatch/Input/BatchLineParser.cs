@@ -38,6 +38,7 @@ internal static class BatchLineParser
         ReadOnlyMemory<byte> body = default;
         string? model = null;
         int? maxTokens = null;
+        var deterministic = false;
         var before = errors.Count;
         try
         {
@@ -118,7 +119,7 @@ internal static class BatchLineParser
                         break;
                     case 8 when checkedBefore:
                         var bodyStart = (int)reader.TokenStartIndex;
-                        InspectBody(ref reader, path, lineNumber, errors, out model, out maxTokens);
+                        InspectBody(ref reader, path, lineNumber, errors, out model, out maxTokens, out deterministic);
                         body = line[bodyStart..(int)reader.BytesConsumed];
                         break;
                     case 8:
@@ -154,7 +155,7 @@ internal static class BatchLineParser
 
             if (!body.IsEmpty && !checkedBefore)
             {
-                InspectBody(body.Span, path, lineNumber, errors, out model, out maxTokens);
+                InspectBody(body.Span, path, lineNumber, errors, out model, out maxTokens, out deterministic);
             }
         }
         catch (JsonException ex)
@@ -207,7 +208,7 @@ internal static class BatchLineParser
             return null;
         }
 
-        return new BatchRequest(customId!, kind, url!, copyBody ? body.ToArray() : body, model!, maxTokens, lineNumber);
+        return new BatchRequest(customId!, kind, url!, copyBody ? body.ToArray() : body, model!, maxTokens, lineNumber, deterministic);
     }
 
     /// <summary>
@@ -261,6 +262,7 @@ internal static class BatchLineParser
 
         string? model = null;
         int? maxTokens = null;
+        var deterministic = false;
         try
         {
             if (JsonDuplicateKeys.TryFind(body.Span, out var repeated))
@@ -268,7 +270,7 @@ internal static class BatchLineParser
                 errors.Add(new BatchInputError("(code)", 0, "body." + repeated, DuplicateKey));
             }
 
-            InspectBody(body.Span, "(code)", 0, errors, out model, out maxTokens);
+            InspectBody(body.Span, "(code)", 0, errors, out model, out maxTokens, out deterministic);
         }
         catch (JsonException ex)
         {
@@ -280,24 +282,26 @@ internal static class BatchLineParser
             throw new BatchInputException(errors);
         }
 
-        return new BatchRequest(customId, kind, url, body, model!, maxTokens, 0);
+        return new BatchRequest(customId, kind, url, body, model!, maxTokens, 0, deterministic);
     }
 
     /// <summary>Maps a Batch API url to its endpoint; accepts the path with or without the <c>/v1</c> prefix.</summary>
     public static bool TryGetEndpoint(string url, out BatchEndpointKind kind) => EndpointPaths.TryGetKind(url, out kind);
 
-    private static void InspectBody(ReadOnlySpan<byte> body, string path, long lineNumber, List<BatchInputError> errors, out string? model, out int? maxTokens)
+    private static void InspectBody(ReadOnlySpan<byte> body, string path, long lineNumber, List<BatchInputError> errors, out string? model, out int? maxTokens, out bool deterministic)
     {
         var reader = new Utf8JsonReader(body, JsonLimits.Reader);
         reader.Read();
-        InspectBody(ref reader, path, lineNumber, errors, out model, out maxTokens);
+        InspectBody(ref reader, path, lineNumber, errors, out model, out maxTokens, out deterministic);
     }
 
-    // From the body's first token to past its last.
-    private static void InspectBody(ref Utf8JsonReader reader, string path, long lineNumber, List<BatchInputError> errors, out string? model, out int? maxTokens)
+    // From the body's first token to past its last. Deterministic: the rule of CanonicalJson.IsDeterministic, read in
+    // this pass rather than in one more over the body per use.
+    private static void InspectBody(ref Utf8JsonReader reader, string path, long lineNumber, List<BatchInputError> errors, out string? model, out int? maxTokens, out bool deterministic)
     {
         model = null;
         maxTokens = null;
+        deterministic = false;
         if (reader.TokenType != JsonTokenType.StartObject)
         {
             errors.Add(new BatchInputError(path, lineNumber, "body", $"must be a JSON object (found {Describe(reader.TokenType)})"));
@@ -345,6 +349,18 @@ internal static class BatchLineParser
                     errors.Add(new BatchInputError(path, lineNumber, "body." + field, $"must be an integer between 0 and {BatchOptions.MaxOutputTokensLimit:N0}"));
                     reader.Skip();
                 }
+            }
+            else if (JsonText.Is(ref reader, "temperature"u8))
+            {
+                reader.Read();
+                deterministic |= reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out var t) && t == 0;
+                reader.Skip();
+            }
+            else if (JsonText.Is(ref reader, "seed"u8))
+            {
+                reader.Read();
+                deterministic |= reader.TokenType != JsonTokenType.Null;
+                reader.Skip();
             }
             else if (JsonText.Is(ref reader, "stream"u8))
             {

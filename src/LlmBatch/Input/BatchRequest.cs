@@ -13,8 +13,10 @@ public sealed class BatchRequest
         ReadOnlyMemory<byte> body,
         string model,
         int? maxOutputTokens,
-        long lineNumber)
+        long lineNumber,
+        bool? deterministic = null)
     {
+        _deterministic = deterministic;
         CustomId = customId;
         Endpoint = endpoint;
         Url = url;
@@ -23,6 +25,9 @@ public sealed class BatchRequest
         MaxOutputTokens = maxOutputTokens;
         LineNumber = lineNumber;
     }
+
+    // Read with the body's other fields when the request came from a line (null: not known yet).
+    private bool? _deterministic;
 
     /// <summary>The caller's identifier, unique within a batch; results are matched to requests by it.</summary>
     public string CustomId { get; }
@@ -44,6 +49,13 @@ public sealed class BatchRequest
 
     /// <summary>The 1-based line of the input file this request came from; 0 when it was built in code.</summary>
     public long LineNumber { get; }
+
+    /// <summary>
+    /// Whether the body asks for a reproducible answer (<c>temperature</c> 0 or a <c>seed</c>), which decides whether its
+    /// answer may be shared or cached. Read in the same pass as the line's other fields; for a request built otherwise,
+    /// worked out from the body once.
+    /// </summary>
+    internal bool IsDeterministic => _deterministic ??= Caching.CanonicalJson.IsDeterministic(Body.Span);
 
     /// <summary>
     /// Builds a request from its parts, checking them as an input line is checked.

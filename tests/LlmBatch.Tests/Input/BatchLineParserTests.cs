@@ -12,6 +12,10 @@ public class BatchLineParserTests
         """{"custom_id":"c","method":"POST","url":"/v1/embeddings","body":{"model":"text-embedding-3-small","input":["x","y"],"extra":{"nested":[1,2,{"k":null}]}}}""",
         """{"custom_id":"d","method":"POST","url":"/v1/chat/completions","note":{"any":[true,false]},"body":{"model":"m","stream":false,"max_tokens":null,"messages":[{"role":"user","content":[{"type":"text","text":"t"}]}]}}""",
         """ {"custom_id":"e","method":"post","url":"/chat/completions","body":{"messages":[],"model":"m2","max_tokens":0}} """,
+        """{"custom_id":"f","method":"POST","url":"/v1/chat/completions","body":{"model":"m","temperature":0,"messages":[{"role":"user","content":"x"}]}}""",
+        """{"custom_id":"g","method":"POST","url":"/v1/chat/completions","body":{"model":"m","temperature":0.0e0,"seed":null}}""",
+        """{"custom_id":"h","method":"POST","url":"/v1/chat/completions","body":{"model":"m","temperature":0.7,"seed":{"odd":[1]},"x":{"temperature":0}}}""",
+        """{"custom_id":"i","method":"POST","url":"/v1/chat/completions","body":{"model":"m","temperature":"0","seed":null,"nested":{"seed":1}}}""",
     ];
 
     [Theory]
@@ -36,6 +40,9 @@ public class BatchLineParserTests
         Assert.Equal(full.Model, one.Model);
         Assert.Equal(full.MaxOutputTokens, one.MaxOutputTokens);
         Assert.Equal(full.LineNumber, one.LineNumber);
+        var deterministic = LlmBatch.Caching.CanonicalJson.IsDeterministic(full.Body.Span);
+        Assert.Equal(deterministic, full.IsDeterministic);
+        Assert.Equal(deterministic, one.IsDeterministic);
     }
 
     [Theory]
