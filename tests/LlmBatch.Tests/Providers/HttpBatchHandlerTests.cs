@@ -244,6 +244,57 @@ public sealed class HttpBatchHandlerTests
         Assert.Equal(json, Encoding.UTF8.GetString(response.Body.Span));
     }
 
+    [Theory]
+    [InlineData("gzip")]
+    [InlineData("x-gzip")]
+    [InlineData("deflate")]
+    [InlineData("br")]
+    [InlineData("BR")]
+    public async Task SendAsync_EachAskedCoding_AskedForAndDecoded(string coding)
+    {
+        var json = """{"id":"chatcmpl-1","choices":[{"message":{"content":"é"}}]}""";
+        string? asked = null;
+        await using var server = await LoopbackServer.StartAsync(async context =>
+        {
+            asked = context.Request.Headers.AcceptEncoding;
+            using var compressed = new MemoryStream();
+            await using (Stream encoder = coding.ToLowerInvariant() switch
+            {
+                "deflate" => new ZLibStream(compressed, CompressionLevel.Fastest, leaveOpen: true),
+                "br" => new BrotliStream(compressed, CompressionLevel.Fastest, leaveOpen: true),
+                _ => new GZipStream(compressed, CompressionLevel.Fastest, leaveOpen: true),
+            })
+            {
+                await encoder.WriteAsync(Encoding.UTF8.GetBytes(json));
+            }
+
+            context.Response.Headers.ContentEncoding = coding;
+            await context.Response.Body.WriteAsync(compressed.ToArray());
+        }, Ct);
+        using var handler = new HttpBatchHandler(server.Url("v1"), null);
+
+        var response = await handler.SendAsync(Call(), Ct);
+
+        Assert.Equal(json, Encoding.UTF8.GetString(response.Body.Span));
+        Assert.Equal(HttpBatchHandler.AcceptedCodings, asked);
+    }
+
+    [Fact]
+    public async Task SendAsync_CodingNotAskedFor_BodyLeftAsItCame()
+    {
+        var body = "not json, coded some other way"u8.ToArray();
+        await using var server = await LoopbackServer.StartAsync(async context =>
+        {
+            context.Response.Headers.ContentEncoding = "zstd";
+            await context.Response.Body.WriteAsync(body);
+        }, Ct);
+        using var handler = new HttpBatchHandler(server.Url("v1"), null);
+
+        var response = await handler.SendAsync(Call(), Ct);
+
+        Assert.Equal(body, response.Body.ToArray());
+    }
+
     [Fact]
     public async Task SendAsync_BodyCutShort_ThrowsTransportExceptionWithoutKey()
     {
