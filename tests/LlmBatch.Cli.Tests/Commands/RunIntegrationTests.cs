@@ -130,6 +130,20 @@ public sealed class RunIntegrationTests : TempDirTest
         var stats = sim.GetStats();
         // Re-sent = answered successfully twice. Only requests in flight at the kill can be re-sent.
         Assert.InRange(stats.DuplicateSuccesses, 0, maxConcurrency);
+
+        // The rerun folded its own results as it wrote them and read back only the first run's lines (after the
+        // repair of a line the kill tore): its report has every item's figures as `llmbatch report` finds them.
+        var rebuilt = Path.Combine(Dir, "rebuilt");
+        var (code, _, stderr) = await CliProcess.RunAsync(["report", output, "--out", rebuilt], TestContext.Current.CancellationToken);
+        Assert.True(code == 0, stderr);
+
+        using var run = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(Dir, "summary.json"), TestContext.Current.CancellationToken));
+        using var file = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(rebuilt, "summary.json"), TestContext.Current.CancellationToken));
+        Assert.Equal(400, run.RootElement.GetProperty("items").GetProperty("total").GetInt32());
+        foreach (var part in (string[])["items", "requests", "status_counts", "tokens", "latency_ms"])
+        {
+            Assert.Equal(file.RootElement.GetProperty(part).GetRawText(), run.RootElement.GetProperty(part).GetRawText());
+        }
     }
 
     [Fact]
