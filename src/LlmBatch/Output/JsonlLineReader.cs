@@ -118,8 +118,8 @@ internal sealed class JsonlLineReader : IDisposable, IAsyncDisposable
         FileStream stream;
         try
         {
-            // bufferSize 0: this reader does its own buffering in large chunks.
-            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            // bufferSize 0: this reader does its own buffering in large chunks. Not FileOptions.Asynchronous: see FillAsync.
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0, FileOptions.SequentialScan);
         }
         catch (FileNotFoundException)
         {
@@ -352,7 +352,19 @@ internal sealed class JsonlLineReader : IDisposable, IAsyncDisposable
         int read;
         try
         {
-            read = await _stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
+            // A file opened for synchronous reads is read synchronously. Linux has no asynchronous reads of regular
+            // files: the runtime would hand the same blocking read to a thread-pool thread and resume every caller up
+            // the chain there, so a one-item run compiled the state-machine boxes of each reader and of its callers for
+            // nothing. A read from the page cache takes microseconds, and a pipe blocks a thread either way.
+            if (_stream is FileStream { IsAsync: false } file)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                read = file.Read(_buffer.AsSpan(_end));
+            }
+            else
+            {
+                read = await _stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (IOException ex)
         {
