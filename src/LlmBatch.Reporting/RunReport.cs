@@ -95,7 +95,13 @@ public static class RunReport
             return Task.CompletedTask;
         }, cancellationToken).ConfigureAwait(false);
         var html = new UTF8Encoding(false).GetBytes(HtmlReportWriter.Render(run, figures, options.Title ?? sourceName));
-        await AtomicRewrite.CreateRebuildableAsync(htmlPath, async (stream, ct) => await stream.WriteAsync(html, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        // Written synchronously, as summary.json is: a write to a local file that Linux has no asynchronous path for, which
+        // the runtime would only hand to a thread-pool thread (and every caller up the chain with it).
+        await AtomicRewrite.CreateRebuildableAsync(htmlPath, (stream, _) =>
+        {
+            stream.Write(html);
+            return Task.CompletedTask;
+        }, cancellationToken).ConfigureAwait(false);
         return new RunReportFiles(summaryPath, htmlPath, run.Summary);
     }
 

@@ -30,7 +30,10 @@ internal static class AtomicRewrite
         await using (file.ConfigureAwait(false))
         {
             await write(file.Stream, cancellationToken).ConfigureAwait(false);
-            await file.CommitAsync(durable).ConfigureAwait(false);
+
+            // The rest of the buffer goes out synchronously with the commit's own flush and rename, which are
+            // synchronous anyway: an awaited flush only moved the same write to a thread-pool thread.
+            file.Commit(durable);
         }
     }
 }
