@@ -16,7 +16,7 @@ public sealed class BatchRequest
         long lineNumber,
         bool? deterministic = null)
     {
-        _deterministic = deterministic;
+        _deterministic = deterministic switch { null => Unknown, true => Deterministic, false => NotDeterministic };
         CustomId = customId;
         Endpoint = endpoint;
         Url = url;
@@ -26,8 +26,13 @@ public sealed class BatchRequest
         LineNumber = lineNumber;
     }
 
-    // Read with the body's other fields when the request came from a line (null: not known yet).
-    private bool? _deterministic;
+    private const int Unknown = 0;
+    private const int NotDeterministic = 1;
+    private const int Deterministic = 2;
+
+    // Read with the body's other fields when the request came from a line; worked out on first use otherwise. One int,
+    // not a bool?, so a request shared by threads is never seen half-written.
+    private int _deterministic;
 
     /// <summary>The caller's identifier, unique within a batch; results are matched to requests by it.</summary>
     public string CustomId { get; }
@@ -55,7 +60,20 @@ public sealed class BatchRequest
     /// answer may be shared or cached. Read in the same pass as the line's other fields; for a request built otherwise,
     /// worked out from the body once.
     /// </summary>
-    internal bool IsDeterministic => _deterministic ??= Caching.CanonicalJson.IsDeterministic(Body.Span);
+    internal bool IsDeterministic
+    {
+        get
+        {
+            var known = Volatile.Read(ref _deterministic);
+            if (known == Unknown)
+            {
+                known = Caching.CanonicalJson.IsDeterministic(Body.Span) ? Deterministic : NotDeterministic;
+                Volatile.Write(ref _deterministic, known);
+            }
+
+            return known == Deterministic;
+        }
+    }
 
     /// <summary>
     /// Builds a request from its parts, checking them as an input line is checked.

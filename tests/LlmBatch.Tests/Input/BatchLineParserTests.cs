@@ -46,6 +46,19 @@ public class BatchLineParserTests
     }
 
     [Theory]
+    [InlineData("""{"model":"m","temperature":0}""", true)]
+    [InlineData("""{"model":"m","seed":7}""", true)]
+    [InlineData("""{"model":"m","seed":null,"temperature":1}""", false)]
+    [InlineData("""{"model":"m"}""", false)]
+    public void IsDeterministic_RequestBuiltInCode_WorkedOutFromTheBody(string body, bool expected)
+    {
+        var request = new BatchRequest("a", BatchEndpointKind.ChatCompletions, "/v1/chat/completions", Encoding.UTF8.GetBytes(body), "m", null, 0);
+
+        Assert.Equal(expected, request.IsDeterministic);
+        Assert.Equal(expected, request.IsDeterministic);
+    }
+
+    [Theory]
     [InlineData("""{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"messages":[]}}""", "body.model")]
     [InlineData("""{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":"text"}""", "body")]
     [InlineData("""{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"m","stream":true}}""", "body.stream")]
