@@ -13,37 +13,34 @@ internal static class KeySlots
     public static bool Insert<T>(Span<T> slots, T value)
         where T : unmanaged, IBinaryInteger<T>
     {
-        for (var i = Start(value, slots.Length); ; i = i + 1 == slots.Length ? 0 : i + 1)
+        var at = Probe<T>(slots, value, out var found);
+        if (!found)
         {
-            var s = slots[i];
-            if (s == value)
-            {
-                return false;
-            }
-
-            if (T.IsZero(s))
-            {
-                slots[i] = value;
-                return true;
-            }
+            slots[at] = value;
         }
+
+        return !found;
     }
 
     /// <summary>True when the value is in a slot of its probe.</summary>
     public static bool Contains<T>(ReadOnlySpan<T> slots, T value)
         where T : unmanaged, IBinaryInteger<T>
     {
+        Probe(slots, value, out var found);
+        return found;
+    }
+
+    // The slot holding the value (found), or the empty slot that ends its probe.
+    private static int Probe<T>(ReadOnlySpan<T> slots, T value, out bool found)
+        where T : unmanaged, IBinaryInteger<T>
+    {
         for (var i = Start(value, slots.Length); ; i = i + 1 == slots.Length ? 0 : i + 1)
         {
             var s = slots[i];
-            if (s == value)
+            if (s == value || T.IsZero(s))
             {
-                return true;
-            }
-
-            if (T.IsZero(s))
-            {
-                return false;
+                found = s == value;
+                return i;
             }
         }
     }
